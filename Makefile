@@ -1,0 +1,39 @@
+# stemflow — build, test, lint, benchmark.
+GO ?= go
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build test test-short lint fmt vet staticcheck bench bench-data examples clean
+
+all: build test
+
+build:
+	@mkdir -p bin
+	@if [ -d cmd/stemflow ] && ls cmd/stemflow/*.go >/dev/null 2>&1; then $(GO) build -o bin/stemflow ./cmd/stemflow; fi
+
+test:
+	$(GO) test -race ./...
+
+test-short:
+	$(GO) test -short ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(STATICCHECK) ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+# bench runs every go benchmark in the module, then the bench/ harness when present.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@if [ -f bench/run.sh ]; then bash bench/run.sh; fi
+
+clean:
+	rm -rf bin bench/data

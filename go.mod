@@ -1,0 +1,3 @@
+module github.com/stemflow/stemflow
+
+go 1.26
