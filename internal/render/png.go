@@ -28,6 +28,10 @@ func WritePNG(path string, img image.Image) (err error) {
 			os.Remove(tmp)
 		}
 	}()
+	// CreateTemp makes the file private (0600); a picture is for everyone to read.
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if err = png.Encode(f, img); err != nil {
 		return fmt.Errorf("write %s: encode png: %w", path, err)
 	}
