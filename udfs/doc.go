@@ -1,0 +1,21 @@
+// Package udfs owns stemflow's built-in UDFs: Sum, SumSig, StdDev, Logsum, Pick,
+// ApplyMasks, CoM (centre of mass), FEM, Crystallinity, Record and NoOp, plus the mask
+// helpers they share (Disk, Ring, Point, GradientY, GradientX) and the numerics behind
+// them (pairwise variance combination, centre-of-mass post-processing with numpy
+// gradient semantics, Fourier-space ring integration).
+//
+// Each built-in reproduces the reference's buffer names, dtypes, results and edge
+// cases (spec §11). Hot loops use internal/kernels (SIMD with scalar twins) and, for
+// dense mask products, backends/blas (OpenBLAS when installed, pure Go otherwise); a
+// kernel that does not exist there is written here as a scalar multi-accumulator loop
+// that allocates nothing per frame.
+//
+// Accuracy: sums that the reference accumulates in the input dtype (float32 for
+// float32 data) are accumulated here in float64 scratch and rounded once at the end of
+// each partition, so a float32 Sum over thousands of frames is correct to float32
+// rounding of the final value rather than to the accumulated error of a running float32
+// sum. This is a deliberate improvement over the reference.
+//
+// udfs imports udf, array, dataset, backends and internal/kernels; it must not be
+// imported by any of them.
+package udfs
