@@ -1,0 +1,412 @@
+// Command asm generates the AVX2/FMA kernels of package kernels with avo.
+//
+// It lives in its own module so that avo never becomes a dependency of
+// stemflow. Regenerate from internal/kernels with `go generate`, which runs
+//
+//	cd asm && go run . -out ../kernels_amd64.s -stubs ../kernels_stub_amd64.go -pkg kernels
+//
+// Conventions of every generated kernel: it processes exactly len(first
+// slice) elements, that length is a multiple of 8, and the Go wrapper checks
+// lengths and handles the remainder. No scalar float instruction runs inside
+// a vector loop, and every kernel ends with VZEROUPPER.
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// Shuffle masks for VPSHUFB (per 128-bit lane).
+var (
+	// After VPMOVZXWD of big-endian uint16: dword bytes [hi lo 0 0] -> [lo hi 0 0].
+	maskSwap16In32 Mem
+	// Swap the two bytes of every 16-bit word.
+	maskSwap16 Mem
+	// Reverse the four bytes of every 32-bit word.
+	maskSwap32 Mem
+	// Reverse the eight bytes of every 64-bit word.
+	maskSwap64 Mem
+	// 0x0000ffff in every dword.
+	maskLow16 Mem
+	// 65536.0 in every float32 lane.
+	f32x65536 Mem
+)
+
+func text(name, sig string) {
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+}
+
+func shuffleMask(name string, lane [16]byte) Mem {
+	m := GLOBL(name, RODATA|NOPTR)
+	for half := 0; half < 2; half++ {
+		for i, b := range lane {
+			DATA(16*half+i, U8(b))
+		}
+	}
+	return m
+}
+
+func consts() {
+	const z = 0x80
+	maskSwap16In32 = shuffleMask("swap16in32", [16]byte{1, 0, z, z, 5, 4, z, z, 9, 8, z, z, 13, 12, z, z})
+	maskSwap16 = shuffleMask("swap16", [16]byte{1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14})
+	maskSwap32 = shuffleMask("swap32", [16]byte{3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12})
+	maskSwap64 = shuffleMask("swap64", [16]byte{7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8})
+	maskLow16 = GLOBL("low16", RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, U32(0xffff))
+	}
+	f32x65536 = GLOBL("f65536", RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, U32(0x47800000)) // 65536.0f
+	}
+}
+
+// reduceF32 adds the lanes of accs into one float32 and stores it at ret.
+func reduceF32(accs []VecVirtual, ret int) {
+	for len(accs) > 1 {
+		h := len(accs) / 2
+		for i := 0; i < h; i++ {
+			VADDPS(accs[i+h], accs[i], accs[i])
+		}
+		accs = accs[:h]
+	}
+	a := accs[0]
+	t := XMM()
+	VEXTRACTF128(U8(1), a, t)
+	VADDPS(t, a.AsX(), t)
+	u := XMM()
+	VMOVHLPS(t, t, u)
+	VADDPS(u, t, t)
+	VMOVSHDUP(t, u)
+	VADDSS(u, t, t)
+	Store(t, ReturnIndex(ret))
+}
+
+func reduceF64(accs []VecVirtual, ret int) {
+	for len(accs) > 1 {
+		h := len(accs) / 2
+		for i := 0; i < h; i++ {
+			VADDPD(accs[i+h], accs[i], accs[i])
+		}
+		accs = accs[:h]
+	}
+	a := accs[0]
+	t := XMM()
+	VEXTRACTF128(U8(1), a, t)
+	VADDPD(t, a.AsX(), t)
+	u := XMM()
+	VUNPCKHPD(t, t, u)
+	VADDSD(u, t, t)
+	Store(t, ReturnIndex(ret))
+}
+
+func zero(v []VecVirtual) {
+	for _, r := range v {
+		VXORPS(r, r, r)
+	}
+}
+
+func ymms(n int) []VecVirtual {
+	v := make([]VecVirtual, n)
+	for i := range v {
+		v[i] = YMM()
+	}
+	return v
+}
+
+// sum generates a reduction: 8 accumulators, `step(src, acc)` consumes
+// `per` elements of `elemSize` bytes into one accumulator.
+func sum(name, sig string, elemSize, per int, f64 bool, step func(src Mem, acc VecVirtual)) {
+	text(name, sig)
+	src := Mem{Base: Load(Param("x").Base(), GP64())}
+	n := Load(Param("x").Len(), GP64())
+	acc := ymms(8)
+	zero(acc)
+	big, small, done := name+"_big", name+"_small", name+"_done"
+	Label(big)
+	CMPQ(n, U32(8*per))
+	JL(LabelRef(small))
+	for i := 0; i < 8; i++ {
+		step(src.Offset(i*per*elemSize), acc[i])
+	}
+	ADDQ(U32(8*per*elemSize), src.Base)
+	SUBQ(U32(8*per), n)
+	JMP(LabelRef(big))
+	Label(small)
+	CMPQ(n, U32(per))
+	JL(LabelRef(done))
+	step(src, acc[0])
+	ADDQ(U32(per*elemSize), src.Base)
+	SUBQ(U32(per), n)
+	JMP(LabelRef(small))
+	Label(done)
+	if f64 {
+		reduceF64(acc, 0)
+	} else {
+		reduceF32(acc, 0)
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// stream generates an element-wise kernel over len(dst) elements (a multiple
+// of 8), unrolled 4×: op handles 8 elements at dst/src offsets.
+func stream(name, sig string, dstBytes8, srcBytes8 int, op func(dst, src Mem)) {
+	text(name, sig)
+	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
+	src := Mem{Base: Load(Param("src").Base(), GP64())}
+	n := Load(Param("dst").Len(), GP64())
+	big, small, done := name+"_big", name+"_small", name+"_done"
+	Label(big)
+	CMPQ(n, U32(32))
+	JL(LabelRef(small))
+	for i := 0; i < 4; i++ {
+		op(dst.Offset(i*dstBytes8), src.Offset(i*srcBytes8))
+	}
+	ADDQ(U32(4*dstBytes8), dst.Base)
+	ADDQ(U32(4*srcBytes8), src.Base)
+	SUBQ(U32(32), n)
+	JMP(LabelRef(big))
+	Label(small)
+	CMPQ(n, U32(8))
+	JL(LabelRef(done))
+	op(dst, src)
+	ADDQ(U32(dstBytes8), dst.Base)
+	ADDQ(U32(srcBytes8), src.Base)
+	SUBQ(U32(8), n)
+	JMP(LabelRef(small))
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
+func sums() {
+	sum("sumF32AVX2", "func(x []float32) float32", 4, 8, false, func(src Mem, acc VecVirtual) {
+		VADDPS(src, acc, acc)
+	})
+	sum("sumF64AVX2", "func(x []float64) float64", 8, 4, true, func(src Mem, acc VecVirtual) {
+		VADDPD(src, acc, acc)
+	})
+	sum("sumF32ToF64AVX2", "func(x []float32) float64", 4, 4, true, func(src Mem, acc VecVirtual) {
+		t := YMM()
+		VCVTPS2PD(src, t)
+		VADDPD(t, acc, acc)
+	})
+	sum("sumU16LEAVX2", "func(x []uint16) float32", 2, 8, false, func(src Mem, acc VecVirtual) {
+		t := YMM()
+		VPMOVZXWD(src, t)
+		VCVTDQ2PS(t, t)
+		VADDPS(t, acc, acc)
+	})
+}
+
+func adds() {
+	stream("addF32AVX2", "func(dst, src []float32)", 32, 32, func(dst, src Mem) {
+		t := YMM()
+		VMOVUPS(src, t)
+		VADDPS(dst, t, t)
+		VMOVUPS(t, dst)
+	})
+	stream("addF64AVX2", "func(dst, src []float64)", 64, 64, func(dst, src Mem) {
+		for h := 0; h < 2; h++ {
+			t := YMM()
+			VMOVUPD(src.Offset(32*h), t)
+			VADDPD(dst.Offset(32*h), t, t)
+			VMOVUPD(t, dst.Offset(32*h))
+		}
+	})
+	stream("addF32ToF64AVX2", "func(dst []float64, src []float32)", 64, 32, func(dst, src Mem) {
+		for h := 0; h < 2; h++ {
+			t := YMM()
+			VCVTPS2PD(src.Offset(16*h), t)
+			VADDPD(dst.Offset(32*h), t, t)
+			VMOVUPD(t, dst.Offset(32*h))
+		}
+	})
+
+	// dst[j] += a[j] + b[j] + c[j] + d[j]: four rows of a tile per pass over dst.
+	name := "addRows4F32AVX2"
+	text(name, "func(dst, a, b, c, d []float32)")
+	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
+	rows := []Mem{
+		{Base: Load(Param("a").Base(), GP64())},
+		{Base: Load(Param("b").Base(), GP64())},
+		{Base: Load(Param("c").Base(), GP64())},
+		{Base: Load(Param("d").Base(), GP64())},
+	}
+	n := Load(Param("dst").Len(), GP64())
+	Label(name + "_loop")
+	CMPQ(n, U32(16))
+	JL(LabelRef(name + "_small"))
+	for h := 0; h < 2; h++ {
+		t, u := YMM(), YMM()
+		VMOVUPS(rows[0].Offset(32*h), t)
+		VMOVUPS(rows[2].Offset(32*h), u)
+		VADDPS(rows[1].Offset(32*h), t, t)
+		VADDPS(rows[3].Offset(32*h), u, u)
+		VADDPS(u, t, t)
+		VADDPS(dst.Offset(32*h), t, t)
+		VMOVUPS(t, dst.Offset(32*h))
+	}
+	ADDQ(U32(64), dst.Base)
+	for _, r := range rows {
+		ADDQ(U32(64), r.Base)
+	}
+	SUBQ(U32(16), n)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_small")
+	CMPQ(n, U32(8))
+	JL(LabelRef(name + "_done"))
+	t, u := YMM(), YMM()
+	VMOVUPS(rows[0], t)
+	VMOVUPS(rows[2], u)
+	VADDPS(rows[1], t, t)
+	VADDPS(rows[3], u, u)
+	VADDPS(u, t, t)
+	VADDPS(dst, t, t)
+	VMOVUPS(t, dst)
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+func decoders() {
+	f32 := func(name string, srcBytes8 int, op func(src Mem) VecVirtual) {
+		stream(name, "func(dst []float32, src []byte)", 32, srcBytes8, func(dst, src Mem) {
+			VMOVUPS(op(src), dst)
+		})
+	}
+	f32("decU8F32AVX2", 8, func(src Mem) VecVirtual {
+		t := YMM()
+		VPMOVZXBD(src, t)
+		VCVTDQ2PS(t, t)
+		return t
+	})
+	f32("decI8F32AVX2", 8, func(src Mem) VecVirtual {
+		t := YMM()
+		VPMOVSXBD(src, t)
+		VCVTDQ2PS(t, t)
+		return t
+	})
+	f32("decU16LEF32AVX2", 16, func(src Mem) VecVirtual {
+		t := YMM()
+		VPMOVZXWD(src, t)
+		VCVTDQ2PS(t, t)
+		return t
+	})
+	f32("decU16BEF32AVX2", 16, func(src Mem) VecVirtual {
+		t := YMM()
+		VPMOVZXWD(src, t)
+		VPSHUFB(maskSwap16In32, t, t)
+		VCVTDQ2PS(t, t)
+		return t
+	})
+	f32("decI16LEF32AVX2", 16, func(src Mem) VecVirtual {
+		t := YMM()
+		VPMOVSXWD(src, t)
+		VCVTDQ2PS(t, t)
+		return t
+	})
+	f32("decI16BEF32AVX2", 16, func(src Mem) VecVirtual {
+		x := XMM()
+		VMOVDQU(src, x)
+		VPSHUFB(maskSwap16, x, x)
+		t := YMM()
+		VPMOVSXWD(x, t)
+		VCVTDQ2PS(t, t)
+		return t
+	})
+	f32("decI32LEF32AVX2", 32, func(src Mem) VecVirtual {
+		t := YMM()
+		VCVTDQ2PS(src, t)
+		return t
+	})
+	f32("decI32BEF32AVX2", 32, func(src Mem) VecVirtual {
+		t := YMM()
+		VMOVDQU(src, t)
+		VPSHUFB(maskSwap32, t, t)
+		VCVTDQ2PS(t, t)
+		return t
+	})
+	// uint32: hi16*65536 + lo16 with one rounding (FMA) is the correctly
+	// rounded float32 of the uint32.
+	u32 := func(swap bool) func(src Mem) VecVirtual {
+		return func(src Mem) VecVirtual {
+			t, hi := YMM(), YMM()
+			VMOVDQU(src, t)
+			if swap {
+				VPSHUFB(maskSwap32, t, t)
+			}
+			VPSRLD(U8(16), t, hi)
+			VPAND(maskLow16, t, t)
+			VCVTDQ2PS(hi, hi)
+			VCVTDQ2PS(t, t)
+			VFMADD231PS(f32x65536, hi, t)
+			return t
+		}
+	}
+	f32("decU32LEF32AVX2", 32, u32(false))
+	f32("decU32BEF32AVX2", 32, u32(true))
+	f32("decF32BEF32AVX2", 32, func(src Mem) VecVirtual {
+		t := YMM()
+		VMOVDQU(src, t)
+		VPSHUFB(maskSwap32, t, t)
+		return t
+	})
+	f64 := func(swap bool) func(src Mem) VecVirtual {
+		return func(src Mem) VecVirtual {
+			a, b := YMM(), YMM()
+			VMOVUPD(src, a)
+			VMOVUPD(src.Offset(32), b)
+			if swap {
+				VPSHUFB(maskSwap64, a, a)
+				VPSHUFB(maskSwap64, b, b)
+			}
+			VCVTPD2PSY(a, a.AsX())
+			VCVTPD2PSY(b, b.AsX())
+			VINSERTF128(U8(1), b.AsX(), a, a)
+			return a
+		}
+	}
+	f32("decF64LEF32AVX2", 64, f64(false))
+	f32("decF64BEF32AVX2", 64, f64(true))
+
+	// Decoders into float64 for the common detector dtypes.
+	d64 := func(name string, srcBytes8 int, op func(src Mem, half int) VecVirtual) {
+		stream(name, "func(dst []float64, src []byte)", 64, srcBytes8, func(dst, src Mem) {
+			for h := 0; h < 2; h++ {
+				VMOVUPD(op(src, h), dst.Offset(32*h))
+			}
+		})
+	}
+	d64("decU16LEF64AVX2", 16, func(src Mem, h int) VecVirtual {
+		x, t := XMM(), YMM()
+		VPMOVZXWD(src.Offset(8*h), x)
+		VCVTDQ2PD(x, t)
+		return t
+	})
+	d64("decF32LEF64AVX2", 32, func(src Mem, h int) VecVirtual {
+		t := YMM()
+		VCVTPS2PD(src.Offset(16*h), t)
+		return t
+	})
+	d64("decF32BEF64AVX2", 32, func(src Mem, h int) VecVirtual {
+		x, t := XMM(), YMM()
+		VMOVDQU(src.Offset(16*h), x)
+		VPSHUFB(maskSwap32, x, x)
+		VCVTPS2PD(x, t)
+		return t
+	})
+}
+
+func main() {
+	ConstraintExpr("!purego")
+	consts()
+	sums()
+	adds()
+	decoders()
+	Generate()
+}

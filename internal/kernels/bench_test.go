@@ -1,0 +1,189 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
+// Benchmarks report GB/s of input read (b.SetBytes) plus a "GB/s" metric
+// with the same meaning. "ram" sizes exceed the last-level cache; "l2"
+// sizes stay in cache. The Naive benchmarks are the plain Go loop the
+// kernels must beat, run in the same process for a same-run comparison.
+
+const (
+	ramF32 = 32 << 20 // elements: 128 MiB of float32
+	l2F32  = 16 << 10 // elements: 64 KiB
+)
+
+var sink32 float32
+var sink64 float64
+
+func reportGBs(b *testing.B, bytesPerOp int) {
+	b.SetBytes(int64(bytesPerOp))
+	b.ReportMetric(float64(bytesPerOp)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+}
+
+func benchSizes(b *testing.B, f func(b *testing.B, n int)) {
+	b.Run("l2", func(b *testing.B) { f(b, l2F32) })
+	n := ramF32
+	if testing.Short() {
+		n = 4 << 20
+	}
+	b.Run("ram", func(b *testing.B) { f(b, n) })
+}
+
+func filledF32(n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(i & 1023)
+	}
+	return x
+}
+
+func BenchmarkSumF32(b *testing.B) {
+	benchSizes(b, func(b *testing.B, n int) {
+		x := filledF32(n)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			sink32 = SumF32(x)
+		}
+		reportGBs(b, 4*n)
+	})
+}
+
+func BenchmarkSumF32Go(b *testing.B) {
+	benchSizes(b, func(b *testing.B, n int) {
+		x := filledF32(n)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			sink32 = sumF32Go(x)
+		}
+		reportGBs(b, 4*n)
+	})
+}
+
+func BenchmarkSumF32Naive(b *testing.B) {
+	benchSizes(b, func(b *testing.B, n int) {
+		x := filledF32(n)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			var s float32
+			for _, v := range x {
+				s += v
+			}
+			sink32 = s
+		}
+		reportGBs(b, 4*n)
+	})
+}
+
+func BenchmarkSumF32To64(b *testing.B) {
+	benchSizes(b, func(b *testing.B, n int) {
+		x := filledF32(n)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			sink64 = SumF32To64(x)
+		}
+		reportGBs(b, 4*n)
+	})
+}
+
+func BenchmarkSumF64(b *testing.B) {
+	benchSizes(b, func(b *testing.B, n int) {
+		x := make([]float64, n/2)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			sink64 = SumF64(x)
+		}
+		reportGBs(b, 8*(n/2))
+	})
+}
+
+func BenchmarkAddF32(b *testing.B) {
+	benchSizes(b, func(b *testing.B, n int) {
+		x, y := filledF32(n/2), filledF32(n/2)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			AddF32(x, y)
+		}
+		reportGBs(b, 4*(n/2))
+	})
+}
+
+// BenchmarkSumColsF32 sums a tile of 64 frames of 256×256 (16 MiB) into one
+// frame: LiberTEM's SumUDF per tile.
+func BenchmarkSumColsF32(b *testing.B) {
+	const px, depth = 256 * 256, 64
+	src := filledF32(px * depth)
+	dst := make([]float32, px)
+	b.Run("kernel", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			SumColsF32(dst, src)
+		}
+		reportGBs(b, 4*len(src))
+	})
+	b.Run("naive", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for f := 0; f < depth; f++ {
+				row := src[f*px : (f+1)*px]
+				for j := range dst {
+					dst[j] += row[j]
+				}
+			}
+		}
+		reportGBs(b, 4*len(src))
+	})
+}
+
+func u16Bytes(n int) []byte {
+	src := make([]byte, 2*n)
+	for i := 0; i < n; i++ {
+		binary.LittleEndian.PutUint16(src[2*i:], uint16(i*7))
+	}
+	return src
+}
+
+// BenchmarkDecodeU16ToF32 reports GB/s of stored uint16 read; decoded float32
+// written is twice that.
+func BenchmarkDecodeU16ToF32(b *testing.B) {
+	for _, be := range []bool{false, true} {
+		name := map[bool]string{false: "LE", true: "BE"}[be]
+		b.Run(name, func(b *testing.B) {
+			benchSizes(b, func(b *testing.B, n int) {
+				src, dst := u16Bytes(n/2), make([]float32, n/2)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if err := DecodeU16ToF32(dst, src, be); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportGBs(b, len(src))
+			})
+		})
+	}
+	b.Run("naive", func(b *testing.B) {
+		benchSizes(b, func(b *testing.B, n int) {
+			src, dst := u16Bytes(n/2), make([]float32, n/2)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for j := range dst {
+					dst[j] = float32(binary.LittleEndian.Uint16(src[2*j:]))
+				}
+			}
+			reportGBs(b, len(src))
+		})
+	})
+}
+
+func BenchmarkDecodeF32ToF32BE(b *testing.B) {
+	benchSizes(b, func(b *testing.B, n int) {
+		src, dst := make([]byte, 4*(n/2)), make([]float32, n/2)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := DecodeF32ToF32(dst, src, true); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportGBs(b, len(src))
+	})
+}

@@ -1,0 +1,131 @@
+//go:build !purego
+
+package kernels
+
+// The assembly kernels handle a multiple of 8 elements; the wrappers below
+// run the remainder (fewer than 8 elements) through the Go twin.
+
+func sumF32(x []float32) float32 {
+	if !useAVX2 || len(x) < 8 {
+		return sumF32Go(x)
+	}
+	n := len(x) &^ 7
+	return sumF32AVX2(x[:n]) + sumF32Go(x[n:])
+}
+
+func sumF64(x []float64) float64 {
+	if !useAVX2 || len(x) < 8 {
+		return sumF64Go(x)
+	}
+	n := len(x) &^ 7
+	return sumF64AVX2(x[:n]) + sumF64Go(x[n:])
+}
+
+func sumF32ToF64(x []float32) float64 {
+	if !useAVX2 || len(x) < 8 {
+		return sumF32ToF64Go(x)
+	}
+	n := len(x) &^ 7
+	return sumF32ToF64AVX2(x[:n]) + sumF32ToF64Go(x[n:])
+}
+
+func sumU16LE(x []uint16) float32 {
+	if !useAVX2 || len(x) < 8 {
+		return sumU16LEGo(x)
+	}
+	n := len(x) &^ 7
+	return sumU16LEAVX2(x[:n]) + sumU16LEGo(x[n:])
+}
+
+func addF32(dst, src []float32) {
+	if !useAVX2 || len(dst) < 8 {
+		addF32Go(dst, src)
+		return
+	}
+	n := len(dst) &^ 7
+	addF32AVX2(dst[:n], src[:n])
+	addF32Go(dst[n:], src[n:])
+}
+
+func addF64(dst, src []float64) {
+	if !useAVX2 || len(dst) < 8 {
+		addF64Go(dst, src)
+		return
+	}
+	n := len(dst) &^ 7
+	addF64AVX2(dst[:n], src[:n])
+	addF64Go(dst[n:], src[n:])
+}
+
+func addF32ToF64(dst []float64, src []float32) {
+	if !useAVX2 || len(dst) < 8 {
+		addF32ToF64Go(dst, src)
+		return
+	}
+	n := len(dst) &^ 7
+	addF32ToF64AVX2(dst[:n], src[:n])
+	addF32ToF64Go(dst[n:], src[n:])
+}
+
+func addRows4F32(dst, a, b, c, d []float32) {
+	if !useAVX2 || len(dst) < 8 {
+		addRows4F32Go(dst, a, b, c, d)
+		return
+	}
+	n := len(dst) &^ 7
+	addRows4F32AVX2(dst[:n], a[:n], b[:n], c[:n], d[:n])
+	addRows4F32Go(dst[n:], a[n:], b[n:], c[n:], d[n:])
+}
+
+// decF32Asm and decF64Asm list the assembly decoders by [elem][bigEndian].
+var decF32Asm = [...][2]func(dst []float32, src []byte){
+	eU8:  {decU8F32AVX2, decU8F32AVX2},
+	eI8:  {decI8F32AVX2, decI8F32AVX2},
+	eU16: {decU16LEF32AVX2, decU16BEF32AVX2},
+	eI16: {decI16LEF32AVX2, decI16BEF32AVX2},
+	eU32: {decU32LEF32AVX2, decU32BEF32AVX2},
+	eI32: {decI32LEF32AVX2, decI32BEF32AVX2},
+	eF32: {nil, decF32BEF32AVX2},
+	eF64: {decF64LEF32AVX2, decF64BEF32AVX2},
+	eI64: {},
+}
+
+var decF64Asm = [...][2]func(dst []float64, src []byte){
+	eU16: {decU16LEF64AVX2, nil},
+	eF32: {decF32LEF64AVX2, decF32BEF64AVX2},
+	eI64: {},
+}
+
+func be(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// decodeF32 requires len(src) >= len(dst)*elemSize[e].
+func decodeF32(dst []float32, src []byte, e elem, bigEndian bool) {
+	if useAVX2 && len(dst) >= 8 {
+		if f := decF32Asm[e][be(bigEndian)]; f != nil {
+			n := len(dst) &^ 7
+			sz := elemSize[e]
+			f(dst[:n], src[:n*sz])
+			decodeGo(dst[n:], src[n*sz:], e, bigEndian)
+			return
+		}
+	}
+	decodeGo(dst, src, e, bigEndian)
+}
+
+func decodeF64(dst []float64, src []byte, e elem, bigEndian bool) {
+	if useAVX2 && len(dst) >= 8 && int(e) < len(decF64Asm) {
+		if f := decF64Asm[e][be(bigEndian)]; f != nil {
+			n := len(dst) &^ 7
+			sz := elemSize[e]
+			f(dst[:n], src[:n*sz])
+			decodeGo(dst[n:], src[n*sz:], e, bigEndian)
+			return
+		}
+	}
+	decodeGo(dst, src, e, bigEndian)
+}

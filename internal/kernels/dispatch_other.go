@@ -1,0 +1,14 @@
+//go:build !amd64 || purego
+
+package kernels
+
+func sumF32(x []float32) float32                                  { return sumF32Go(x) }
+func sumF64(x []float64) float64                                  { return sumF64Go(x) }
+func sumF32ToF64(x []float32) float64                             { return sumF32ToF64Go(x) }
+func sumU16LE(x []uint16) float32                                 { return sumU16LEGo(x) }
+func addF32(dst, src []float32)                                   { addF32Go(dst, src) }
+func addF64(dst, src []float64)                                   { addF64Go(dst, src) }
+func addF32ToF64(dst []float64, src []float32)                    { addF32ToF64Go(dst, src) }
+func addRows4F32(dst, a, b, c, d []float32)                       { addRows4F32Go(dst, a, b, c, d) }
+func decodeF32(dst []float32, src []byte, e elem, bigEndian bool) { decodeGo(dst, src, e, bigEndian) }
+func decodeF64(dst []float64, src []byte, e elem, bigEndian bool) { decodeGo(dst, src, e, bigEndian) }

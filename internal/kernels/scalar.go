@@ -1,0 +1,218 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// Pure-Go twins of the assembly kernels. They are the implementation on
+// architectures without assembly and the reference the tests compare the
+// assembly against. Several independent accumulators let the CPU overlap the
+// additions; Go does not vectorise.
+
+func sumF32Go(x []float32) float32 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		v := x[i : i+8 : i+8]
+		s0 += v[0]
+		s1 += v[1]
+		s2 += v[2]
+		s3 += v[3]
+		s4 += v[4]
+		s5 += v[5]
+		s6 += v[6]
+		s7 += v[7]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+func sumF64Go(x []float64) float64 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float64
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		v := x[i : i+8 : i+8]
+		s0 += v[0]
+		s1 += v[1]
+		s2 += v[2]
+		s3 += v[3]
+		s4 += v[4]
+		s5 += v[5]
+		s6 += v[6]
+		s7 += v[7]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+func sumF32ToF64Go(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		s0 += float64(v[0])
+		s1 += float64(v[1])
+		s2 += float64(v[2])
+		s3 += float64(v[3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func sumU16LEGo(x []uint16) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		s0 += float32(v[0])
+		s1 += float32(v[1])
+		s2 += float32(v[2])
+		s3 += float32(v[3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float32(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func addF32Go(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+func addF64Go(dst, src []float64) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+func addF32ToF64Go(dst []float64, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += float64(src[i])
+	}
+}
+
+func addRows4F32Go(dst, a, b, c, d []float32) {
+	n := len(dst)
+	a, b, c, d = a[:n], b[:n], c[:n], d[:n]
+	for i := range dst {
+		dst[i] += (a[i] + b[i]) + (c[i] + d[i])
+	}
+}
+
+// elem is the source element type of a decoder.
+type elem uint8
+
+const (
+	eBool elem = iota
+	eU8
+	eI8
+	eU16
+	eI16
+	eU32
+	eI32
+	eU64
+	eI64
+	eF32
+	eF64
+)
+
+var elemSize = [...]int{eBool: 1, eU8: 1, eI8: 1, eU16: 2, eI16: 2, eU32: 4, eI32: 4, eU64: 8, eI64: 8, eF32: 4, eF64: 8}
+
+func order(bigEndian bool) binary.ByteOrder {
+	if bigEndian {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
+}
+
+// decodeGo converts len(dst) elements of type e from src (which holds at
+// least len(dst)*elemSize[e] bytes) to D.
+func decodeGo[D float32 | float64](dst []D, src []byte, e elem, bigEndian bool) {
+	n := len(dst)
+	bo := order(bigEndian)
+	switch e {
+	case eBool:
+		src = src[:n]
+		for i := range dst {
+			if src[i] != 0 {
+				dst[i] = 1
+			} else {
+				dst[i] = 0
+			}
+		}
+	case eU8:
+		src = src[:n]
+		for i := range dst {
+			dst[i] = D(src[i])
+		}
+	case eI8:
+		src = src[:n]
+		for i := range dst {
+			dst[i] = D(int8(src[i]))
+		}
+	case eU16:
+		src = src[:2*n]
+		if bigEndian {
+			for i := range dst {
+				dst[i] = D(binary.BigEndian.Uint16(src[2*i:]))
+			}
+		} else {
+			for i := range dst {
+				dst[i] = D(binary.LittleEndian.Uint16(src[2*i:]))
+			}
+		}
+	case eI16:
+		src = src[:2*n]
+		for i := range dst {
+			dst[i] = D(int16(bo.Uint16(src[2*i:])))
+		}
+	case eU32:
+		src = src[:4*n]
+		for i := range dst {
+			dst[i] = D(bo.Uint32(src[4*i:]))
+		}
+	case eI32:
+		src = src[:4*n]
+		for i := range dst {
+			dst[i] = D(int32(bo.Uint32(src[4*i:])))
+		}
+	case eU64:
+		src = src[:8*n]
+		for i := range dst {
+			dst[i] = D(bo.Uint64(src[8*i:]))
+		}
+	case eI64:
+		src = src[:8*n]
+		for i := range dst {
+			dst[i] = D(int64(bo.Uint64(src[8*i:])))
+		}
+	case eF32:
+		src = src[:4*n]
+		if bigEndian {
+			for i := range dst {
+				dst[i] = D(math.Float32frombits(binary.BigEndian.Uint32(src[4*i:])))
+			}
+		} else {
+			for i := range dst {
+				dst[i] = D(math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:])))
+			}
+		}
+	case eF64:
+		src = src[:8*n]
+		for i := range dst {
+			dst[i] = D(math.Float64frombits(bo.Uint64(src[8*i:])))
+		}
+	}
+}
