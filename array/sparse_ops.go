@@ -1,0 +1,365 @@
+package array
+
+import (
+	"fmt"
+	"math"
+)
+
+// Products with sparse operands. All of them accumulate, dst += a·b, because that is
+// what a UDF does with a tile (ApplyMasks adds each tile's product into its result rows,
+// and tiles of one frame may cover different parts of the signal); clear dst first
+// (Fill(0)) for a plain product. dst must be C-contiguous and hold f×m elements in
+// row-major order, in any shape: a (depth, masks) buffer view, for example. Dense
+// operands are read as matrices: shape (shape[0], prod(shape[1:])), so a (depth, sy, sx)
+// tile is (depth, sy·sx) and a (masks, sy, sx) stack is (masks, sy·sx); non-contiguous
+// dense operands are copied first. Shape errors wrap ErrShape. None of the functions
+// allocates when its operands are contiguous.
+
+// denseOperand returns the row-major data and matrix dims of a dense operand.
+func denseOperand[T SparseValue](d *Dense[T]) ([]T, int, int) {
+	r, c := denseDims(d)
+	return d.Contiguous().Data()[:r*c], r, c
+}
+
+func checkDst[T SparseValue](op string, dst *Dense[T], f, m int) ([]T, error) {
+	if dst.Size() != f*m || !dst.IsContiguous() {
+		return nil, fmt.Errorf("%w: %s: destination of shape %v (contiguous: %v), want %d×%d = %d contiguous elements", ErrShape, op, dst.Shape(), dst.IsContiguous(), f, m, f*m)
+	}
+	return dst.Data()[:f*m], nil
+}
+
+// MulAddDenseCSRT computes dst += a · bᵀ for a dense (f×p) and a CSR b of shape (m×p):
+// frames × masksᵀ with a sparse mask stack holding one mask per row — the ApplyMasks
+// kernel. Each output element is a gathered dot product over the mask's stored entries.
+func MulAddDenseCSRT[T SparseValue, I SparseIndex](dst *Dense[T], a *Dense[T], b *CSR[T, I]) error {
+	ad, f, p := denseOperand(a)
+	if p != b.Cols {
+		return fmt.Errorf("%w: MulAddDenseCSRT: a is %d×%d, b is %d×%d, want equal column counts", ErrShape, f, p, b.Rows, b.Cols)
+	}
+	dd, err := checkDst("MulAddDenseCSRT", dst, f, b.Rows)
+	if err != nil {
+		return err
+	}
+	mulAddDenseCompressedT(dd, ad, f, p, b.Rows, b.Indptr, b.Indices, b.Data)
+	return nil
+}
+
+// MulAddDenseCSC computes dst += a · b for a dense a (f×p) and a CSC b (p×m): frames ×
+// a mask stack with one mask per column. The CSC storage is read as the CSR storage of
+// bᵀ, so this is MulAddDenseCSRT without a conversion.
+func MulAddDenseCSC[T SparseValue, I SparseIndex](dst *Dense[T], a *Dense[T], b *CSC[T, I]) error {
+	ad, f, p := denseOperand(a)
+	if p != b.Rows {
+		return fmt.Errorf("%w: MulAddDenseCSC: a is %d×%d, b is %d×%d, want a's columns = b's rows", ErrShape, f, p, b.Rows, b.Cols)
+	}
+	dd, err := checkDst("MulAddDenseCSC", dst, f, b.Cols)
+	if err != nil {
+		return err
+	}
+	mulAddDenseCompressedT(dd, ad, f, p, b.Cols, b.Indptr, b.Indices, b.Data)
+	return nil
+}
+
+// mulAddDenseCompressedT: dst (f×m) += a (f×p) · Bᵀ where B (m×p) is row-compressed.
+func mulAddDenseCompressedT[T SparseValue, I SparseIndex](dst, a []T, f, p, m int, indptr, indices []I, data []T) {
+	for r := 0; r < f; r++ {
+		frame := a[r*p : (r+1)*p : (r+1)*p]
+		out := dst[r*m : (r+1)*m : (r+1)*m]
+		for j := range out {
+			lo, hi := indptr[j], indptr[j+1]
+			idx := indices[lo:hi:hi]
+			val := data[lo:hi:hi]
+			val = val[:len(idx)]
+			var s0, s1, s2, s3 T
+			k := 0
+			for ; k+4 <= len(idx); k += 4 {
+				s0 += val[k] * frame[idx[k]]
+				s1 += val[k+1] * frame[idx[k+1]]
+				s2 += val[k+2] * frame[idx[k+2]]
+				s3 += val[k+3] * frame[idx[k+3]]
+			}
+			for ; k < len(idx); k++ {
+				s0 += val[k] * frame[idx[k]]
+			}
+			out[j] += (s0 + s1) + (s2 + s3)
+		}
+	}
+}
+
+// MulAddCSRDense computes dst += a · b for a CSR a (f×p) and a dense b (p×m): each
+// stored entry of a adds a scaled row of b.
+func MulAddCSRDense[T SparseValue, I SparseIndex](dst *Dense[T], a *CSR[T, I], b *Dense[T]) error {
+	bd, p, m := denseOperand(b)
+	if p != a.Cols {
+		return fmt.Errorf("%w: MulAddCSRDense: a is %d×%d, b is %d×%d, want a's columns = b's rows", ErrShape, a.Rows, a.Cols, p, m)
+	}
+	dd, err := checkDst("MulAddCSRDense", dst, a.Rows, m)
+	if err != nil {
+		return err
+	}
+	for r := 0; r < a.Rows; r++ {
+		out := dd[r*m : (r+1)*m : (r+1)*m]
+		idx, val := a.Row(r)
+		for k, c := range idx {
+			v := val[k]
+			brow := bd[int(c)*m : int(c)*m+m]
+			brow = brow[:len(out)]
+			for j, w := range brow {
+				out[j] += v * w
+			}
+		}
+	}
+	return nil
+}
+
+// MulAddCSRDenseT computes dst += a · bᵀ for a CSR a (f×p) and a dense b (m×p): a
+// sparse tile times a dense mask stack with one mask per row.
+func MulAddCSRDenseT[T SparseValue, I SparseIndex](dst *Dense[T], a *CSR[T, I], b *Dense[T]) error {
+	bd, m, p := denseOperand(b)
+	if p != a.Cols {
+		return fmt.Errorf("%w: MulAddCSRDenseT: a is %d×%d, b is %d×%d, want equal column counts", ErrShape, a.Rows, a.Cols, m, p)
+	}
+	dd, err := checkDst("MulAddCSRDenseT", dst, a.Rows, m)
+	if err != nil {
+		return err
+	}
+	for r := 0; r < a.Rows; r++ {
+		out := dd[r*m : (r+1)*m : (r+1)*m]
+		idx, val := a.Row(r)
+		val = val[:len(idx)]
+		for j := range out {
+			mask := bd[j*p : (j+1)*p : (j+1)*p]
+			var s0, s1 T
+			k := 0
+			for ; k+2 <= len(idx); k += 2 {
+				s0 += val[k] * mask[idx[k]]
+				s1 += val[k+1] * mask[idx[k+1]]
+			}
+			if k < len(idx) {
+				s0 += val[k] * mask[idx[k]]
+			}
+			out[j] += s0 + s1
+		}
+	}
+	return nil
+}
+
+// MulAddCSRCSR computes dst += a · b for a CSR a (f×p) and a CSR b (p×m) — a sparse
+// tile times a mask stack stored pixel-major (row k lists the masks touching pixel k).
+// The cost is proportional to the products of stored entries, which makes it the best
+// choice for very sparse (event-like) tiles.
+func MulAddCSRCSR[T SparseValue, I SparseIndex](dst *Dense[T], a *CSR[T, I], b *CSR[T, I]) error {
+	if a.Cols != b.Rows {
+		return fmt.Errorf("%w: MulAddCSRCSR: a is %d×%d, b is %d×%d, want a's columns = b's rows", ErrShape, a.Rows, a.Cols, b.Rows, b.Cols)
+	}
+	m := b.Cols
+	dd, err := checkDst("MulAddCSRCSR", dst, a.Rows, m)
+	if err != nil {
+		return err
+	}
+	for r := 0; r < a.Rows; r++ {
+		out := dd[r*m : (r+1)*m : (r+1)*m]
+		idx, val := a.Row(r)
+		for k, c := range idx {
+			v := val[k]
+			bidx, bval := b.Row(int(c))
+			bval = bval[:len(bidx)]
+			for q, j := range bidx {
+				out[j] += v * bval[q]
+			}
+		}
+	}
+	return nil
+}
+
+// MulAddCSRCSRT computes dst += a · bᵀ for CSR matrices a (f×p) and b (m×p): a sparse
+// tile times a sparse mask stack with one mask per row. When both have sorted indices
+// each output element is a merge of two sorted index lists; otherwise the function
+// falls back to scattering each row of a into a dense scratch row, which allocates p
+// elements per call.
+func MulAddCSRCSRT[T SparseValue, I SparseIndex](dst *Dense[T], a *CSR[T, I], b *CSR[T, I]) error {
+	if a.Cols != b.Cols {
+		return fmt.Errorf("%w: MulAddCSRCSRT: a is %d×%d, b is %d×%d, want equal column counts", ErrShape, a.Rows, a.Cols, b.Rows, b.Cols)
+	}
+	dd, err := checkDst("MulAddCSRCSRT", dst, a.Rows, b.Rows)
+	if err != nil {
+		return err
+	}
+	mulAddCompressedCompressedT(dd, a.Rows, a.Cols, a.Indptr, a.Indices, a.Data, b.Rows, b.Indptr, b.Indices, b.Data)
+	return nil
+}
+
+// MulAddCSRCSC computes dst += a · b for a CSR a (f×p) and a CSC b (p×m): a sparse tile
+// times a sparse mask stack with one mask per column (the reference's sparse
+// MaskContainer layout). The CSC storage is read as bᵀ in CSR, see MulAddCSRCSRT.
+func MulAddCSRCSC[T SparseValue, I SparseIndex](dst *Dense[T], a *CSR[T, I], b *CSC[T, I]) error {
+	if a.Cols != b.Rows {
+		return fmt.Errorf("%w: MulAddCSRCSC: a is %d×%d, b is %d×%d, want a's columns = b's rows", ErrShape, a.Rows, a.Cols, b.Rows, b.Cols)
+	}
+	dd, err := checkDst("MulAddCSRCSC", dst, a.Rows, b.Cols)
+	if err != nil {
+		return err
+	}
+	mulAddCompressedCompressedT(dd, a.Rows, a.Cols, a.Indptr, a.Indices, a.Data, b.Cols, b.Indptr, b.Indices, b.Data)
+	return nil
+}
+
+func mulAddCompressedCompressedT[T SparseValue, I SparseIndex](dst []T, f, p int, aptr, aidx []I, aval []T, m int, bptr, bidx []I, bval []T) {
+	if sortedUnique(aptr, aidx) && sortedUnique(bptr, bidx) {
+		for r := 0; r < f; r++ {
+			ai := aidx[aptr[r]:aptr[r+1]]
+			av := aval[aptr[r]:aptr[r+1]]
+			if len(ai) == 0 {
+				continue
+			}
+			out := dst[r*m : (r+1)*m]
+			for j := range out {
+				bi := bidx[bptr[j]:bptr[j+1]]
+				bv := bval[bptr[j]:bptr[j+1]]
+				var s T
+				x, y := 0, 0
+				for x < len(ai) && y < len(bi) {
+					switch {
+					case ai[x] < bi[y]:
+						x++
+					case ai[x] > bi[y]:
+						y++
+					default:
+						s += av[x] * bv[y]
+						x++
+						y++
+					}
+				}
+				out[j] += s
+			}
+		}
+		return
+	}
+	work := make([]T, p)
+	for r := 0; r < f; r++ {
+		ai := aidx[aptr[r]:aptr[r+1]]
+		av := aval[aptr[r]:aptr[r+1]]
+		if len(ai) == 0 {
+			continue
+		}
+		for k, c := range ai {
+			work[c] += av[k]
+		}
+		out := dst[r*m : (r+1)*m]
+		for j := range out {
+			var s T
+			for q, c := range bidx[bptr[j]:bptr[j+1]] {
+				s += bval[int(bptr[j])+q] * work[c]
+			}
+			out[j] += s
+		}
+		for _, c := range ai {
+			work[c] = 0
+		}
+	}
+}
+
+// Log scaling. LiberTEM's Logsum adds log(frame − min(frame) + 1) per frame, where the
+// minimum is over the whole frame: for a sparse row with implicit zeros the minimum is at
+// most 0, and when it is negative the implicit zeros map to log(1 − min) ≠ 0.
+
+// logShift returns log(v - mn + 1) in T's precision.
+func logShift[T SparseFloat](v, mn T) T {
+	return T(math.Log(float64(v - mn + 1)))
+}
+
+// LogScaleInto writes log(x − rowmin + 1) of every element of the CSR a (f×p) into the
+// dense dst (f×p elements, C-contiguous, any shape), where rowmin is the minimum of the
+// element's row including implicit zeros (see RowMin). Errors wrap ErrShape.
+func LogScaleInto[T SparseFloat, I SparseIndex](dst *Dense[T], a *CSR[T, I]) error {
+	dd, err := checkDst("LogScaleInto", dst, a.Rows, a.Cols)
+	if err != nil {
+		return err
+	}
+	for r := 0; r < a.Rows; r++ {
+		mn := RowMin(a, r)
+		out := dd[r*a.Cols : (r+1)*a.Cols]
+		base := logShift(0, mn)
+		for j := range out {
+			out[j] = base
+		}
+		idx, val := a.Row(r)
+		for k, c := range idx {
+			out[c] = logShift(val[k], mn)
+		}
+	}
+	return nil
+}
+
+// AddLogScaledSumAxis0 adds Σ_rows log(x − rowmin + 1) to dst (length Cols): the Logsum
+// reduction of a CSR tile, with implicit zeros handled exactly (they contribute
+// log(1 − rowmin), which is 0 unless the row has a negative minimum). Rows must not hold
+// duplicate column indices. It panics if len(dst) != Cols.
+func AddLogScaledSumAxis0[T SparseFloat, I SparseIndex](dst []T, a *CSR[T, I]) {
+	if len(dst) != a.Cols {
+		panic(fmt.Sprintf("array: AddLogScaledSumAxis0: dst has length %d, want %d", len(dst), a.Cols))
+	}
+	for r := 0; r < a.Rows; r++ {
+		mn := RowMin(a, r)
+		idx, val := a.Row(r)
+		if mn == 0 {
+			// log(0 − 0 + 1) = 0: implicit zeros contribute nothing.
+			for k, c := range idx {
+				dst[c] += logShift(val[k], 0)
+			}
+			continue
+		}
+		if len(idx) >= a.Cols {
+			// Every element stored (no implicit zeros).
+			for k, c := range idx {
+				dst[c] += logShift(val[k], mn)
+			}
+			continue
+		}
+		// Negative minimum with implicit zeros: walk all columns.
+		base := logShift(0, mn)
+		if sortedUnique(a.Indptr[r:r+2], a.Indices) {
+			k := 0
+			for j := range dst {
+				if k < len(idx) && int(idx[k]) == j {
+					dst[j] += logShift(val[k], mn)
+					k++
+				} else {
+					dst[j] += base
+				}
+			}
+			continue
+		}
+		for j := range dst {
+			dst[j] += base
+		}
+		for k, c := range idx {
+			dst[c] += logShift(val[k], mn) - base
+		}
+	}
+}
+
+// LogScaleCSRInto makes dst the element-wise log(x − rowmin + 1) of a while keeping it
+// sparse: dst shares a's structure and gets its own Data (reused when it has room). It
+// returns ErrDensifies (and leaves dst unchanged) if some row has implicit zeros and a
+// negative minimum, because those zeros would become non-zero; use LogScaleInto then.
+func LogScaleCSRInto[T SparseFloat, I SparseIndex](dst, a *CSR[T, I]) error {
+	for r := 0; r < a.Rows; r++ {
+		if int(a.Indptr[r+1]-a.Indptr[r]) < a.Cols && RowMin(a, r) < 0 {
+			return fmt.Errorf("%w: log scaling row %d (negative minimum, implicit zeros)", ErrDensifies, r)
+		}
+	}
+	nnz := a.NNZ()
+	data := grow(dst.Data, nnz)
+	for r := 0; r < a.Rows; r++ {
+		mn := RowMin(a, r)
+		for k := a.Indptr[r]; k < a.Indptr[r+1]; k++ {
+			data[k] = logShift(a.Data[k], mn)
+		}
+	}
+	dst.Rows, dst.Cols = a.Rows, a.Cols
+	dst.Indptr = a.Indptr
+	dst.Indices = a.Indices[:nnz:nnz]
+	dst.Data = data
+	return nil
+}
