@@ -1,0 +1,99 @@
+package sched
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/stemflow/stemflow/graph"
+)
+
+func leafOp(v int) graph.Op {
+	return func(context.Context, []any) (any, error) { return v, nil }
+}
+
+func addOp(_ context.Context, args []any) (any, error) {
+	s := 0
+	for _, a := range args {
+		s += a.(int)
+	}
+	return s, nil
+}
+
+// buildTree builds a balanced binary tree with n nodes in all: leaves
+// holding 1..L, pairwise add nodes above them. It returns the root key.
+func buildTree(n int) (*graph.Graph, graph.Key) {
+	g := graph.NewWithCapacity(n)
+	leaves := (n + 1) / 2
+	level := make([]graph.Key, leaves)
+	for i := range level {
+		k := graph.Key("leaf-" + strconv.Itoa(i))
+		level[i] = k
+		if err := g.Add(graph.Node{Key: k, Kind: graph.KindTask, Op: leafOp(i + 1)}); err != nil {
+			panic(err)
+		}
+	}
+	id := 0
+	for len(level) > 1 {
+		next := level[:0:0]
+		for i := 0; i+1 < len(level); i += 2 {
+			k := graph.Key("add-" + strconv.Itoa(id))
+			id++
+			if err := g.Add(graph.Node{Key: k, Kind: graph.KindMerge, Op: addOp, Deps: []graph.Key{level[i], level[i+1]}}); err != nil {
+				panic(err)
+			}
+			next = append(next, k)
+		}
+		if len(level)%2 == 1 {
+			next = append(next, level[len(level)-1])
+		}
+		level = next
+	}
+	return g, level[0]
+}
+
+func buildFlat(leaves int) (*graph.Graph, graph.Key) {
+	g := graph.NewWithCapacity(leaves + 1)
+	deps := make([]graph.Key, leaves)
+	for i := range deps {
+		k := graph.Key("leaf-" + strconv.Itoa(i))
+		deps[i] = k
+		if err := g.Add(graph.Node{Key: k, Kind: graph.KindTask, Op: leafOp(i + 1)}); err != nil {
+			panic(err)
+		}
+	}
+	root := graph.Key("sum")
+	if err := g.Add(graph.Node{Key: root, Kind: graph.KindMergeAll, Op: addOp, Deps: deps}); err != nil {
+		panic(err)
+	}
+	return g, root
+}
+
+func benchGraph(b *testing.B, build func() (*graph.Graph, graph.Key), want int) {
+	ctx := context.Background()
+	nodes := 0
+	for b.Loop() {
+		g, root := build()
+		nodes = g.Len()
+		out, err := Compute(ctx, g, []graph.Key{root}, Options{Workers: 2})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if out[0].(int) != want {
+			b.Fatalf("sum %d, want %d", out[0], want)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(nodes), "us/task")
+}
+
+// BenchmarkTree10k: build + compute with 2 workers of a binary tree of
+// 10,000 nodes (5,000 leaves, 4,999 add nodes, plus rounding).
+func BenchmarkTree10k(b *testing.B) {
+	const n = 9999 // 5,000 leaves + 4,999 adds
+	benchGraph(b, func() (*graph.Graph, graph.Key) { return buildTree(n) }, 5000*5001/2)
+}
+
+// BenchmarkFlat10k: 9,999 leaves into one sum node.
+func BenchmarkFlat10k(b *testing.B) {
+	benchGraph(b, func() (*graph.Graph, graph.Key) { return buildFlat(9999) }, 9999*10000/2)
+}
