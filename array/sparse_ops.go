@@ -61,8 +61,50 @@ func MulAddDenseCSC[T SparseValue, I SparseIndex](dst *Dense[T], a *Dense[T], b 
 }
 
 // mulAddDenseCompressedT: dst (f×m) += a (f×p) · Bᵀ where B (m×p) is row-compressed.
+// Frames are processed four at a time so that each stored mask entry (index and value)
+// is loaded once per four frames.
 func mulAddDenseCompressedT[T SparseValue, I SparseIndex](dst, a []T, f, p, m int, indptr, indices []I, data []T) {
-	for r := 0; r < f; r++ {
+	r := 0
+	for ; r+4 <= f; r += 4 {
+		f0 := a[r*p : (r+1)*p : (r+1)*p]
+		f1 := a[(r+1)*p : (r+2)*p : (r+2)*p]
+		f2 := a[(r+2)*p : (r+3)*p : (r+3)*p]
+		f3 := a[(r+3)*p : (r+4)*p : (r+4)*p]
+		for j := 0; j < m; j++ {
+			lo, hi := indptr[j], indptr[j+1]
+			idx := indices[lo:hi:hi]
+			val := data[lo:hi:hi]
+			val = val[:len(idx)]
+			// Two accumulators per frame: eight independent add chains hide the
+			// floating-point add latency.
+			var s0, s1, s2, s3, t0, t1, t2, t3 T
+			k := 0
+			for ; k+2 <= len(idx); k += 2 {
+				c, d := idx[k], idx[k+1]
+				v, w := val[k], val[k+1]
+				s0 += v * f0[c]
+				s1 += v * f1[c]
+				s2 += v * f2[c]
+				s3 += v * f3[c]
+				t0 += w * f0[d]
+				t1 += w * f1[d]
+				t2 += w * f2[d]
+				t3 += w * f3[d]
+			}
+			if k < len(idx) {
+				c, v := idx[k], val[k]
+				s0 += v * f0[c]
+				s1 += v * f1[c]
+				s2 += v * f2[c]
+				s3 += v * f3[c]
+			}
+			dst[r*m+j] += s0 + t0
+			dst[(r+1)*m+j] += s1 + t1
+			dst[(r+2)*m+j] += s2 + t2
+			dst[(r+3)*m+j] += s3 + t3
+		}
+	}
+	for ; r < f; r++ {
 		frame := a[r*p : (r+1)*p : (r+1)*p]
 		out := dst[r*m : (r+1)*m : (r+1)*m]
 		for j := range out {
@@ -70,18 +112,16 @@ func mulAddDenseCompressedT[T SparseValue, I SparseIndex](dst, a []T, f, p, m in
 			idx := indices[lo:hi:hi]
 			val := data[lo:hi:hi]
 			val = val[:len(idx)]
-			var s0, s1, s2, s3 T
+			var s0, s1 T
 			k := 0
-			for ; k+4 <= len(idx); k += 4 {
+			for ; k+2 <= len(idx); k += 2 {
 				s0 += val[k] * frame[idx[k]]
 				s1 += val[k+1] * frame[idx[k+1]]
-				s2 += val[k+2] * frame[idx[k+2]]
-				s3 += val[k+3] * frame[idx[k+3]]
 			}
-			for ; k < len(idx); k++ {
+			if k < len(idx) {
 				s0 += val[k] * frame[idx[k]]
 			}
-			out[j] += (s0 + s1) + (s2 + s3)
+			out[j] += s0 + s1
 		}
 	}
 }
