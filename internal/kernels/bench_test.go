@@ -187,3 +187,81 @@ func BenchmarkDecodeF32ToF32BE(b *testing.B) {
 		reportGBs(b, len(src))
 	})
 }
+
+// BenchmarkMaskDotF32 multiplies a tile of 64 frames of 256×256 with 16
+// masks; GB/s is of tile input. "naive" is the direct triple loop.
+func BenchmarkMaskDotF32(b *testing.B) {
+	const px, depth, nm = 256 * 256, 64, 16
+	tile, masks := filledF32(depth*px), filledF32(nm*px)
+	out := make([]float32, depth*nm)
+	b.Run("kernel", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			MaskDotF32(out, tile, masks, px)
+		}
+		reportGBs(b, 4*len(tile))
+	})
+	b.Run("naive", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for f := 0; f < depth; f++ {
+				for m := 0; m < nm; m++ {
+					var s float32
+					x, y := tile[f*px:(f+1)*px], masks[m*px:(m+1)*px]
+					for p := range x {
+						s += x[p] * y[p]
+					}
+					out[f*nm+m] += s
+				}
+			}
+		}
+		reportGBs(b, 4*len(tile))
+	})
+}
+
+// BenchmarkCoM runs the centre-of-mass kernel on 64 frames of 256×256 over
+// the full frame; GB/s is of frames read.
+func BenchmarkCoM(b *testing.B) {
+	const h, w, depth = 256, 256, 64
+	tile := filledF32(depth * h * w)
+	out := make([]float64, 3*depth)
+	com, err := NewCoMFull(h, w)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("kernel", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			com.Tile(out, tile)
+		}
+		reportGBs(b, 4*len(tile))
+	})
+	b.Run("naive", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for f := 0; f < depth; f++ {
+				var s, sy, sx float64
+				for y := 0; y < h; y++ {
+					for x := 0; x < w; x++ {
+						p := float64(tile[f*h*w+y*w+x])
+						s += p
+						sy += float64(y) * p
+						sx += float64(x) * p
+					}
+				}
+				out[3*f], out[3*f+1], out[3*f+2] = s, sy, sx
+			}
+		}
+		reportGBs(b, 4*len(tile))
+	})
+}
+
+// BenchmarkStdTileF32 combines a tile of 64 frames of 256×256.
+func BenchmarkStdTileF32(b *testing.B) {
+	const px, depth = 256 * 256, 64
+	tile := filledF32(depth * px)
+	sum, vs := make([]float64, px), make([]float64, px)
+	scratch := make([]float64, 2*StdBlockPixels)
+	b.ResetTimer()
+	var n int64
+	for i := 0; i < b.N; i++ {
+		n = StdTileF32(sum, vs, n, tile, scratch)
+	}
+	reportGBs(b, 4*len(tile))
+}

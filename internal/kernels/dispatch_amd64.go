@@ -129,3 +129,45 @@ func decodeF64(dst []float64, src []byte, e elem, bigEndian bool) {
 	}
 	decodeGo(dst, src, e, bigEndian)
 }
+
+func dotF32(x, y []float32) float32 {
+	if !useAVX2 || len(x) < 8 {
+		return dotF32Go(x, y)
+	}
+	n := len(x) &^ 7
+	return dotF32AVX2(x[:n], y[:n]) + dotF32Go(x[n:], y[n:])
+}
+
+func sumDotF32(p, xs []float32) (s, d float32) {
+	if !useAVX2 || len(p) < 8 {
+		return sumDotF32Go(p, xs)
+	}
+	n := len(p) &^ 7
+	s, d = sumDotF32AVX2(p[:n], xs[:n])
+	s2, d2 := sumDotF32Go(p[n:], xs[n:])
+	return s + s2, d + d2
+}
+
+// dot2x4F32 requires len(out) >= 8 and all inputs of length len(x0).
+func dot2x4F32(out []float32, x0, x1, m0, m1, m2, m3 []float32) {
+	if !useAVX2 || len(x0) < 8 {
+		dot2x4F32Go(out, x0, x1, m0, m1, m2, m3)
+		return
+	}
+	n := len(x0) &^ 7
+	_ = out[7]
+	dot2x4F32AVX2(out, x0[:n], x1[:n], m0[:n], m1[:n], m2[:n], m3[:n])
+	if n < len(x0) {
+		dot2x4F32Go(out, x0[n:], x1[n:], m0[n:], m1[n:], m2[n:], m3[n:])
+	}
+}
+
+func sqDevF32(acc []float64, x []float32, mean []float64) {
+	if !useAVX2 || len(acc) < 8 {
+		sqDevF32Go(acc, x, mean)
+		return
+	}
+	n := len(acc) &^ 7
+	sqDevF32AVX2(acc[:n], x[:n], mean[:n])
+	sqDevF32Go(acc[n:], x[n:], mean[n:])
+}

@@ -12,3 +12,10 @@ func addF32ToF64(dst []float64, src []float32)                    { addF32ToF64G
 func addRows4F32(dst, a, b, c, d []float32)                       { addRows4F32Go(dst, a, b, c, d) }
 func decodeF32(dst []float32, src []byte, e elem, bigEndian bool) { decodeGo(dst, src, e, bigEndian) }
 func decodeF64(dst []float64, src []byte, e elem, bigEndian bool) { decodeGo(dst, src, e, bigEndian) }
+
+func dotF32(x, y []float32) float32            { return dotF32Go(x, y) }
+func sumDotF32(p, xs []float32) (s, d float32) { return sumDotF32Go(p, xs) }
+func dot2x4F32(out []float32, x0, x1, m0, m1, m2, m3 []float32) {
+	dot2x4F32Go(out, x0, x1, m0, m1, m2, m3)
+}
+func sqDevF32(acc []float64, x []float32, mean []float64) { sqDevF32Go(acc, x, mean) }

@@ -1425,3 +1425,256 @@ decF32BEF64AVX2_small:
 decF32BEF64AVX2_done:
 	VZEROUPPER
 	RET
+
+// func dotF32AVX2(x []float32, y []float32) float32
+// Requires: AVX, FMA3, SSE
+TEXT ·dotF32AVX2(SB), NOSPLIT, $0-52
+	MOVQ   x_base+0(FP), AX
+	MOVQ   y_base+24(FP), CX
+	MOVQ   x_len+8(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+dot_big:
+	CMPQ        DX, $0x00000040
+	JL          dot_small
+	VMOVUPS     (AX), Y8
+	VFMADD231PS (CX), Y8, Y0
+	VMOVUPS     32(AX), Y8
+	VFMADD231PS 32(CX), Y8, Y1
+	VMOVUPS     64(AX), Y8
+	VFMADD231PS 64(CX), Y8, Y2
+	VMOVUPS     96(AX), Y8
+	VFMADD231PS 96(CX), Y8, Y3
+	VMOVUPS     128(AX), Y8
+	VFMADD231PS 128(CX), Y8, Y4
+	VMOVUPS     160(AX), Y8
+	VFMADD231PS 160(CX), Y8, Y5
+	VMOVUPS     192(AX), Y8
+	VFMADD231PS 192(CX), Y8, Y6
+	VMOVUPS     224(AX), Y8
+	VFMADD231PS 224(CX), Y8, Y7
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, CX
+	SUBQ        $0x00000040, DX
+	JMP         dot_big
+
+dot_small:
+	CMPQ        DX, $0x00000008
+	JL          dot_done
+	VMOVUPS     (AX), Y8
+	VFMADD231PS (CX), Y8, Y0
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JMP         dot_small
+
+dot_done:
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func sumDotF32AVX2(p []float32, xs []float32) (s float32, d float32)
+// Requires: AVX, FMA3, SSE
+TEXT ·sumDotF32AVX2(SB), NOSPLIT, $0-56
+	MOVQ   p_base+0(FP), AX
+	MOVQ   xs_base+24(FP), CX
+	MOVQ   p_len+8(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+sd_big:
+	CMPQ        DX, $0x00000020
+	JL          sd_small
+	VMOVUPS     (AX), Y8
+	VADDPS      Y8, Y0, Y0
+	VFMADD231PS (CX), Y8, Y4
+	VMOVUPS     32(AX), Y8
+	VADDPS      Y8, Y1, Y1
+	VFMADD231PS 32(CX), Y8, Y5
+	VMOVUPS     64(AX), Y8
+	VADDPS      Y8, Y2, Y2
+	VFMADD231PS 64(CX), Y8, Y6
+	VMOVUPS     96(AX), Y8
+	VADDPS      Y8, Y3, Y3
+	VFMADD231PS 96(CX), Y8, Y7
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x00000020, DX
+	JMP         sd_big
+
+sd_small:
+	CMPQ        DX, $0x00000008
+	JL          sd_done
+	VMOVUPS     (AX), Y8
+	VADDPS      Y8, Y0, Y0
+	VFMADD231PS (CX), Y8, Y4
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JMP         sd_small
+
+sd_done:
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, s+48(FP)
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	MOVSS        X0, d+52(FP)
+	VZEROUPPER
+	RET
+
+// func dot2x4F32AVX2(out []float32, x0 []float32, x1 []float32, m0 []float32, m1 []float32, m2 []float32, m3 []float32)
+// Requires: AVX, FMA3
+TEXT ·dot2x4F32AVX2(SB), NOSPLIT, $0-168
+	MOVQ   out_base+0(FP), AX
+	MOVQ   x0_base+24(FP), CX
+	MOVQ   x1_base+48(FP), DX
+	MOVQ   m0_base+72(FP), BX
+	MOVQ   m1_base+96(FP), SI
+	MOVQ   m2_base+120(FP), DI
+	MOVQ   m3_base+144(FP), R8
+	MOVQ   x0_len+32(FP), R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+d24_loop:
+	CMPQ        R9, $0x00000008
+	JL          d24_done
+	VMOVUPS     (CX), Y8
+	VMOVUPS     (DX), Y9
+	VMOVUPS     (BX), Y10
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y10, Y9, Y4
+	VMOVUPS     (SI), Y10
+	VFMADD231PS Y10, Y8, Y1
+	VFMADD231PS Y10, Y9, Y5
+	VMOVUPS     (DI), Y10
+	VFMADD231PS Y10, Y8, Y2
+	VFMADD231PS Y10, Y9, Y6
+	VMOVUPS     (R8), Y10
+	VFMADD231PS Y10, Y8, Y3
+	VFMADD231PS Y10, Y9, Y7
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	ADDQ        $0x00000020, SI
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, R8
+	SUBQ        $0x00000008, R9
+	JMP         d24_loop
+
+d24_done:
+	VHADDPS    Y1, Y0, Y0
+	VHADDPS    Y3, Y2, Y1
+	VHADDPS    Y1, Y0, Y0
+	VHADDPS    Y5, Y4, Y1
+	VHADDPS    Y7, Y6, Y2
+	VHADDPS    Y2, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y0, Y2
+	VPERM2F128 $0x31, Y1, Y0, Y0
+	VADDPS     Y0, Y2, Y2
+	VADDPS     (AX), Y2, Y2
+	VMOVUPS    Y2, (AX)
+	VZEROUPPER
+	RET
+
+// func sqDevF32AVX2(acc []float64, x []float32, mean []float64)
+// Requires: AVX, FMA3
+TEXT ·sqDevF32AVX2(SB), NOSPLIT, $0-72
+	MOVQ acc_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ mean_base+48(FP), DX
+	MOVQ acc_len+8(FP), BX
+
+sq_big:
+	CMPQ        BX, $0x00000010
+	JL          sq_small
+	VCVTPS2PD   (CX), Y0
+	VSUBPD      (DX), Y0, Y0
+	VMOVUPD     (AX), Y1
+	VFMADD231PD Y0, Y0, Y1
+	VMOVUPD     Y1, (AX)
+	VCVTPS2PD   16(CX), Y0
+	VSUBPD      32(DX), Y0, Y0
+	VMOVUPD     32(AX), Y1
+	VFMADD231PD Y0, Y0, Y1
+	VMOVUPD     Y1, 32(AX)
+	VCVTPS2PD   32(CX), Y0
+	VSUBPD      64(DX), Y0, Y0
+	VMOVUPD     64(AX), Y1
+	VFMADD231PD Y0, Y0, Y1
+	VMOVUPD     Y1, 64(AX)
+	VCVTPS2PD   48(CX), Y0
+	VSUBPD      96(DX), Y0, Y0
+	VMOVUPD     96(AX), Y1
+	VFMADD231PD Y0, Y0, Y1
+	VMOVUPD     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         sq_big
+
+sq_small:
+	CMPQ        BX, $0x00000008
+	JL          sq_done
+	VCVTPS2PD   (CX), Y0
+	VSUBPD      (DX), Y0, Y0
+	VMOVUPD     (AX), Y1
+	VFMADD231PD Y0, Y0, Y1
+	VMOVUPD     Y1, (AX)
+	VCVTPS2PD   16(CX), Y0
+	VSUBPD      32(DX), Y0, Y0
+	VMOVUPD     32(AX), Y1
+	VFMADD231PD Y0, Y0, Y1
+	VMOVUPD     Y1, 32(AX)
+
+sq_done:
+	VZEROUPPER
+	RET

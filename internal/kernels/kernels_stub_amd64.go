@@ -75,3 +75,15 @@ func decF32LEF64AVX2(dst []float64, src []byte)
 
 //go:noescape
 func decF32BEF64AVX2(dst []float64, src []byte)
+
+//go:noescape
+func dotF32AVX2(x []float32, y []float32) float32
+
+//go:noescape
+func sumDotF32AVX2(p []float32, xs []float32) (s float32, d float32)
+
+//go:noescape
+func dot2x4F32AVX2(out []float32, x0 []float32, x1 []float32, m0 []float32, m1 []float32, m2 []float32, m3 []float32)
+
+//go:noescape
+func sqDevF32AVX2(acc []float64, x []float32, mean []float64)

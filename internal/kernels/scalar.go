@@ -216,3 +216,70 @@ func decodeGo[D float32 | float64](dst []D, src []byte, e elem, bigEndian bool) 
 		}
 	}
 }
+
+func dotF32Go(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func sumDotF32Go(p, xs []float32) (s, d float32) {
+	xs = xs[:len(p)]
+	var s0, s1, d0, d1 float32
+	i := 0
+	for ; i+2 <= len(p); i += 2 {
+		s0 += p[i]
+		s1 += p[i+1]
+		d0 += p[i] * xs[i]
+		d1 += p[i+1] * xs[i+1]
+	}
+	for ; i < len(p); i++ {
+		s0 += p[i]
+		d0 += p[i] * xs[i]
+	}
+	return s0 + s1, d0 + d1
+}
+
+func dot2x4F32Go(out []float32, x0, x1, m0, m1, m2, m3 []float32) {
+	n := len(x0)
+	x1, m0, m1, m2, m3 = x1[:n], m0[:n], m1[:n], m2[:n], m3[:n]
+	var a0, a1, a2, a3, b0, b1, b2, b3 float32
+	for i := 0; i < n; i++ {
+		u, v := x0[i], x1[i]
+		a0 += u * m0[i]
+		a1 += u * m1[i]
+		a2 += u * m2[i]
+		a3 += u * m3[i]
+		b0 += v * m0[i]
+		b1 += v * m1[i]
+		b2 += v * m2[i]
+		b3 += v * m3[i]
+	}
+	out = out[:8]
+	out[0] += a0
+	out[1] += a1
+	out[2] += a2
+	out[3] += a3
+	out[4] += b0
+	out[5] += b1
+	out[6] += b2
+	out[7] += b3
+}
+
+func sqDevF32Go(acc []float64, x []float32, mean []float64) {
+	x, mean = x[:len(acc)], mean[:len(acc)]
+	for i := range acc {
+		d := float64(x[i]) - mean[i]
+		acc[i] += d * d
+	}
+}

@@ -402,11 +402,186 @@ func decoders() {
 	})
 }
 
+// products generates the dot-product family: dot, the fused sum+dot of the
+// centre-of-mass kernel, the 2-frame × 4-mask block of the mask product and
+// the squared-deviation accumulation of StdDev.
+func products() {
+	// dotF32AVX2 returns Σ x[i]·y[i].
+	text("dotF32AVX2", "func(x, y []float32) float32")
+	{
+		x := Mem{Base: Load(Param("x").Base(), GP64())}
+		y := Mem{Base: Load(Param("y").Base(), GP64())}
+		n := Load(Param("x").Len(), GP64())
+		acc := ymms(8)
+		zero(acc)
+		Label("dot_big")
+		CMPQ(n, U32(64))
+		JL(LabelRef("dot_small"))
+		for i := 0; i < 8; i++ {
+			t := YMM()
+			VMOVUPS(x.Offset(32*i), t)
+			VFMADD231PS(y.Offset(32*i), t, acc[i])
+		}
+		ADDQ(U32(256), x.Base)
+		ADDQ(U32(256), y.Base)
+		SUBQ(U32(64), n)
+		JMP(LabelRef("dot_big"))
+		Label("dot_small")
+		CMPQ(n, U32(8))
+		JL(LabelRef("dot_done"))
+		t := YMM()
+		VMOVUPS(x, t)
+		VFMADD231PS(y, t, acc[0])
+		ADDQ(U32(32), x.Base)
+		ADDQ(U32(32), y.Base)
+		SUBQ(U32(8), n)
+		JMP(LabelRef("dot_small"))
+		Label("dot_done")
+		reduceF32(acc, 0)
+		VZEROUPPER()
+		RET()
+	}
+
+	// sumDotF32AVX2 returns Σ p[i] and Σ p[i]·xs[i] in one pass.
+	text("sumDotF32AVX2", "func(p, xs []float32) (s, d float32)")
+	{
+		p := Mem{Base: Load(Param("p").Base(), GP64())}
+		xs := Mem{Base: Load(Param("xs").Base(), GP64())}
+		n := Load(Param("p").Len(), GP64())
+		sa, da := ymms(4), ymms(4)
+		zero(sa)
+		zero(da)
+		Label("sd_big")
+		CMPQ(n, U32(32))
+		JL(LabelRef("sd_small"))
+		for i := 0; i < 4; i++ {
+			t := YMM()
+			VMOVUPS(p.Offset(32*i), t)
+			VADDPS(t, sa[i], sa[i])
+			VFMADD231PS(xs.Offset(32*i), t, da[i])
+		}
+		ADDQ(U32(128), p.Base)
+		ADDQ(U32(128), xs.Base)
+		SUBQ(U32(32), n)
+		JMP(LabelRef("sd_big"))
+		Label("sd_small")
+		CMPQ(n, U32(8))
+		JL(LabelRef("sd_done"))
+		t := YMM()
+		VMOVUPS(p, t)
+		VADDPS(t, sa[0], sa[0])
+		VFMADD231PS(xs, t, da[0])
+		ADDQ(U32(32), p.Base)
+		ADDQ(U32(32), xs.Base)
+		SUBQ(U32(8), n)
+		JMP(LabelRef("sd_small"))
+		Label("sd_done")
+		reduceF32(sa, 0)
+		reduceF32(da, 1)
+		VZEROUPPER()
+		RET()
+	}
+
+	// dot2x4F32AVX2 adds Σ_p x_f[p]·m_k[p] to out[4f+k] for f in 0..1, k in 0..3.
+	text("dot2x4F32AVX2", "func(out []float32, x0, x1, m0, m1, m2, m3 []float32)")
+	{
+		out := Load(Param("out").Base(), GP64())
+		xs := []Mem{{Base: Load(Param("x0").Base(), GP64())}, {Base: Load(Param("x1").Base(), GP64())}}
+		ms := []Mem{
+			{Base: Load(Param("m0").Base(), GP64())},
+			{Base: Load(Param("m1").Base(), GP64())},
+			{Base: Load(Param("m2").Base(), GP64())},
+			{Base: Load(Param("m3").Base(), GP64())},
+		}
+		n := Load(Param("x0").Len(), GP64())
+		acc := ymms(8)
+		zero(acc)
+		Label("d24_loop")
+		CMPQ(n, U32(8))
+		JL(LabelRef("d24_done"))
+		a, b := YMM(), YMM()
+		VMOVUPS(xs[0], a)
+		VMOVUPS(xs[1], b)
+		for k := 0; k < 4; k++ {
+			m := YMM()
+			VMOVUPS(ms[k], m)
+			VFMADD231PS(m, a, acc[k])
+			VFMADD231PS(m, b, acc[4+k])
+		}
+		for _, r := range xs {
+			ADDQ(U32(32), r.Base)
+		}
+		for _, r := range ms {
+			ADDQ(U32(32), r.Base)
+		}
+		SUBQ(U32(8), n)
+		JMP(LabelRef("d24_loop"))
+		Label("d24_done")
+		// Horizontal sums of the 8 accumulators, added to out[0..7] as one vector:
+		// pairwise VHADDPS, then fold the 128-bit halves.
+		h0, h1 := YMM(), YMM()
+		VHADDPS(acc[1], acc[0], h0) // [a0 a0 a1 a1 | a0 a0 a1 a1] partials
+		VHADDPS(acc[3], acc[2], h1)
+		VHADDPS(h1, h0, h0) // lanes: [s0 s1 s2 s3 | s0' s1' s2' s3']
+		g0, g1 := YMM(), YMM()
+		VHADDPS(acc[5], acc[4], g0)
+		VHADDPS(acc[7], acc[6], g1)
+		VHADDPS(g1, g0, g0) // [s4 s5 s6 s7 | s4' s5' s6' s7']
+		// r = [low(h0) low(g0)] + [high(h0) high(g0)]
+		lo, hi := YMM(), YMM()
+		VPERM2F128(U8(0x20), g0, h0, lo)
+		VPERM2F128(U8(0x31), g0, h0, hi)
+		VADDPS(hi, lo, lo)
+		o := Mem{Base: out}
+		VADDPS(o, lo, lo)
+		VMOVUPS(lo, o)
+		VZEROUPPER()
+		RET()
+	}
+
+	// sqDevF32AVX2 adds (float64(x[i]) − mean[i])² to acc[i].
+	text("sqDevF32AVX2", "func(acc []float64, x []float32, mean []float64)")
+	{
+		acc := Mem{Base: Load(Param("acc").Base(), GP64())}
+		x := Mem{Base: Load(Param("x").Base(), GP64())}
+		mean := Mem{Base: Load(Param("mean").Base(), GP64())}
+		n := Load(Param("acc").Len(), GP64())
+		step := func(off int) {
+			t, a := YMM(), YMM()
+			VCVTPS2PD(x.Offset(16*off), t)
+			VSUBPD(mean.Offset(32*off), t, t)
+			VMOVUPD(acc.Offset(32*off), a)
+			VFMADD231PD(t, t, a)
+			VMOVUPD(a, acc.Offset(32*off))
+		}
+		Label("sq_big")
+		CMPQ(n, U32(16))
+		JL(LabelRef("sq_small"))
+		for i := 0; i < 4; i++ {
+			step(i)
+		}
+		ADDQ(U32(128), acc.Base)
+		ADDQ(U32(64), x.Base)
+		ADDQ(U32(128), mean.Base)
+		SUBQ(U32(16), n)
+		JMP(LabelRef("sq_big"))
+		Label("sq_small")
+		CMPQ(n, U32(8))
+		JL(LabelRef("sq_done"))
+		step(0)
+		step(1)
+		Label("sq_done")
+		VZEROUPPER()
+		RET()
+	}
+}
+
 func main() {
 	ConstraintExpr("!purego")
 	consts()
 	sums()
 	adds()
 	decoders()
+	products()
 	Generate()
 }

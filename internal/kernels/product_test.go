@@ -1,0 +1,240 @@
+package kernels
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestDotAndSumDot(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(13, 14))
+		for _, n := range testLens() {
+			for _, off := range offsets {
+				x, y := intF32(rng, n, off), intF32(rng, n, 7-off)
+				var dot, sum, sx int64
+				for i := range x {
+					dot += int64(x[i]) * int64(y[i])
+					sum += int64(x[i])
+					sx += int64(x[i]) * int64(y[i])
+				}
+				if got := DotF32(x, y); got != float32(dot) {
+					t.Fatalf("n=%d off=%d: DotF32 = %v, want %d", n, off, got, dot)
+				}
+				s, d := sumDotF32(x, y)
+				if s != float32(sum) || d != float32(sx) {
+					t.Fatalf("n=%d off=%d: sumDot = %v, %v, want %d, %d", n, off, s, d, sum, sx)
+				}
+			}
+		}
+	})
+}
+
+func TestMaskDotF32(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(15, 16))
+		for _, depth := range []int{0, 1, 2, 3, 5} {
+			for _, nm := range []int{0, 1, 3, 4, 5, 8, 9} {
+				for _, px := range []int{1, 7, 8, 13, 64, 1023, 1024, 2500} {
+					tile := intF32(rng, depth*px, rng.IntN(8))
+					masks := intF32(rng, nm*px, rng.IntN(8))
+					out := make([]float32, depth*nm)
+					want := make([]float64, depth*nm)
+					for i := range out {
+						out[i] = float32(i)
+						want[i] = float64(i)
+					}
+					for f := 0; f < depth; f++ {
+						for m := 0; m < nm; m++ {
+							for p := 0; p < px; p++ {
+								want[f*nm+m] += float64(tile[f*px+p]) * float64(masks[m*px+p])
+							}
+						}
+					}
+					MaskDotF32(out, tile, masks, px)
+					for i := range out {
+						if float64(out[i]) != want[i] {
+							t.Fatalf("depth=%d nmask=%d px=%d: out[%d] = %v, want %v", depth, nm, px, i, out[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestCoM(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(17, 18))
+		for _, sh := range [][2]int{{1, 1}, {3, 9}, {16, 16}, {17, 67}, {64, 33}} {
+			h, w := sh[0], sh[1]
+			for _, kind := range []string{"full", "disk", "ring", "random"} {
+				mask := make([]float32, h*w)
+				cy, cx := float64(h)/2, float64(w)/3
+				for y := 0; y < h; y++ {
+					for x := 0; x < w; x++ {
+						r2 := (float64(y)-cy)*(float64(y)-cy) + (float64(x)-cx)*(float64(x)-cx)
+						var in bool
+						switch kind {
+						case "full":
+							in = true
+						case "disk":
+							in = r2 <= float64(h*h)/9
+						case "ring":
+							in = r2 <= float64(h*h)/4 && r2 > float64(h*h)/16
+						case "random":
+							in = rng.IntN(2) == 0
+						}
+						if in {
+							mask[y*w+x] = 1
+						}
+					}
+				}
+				spans, err := SpansFromMask(mask, h, w)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var com *CoM
+				if kind == "full" {
+					com, err = NewCoMFull(h, w)
+				} else {
+					com, err = NewCoM(h, w, spans)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				const depth = 3
+				tile := intF32(rng, depth*h*w, 1)
+				out := make([]float64, 3*depth)
+				com.Tile(out, tile)
+				for f := 0; f < depth; f++ {
+					var s, sy, sx float64
+					for y := 0; y < h; y++ {
+						for x := 0; x < w; x++ {
+							if mask[y*w+x] != 0 {
+								p := float64(tile[f*h*w+y*w+x])
+								s += p
+								sy += float64(y) * p
+								sx += float64(x) * p
+							}
+						}
+					}
+					gs, gy, gx := com.Frame(tile[f*h*w : (f+1)*h*w])
+					name := fmt.Sprintf("%dx%d %s frame %d", h, w, kind, f)
+					if gs != s || gy != sy || gx != sx {
+						t.Fatalf("%s: Frame = %v, %v, %v, want %v, %v, %v", name, gs, gy, gx, s, sy, sx)
+					}
+					if out[3*f] != s || out[3*f+1] != sy || out[3*f+2] != sx {
+						t.Fatalf("%s: Tile = %v, want %v, %v, %v", name, out[3*f:3*f+3], s, sy, sx)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestCoMErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		f    func() error
+	}{
+		{"span row", func() error { _, err := NewCoM(4, 4, []Span{{4, 0, 1}}); return err }},
+		{"span x1>w", func() error { _, err := NewCoM(4, 4, []Span{{0, 0, 5}}); return err }},
+		{"span reversed", func() error { _, err := NewCoM(4, 4, []Span{{0, 3, 2}}); return err }},
+		{"mask size", func() error { _, err := SpansFromMask(make([]float32, 5), 2, 2); return err }},
+	}
+	for _, c := range cases {
+		if err := c.f(); !errors.Is(err, ErrShape) {
+			t.Errorf("%s: got %v, want ErrShape", c.name, err)
+		}
+	}
+}
+
+// directStd returns the per-pixel sum and Σ(x − mean)² of frames × px data,
+// by the two-pass textbook formula in float64.
+func directStd(data []float32, frames, px int) (sum, varsum []float64) {
+	sum, varsum = make([]float64, px), make([]float64, px)
+	for p := 0; p < px; p++ {
+		for f := 0; f < frames; f++ {
+			sum[p] += float64(data[f*px+p])
+		}
+		mean := sum[p] / float64(frames)
+		for f := 0; f < frames; f++ {
+			d := float64(data[f*px+p]) - mean
+			varsum[p] += d * d
+		}
+	}
+	return sum, varsum
+}
+
+func TestStdTileF32(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(19, 20))
+		for _, px := range []int{1, 9, 1030} {
+			// Tiles of different depths, one above StdBlockFrames, fed in
+			// sequence; then two halves merged with StdMerge.
+			depths := []int{1, 3, StdBlockFrames + 5, 2}
+			total := 0
+			for _, d := range depths {
+				total += d
+			}
+			data := make([]float32, total*px)
+			for i := range data {
+				data[i] = float32(rng.NormFloat64()*3 + 100)
+			}
+			wantS, wantV := directStd(data, total, px)
+			sum, vs := make([]float64, px), make([]float64, px)
+			scratch := make([]float64, 2*StdBlockPixels)
+			var n int64
+			f0 := 0
+			for _, d := range depths {
+				n = StdTileF32(sum, vs, n, data[f0*px:(f0+d)*px], scratch)
+				f0 += d
+			}
+			check := func(what string, n int64, sum, vs []float64) {
+				if n != int64(total) {
+					t.Fatalf("px=%d %s: n = %d, want %d", px, what, n, total)
+				}
+				for p := range sum {
+					if math.Abs(sum[p]-wantS[p]) > 1e-9*math.Abs(wantS[p]) || math.Abs(vs[p]-wantV[p]) > 1e-9*wantV[p] {
+						t.Fatalf("px=%d %s pixel %d: sum %v varsum %v, want %v %v", px, what, p, sum[p], vs[p], wantS[p], wantV[p])
+					}
+				}
+			}
+			check("tiles", n, sum, vs)
+			h := 4
+			aS, aV := make([]float64, px), make([]float64, px)
+			bS, bV := make([]float64, px), make([]float64, px)
+			na := StdTileF32(aS, aV, 0, data[:h*px], scratch)
+			nb := StdTileF32(bS, bV, 0, data[h*px:], scratch)
+			check("merge", StdMerge(na, aS, aV, nb, bS, bV), aS, aV)
+		}
+	})
+}
+
+func TestSqDevF32(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(21, 22))
+		for _, n := range testLens() {
+			off := rng.IntN(8)
+			x := intF32(rng, n, off)
+			mean := make([]float64, n+off)[off:]
+			acc := make([]float64, n+3)[3:]
+			want := make([]float64, n)
+			for i := range mean {
+				mean[i] = float64(rng.IntN(9)) - 4.5
+				acc[i] = float64(i)
+				d := float64(x[i]) - mean[i]
+				want[i] = float64(i) + d*d
+			}
+			SqDevF32(acc, x, mean)
+			for i := range want {
+				if acc[i] != want[i] {
+					t.Fatalf("n=%d i=%d: %v, want %v", n, i, acc[i], want[i])
+				}
+			}
+		}
+	})
+}
