@@ -3,9 +3,12 @@ package kernels
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stemflow/stemflow/array"
 )
 
 // sample is one source element: its stored bytes are produced by put, its
@@ -93,27 +96,66 @@ var encoders = []encoder{
 	}},
 }
 
-// decodeAny runs the decoder for e through the exported entry points where
-// there is one, else through the internal dispatcher (the path DecodeF32
-// takes once the dtype is mapped).
+var dtypeOf = map[elem]array.DType{
+	eBool: array.Bool, eU8: array.Uint8, eI8: array.Int8, eU16: array.Uint16, eI16: array.Int16,
+	eU32: array.Uint32, eI32: array.Int32, eU64: array.Uint64, eI64: array.Int64,
+	eF32: array.Float32, eF64: array.Float64,
+}
+
+// decodeAny runs the decoder for e through DecodeF32/DecodeF64 and, for the
+// dtypes that have one, cross-checks the typed entry point.
 func decodeAnyF32(dst []float32, src []byte, e elem, bigEndian bool) error {
-	switch e {
-	case eU16:
-		return DecodeU16ToF32(dst, src, bigEndian)
-	case eF32:
-		return DecodeF32ToF32(dst, src, bigEndian)
+	if err := DecodeF32(dst, src, dtypeOf[e], bigEndian); err != nil {
+		return err
 	}
-	return decodeToF32("test", dst, src, e, bigEndian)
+	typed := map[elem]func([]float32, []byte, bool) error{eU16: DecodeU16ToF32, eF32: DecodeF32ToF32}[e]
+	if typed == nil {
+		return nil
+	}
+	d2 := make([]float32, len(dst))
+	if err := typed(d2, src, bigEndian); err != nil {
+		return err
+	}
+	for i := range d2 {
+		if math.Float32bits(d2[i]) != math.Float32bits(dst[i]) {
+			return fmt.Errorf("typed decoder differs from DecodeF32 at %d: %v vs %v", i, d2[i], dst[i])
+		}
+	}
+	return nil
 }
 
 func decodeAnyF64(dst []float64, src []byte, e elem, bigEndian bool) error {
-	switch e {
-	case eU16:
-		return DecodeU16ToF64(dst, src, bigEndian)
-	case eF32:
-		return DecodeF32ToF64(dst, src, bigEndian)
+	if err := DecodeF64(dst, src, dtypeOf[e], bigEndian); err != nil {
+		return err
 	}
-	return decodeToF64("test", dst, src, e, bigEndian)
+	typed := map[elem]func([]float64, []byte, bool) error{eU16: DecodeU16ToF64, eF32: DecodeF32ToF64}[e]
+	if typed == nil {
+		return nil
+	}
+	d2 := make([]float64, len(dst))
+	if err := typed(d2, src, bigEndian); err != nil {
+		return err
+	}
+	for i := range d2 {
+		if math.Float64bits(d2[i]) != math.Float64bits(dst[i]) {
+			return fmt.Errorf("typed decoder differs from DecodeF64 at %d: %v vs %v", i, d2[i], dst[i])
+		}
+	}
+	return nil
+}
+
+func TestDecodeDTypeError(t *testing.T) {
+	for _, d := range []array.DType{array.Complex64, array.Complex128, array.Object, array.Bytes(4), {}} {
+		if err := DecodeF32(make([]float32, 1), make([]byte, d.ItemSize()), d, false); !errors.Is(err, ErrDType) {
+			t.Errorf("DecodeF32 from %v: got %v, want ErrDType", d, err)
+		}
+		if err := DecodeF64(make([]float64, 1), make([]byte, d.ItemSize()), d, false); !errors.Is(err, ErrDType) {
+			t.Errorf("DecodeF64 from %v: got %v, want ErrDType", d, err)
+		}
+	}
+	if err := DecodeF32(make([]float32, 2), make([]byte, 3), array.Int16, false); !errors.Is(err, ErrLength) {
+		t.Errorf("DecodeF32 short: got %v, want ErrLength", err)
+	}
 }
 
 func TestDecode(t *testing.T) {

@@ -1,0 +1,62 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/stemflow/stemflow/array"
+)
+
+func elemOf(fn string, d array.DType) (elem, error) {
+	switch d {
+	case array.Bool:
+		return eBool, nil
+	case array.Uint8:
+		return eU8, nil
+	case array.Int8:
+		return eI8, nil
+	case array.Uint16:
+		return eU16, nil
+	case array.Int16:
+		return eI16, nil
+	case array.Uint32:
+		return eU32, nil
+	case array.Int32:
+		return eI32, nil
+	case array.Uint64:
+		return eU64, nil
+	case array.Int64:
+		return eI64, nil
+	case array.Float32:
+		return eF32, nil
+	case array.Float64:
+		return eF64, nil
+	}
+	return 0, fmt.Errorf("%w: %s: dtype %s has no conversion to a real float (want bool, (u)int8–64, float32 or float64)", ErrDType, fn, d)
+}
+
+// DecodeF32 converts len(dst) elements of dtype from, stored in src in the
+// given byte order (ignored for one-byte dtypes), to float32. Bool becomes
+// 0/1; integers round to the nearest float32 (exact below 2^24); float64
+// rounds to nearest. SIMD runs for every dtype except (u)int64 and bool, and
+// a little-endian float32 source is a plain copy.
+//
+// It returns an error wrapping ErrDType for complex, byte-string and object
+// dtypes, and one wrapping ErrLength when len(src) != len(dst)·ItemSize.
+func DecodeF32(dst []float32, src []byte, from array.DType, bigEndian bool) error {
+	e, err := elemOf("DecodeF32", from)
+	if err != nil {
+		return err
+	}
+	return decodeToF32("DecodeF32", dst, src, e, bigEndian)
+}
+
+// DecodeF64 is DecodeF32 into float64, where every dtype but (u)int64 is
+// exact. SIMD runs for uint16 (little-endian) and float32; a little-endian
+// float64 source is a plain copy.
+func DecodeF64(dst []float64, src []byte, from array.DType, bigEndian bool) error {
+	e, err := elemOf("DecodeF64", from)
+	if err != nil {
+		return err
+	}
+	return decodeToF64("DecodeF64", dst, src, e, bigEndian)
+}
