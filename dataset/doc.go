@@ -1,0 +1,54 @@
+// Package dataset owns the Dataset contract of stemflow and everything between a file
+// on disk and the tiles a UDF sees: formats (memory, raw, npy here; raw_csr in
+// rawcsr*.go), nav_shape/sig_shape overrides, the sync offset, partitioning, the tiling
+// scheme and its negotiation, tile iteration with ROI compression, and memory-mapped I/O
+// with per-tile decoding.
+//
+// # Data model
+//
+// A Dataset has a Shape (nav axes, then sig axes: one frame), a native DType, an image
+// count (frames physically stored) and a sync offset k: nav position i shows stored frame
+// i+k; positions whose stored frame does not exist receive no data. Partitions
+// (Partitions, NumPartitions) are contiguous ranges of flat-nav positions covering the
+// full signal, with the reference's linspace-floor boundaries (spec §6.1).
+//
+// A run negotiates one TilingScheme (Negotiate, NegotiationFor: spec §6.4) from every
+// UDF's TilingPrefs, the read dtype and the dataset's hints (BaseShape, MaxIOSize,
+// NeedDecode, AdjustTileShape). Each partition task then calls ReadTiles, which hands
+// fn the tiles in spec §6.3 order: frames (ROI-selected, in flat order) in blocks of the
+// scheme's depth, and for each block every sig box. Tile.Slice is in flat-nav,
+// ROI-compressed, dataset-global coordinates; NavMapper turns such indices into true nav
+// coordinates.
+//
+// # Tiles are read-only and borrowed
+//
+// Tile.Data is valid only while fn runs: the *Tile, its Slice.Origin and its decode
+// buffers are reused for the next tile (copy what you keep). Never modify tile data:
+// without decoding it is a view into a read-only memory mapping (writing faults; while
+// ReadTiles runs such faults panic instead of crashing the process) or into the array of
+// a memory dataset. Dense tiles are always C-contiguous *array.Dense[T] of shape
+// (depth,)+box.
+//
+// # I/O
+//
+// Files are mapped read-only (syscall.Mmap, madvise sequential) once at Open and stay
+// mapped until Close, so repeated runs pay no mapping cost. Native-dtype reads of whole
+// frames without ROI are zero-copy; everything else (another read dtype, a foreign byte
+// order, a ROI, sig sub-boxes, a negative sync offset, ForceNeedDecode) is decoded per
+// tile in one fused pass into buffers pooled per dataset and dtype, using the SIMD
+// decoders of internal/kernels where they exist. In steady state the decode path
+// allocates nothing per tile; the zero-copy path allocates one small array header.
+//
+// # Adding a format
+//
+// A format is one file plus its tests: a type implementing Dataset (formats whose frames
+// lie back to back in one byte range embed the unexported dense reader and only open
+// their storage), and a RegisterFormat call in an init function so that Open and the
+// detection by extension find it.
+//
+// Errors wrap the sentinels of errors.go (ErrNotFound, ErrFileTooShort, ErrDType,
+// ErrShape, ErrSigSize, ErrSyncOffset, ErrHeader, ...) and name the file and field.
+//
+// This package imports array and internal/kernels only; it must not import udf,
+// backends, sched or delayed.
+package dataset

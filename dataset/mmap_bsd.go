@@ -1,0 +1,7 @@
+//go:build darwin || freebsd || netbsd || openbsd
+
+package dataset
+
+const mapPopulate = 0
+
+func advise(b []byte) {}

@@ -1,0 +1,257 @@
+package dataset
+
+import (
+	"math"
+
+	"github.com/stemflow/stemflow/array"
+)
+
+// NegotiationInput holds everything the tiling negotiation depends on, as plain values, so
+// that it can be computed and tested without a dataset. NegotiationFor fills it from a
+// dataset.
+type NegotiationInput struct {
+	// UDFs are the preferences of every UDF of the run (at least one).
+	UDFs []TilingPrefs
+	// ReadDType is the dtype tiles are delivered in (the run's input dtype).
+	ReadDType array.DType
+	// NativeDType is the dataset's stored dtype; it sets the minimum sig size
+	// (4·4096 bytes of native data).
+	NativeDType array.DType
+	// PartitionShape is the approximate partition shape (Pn,)+sig: the first partition's
+	// flat shape.
+	PartitionShape []int
+	// BaseShape is the dataset's base tile shape (1,)+sig-base (len = 1 + sig axes);
+	// nil means the default (1, 1, ..., 1, sig[-1]): whole rows.
+	BaseShape []int
+	// MaxIOSize is the dataset's largest I/O in bytes when a read needs a copy or
+	// decode; 0 means DefaultIOSize.
+	MaxIOSize int64
+	// NeedDecode tells whether reading needs a copy or decode (Dataset.NeedDecode). If
+	// false, tiles may be whole partitions (zero-copy).
+	NeedDecode bool
+	// Adjust is the dataset's veto (Dataset.AdjustTileShape bound to the run's ROI):
+	// it receives the negotiated tile shape and returns the one to use. nil keeps it.
+	Adjust func(tileshape []int) []int
+}
+
+// Negotiate computes the run's tiling scheme from the inputs exactly as the reference's
+// negotiator (spec §6.4, without corrections): the depth preference of tile UDFs is a
+// minimum, frame UDFs get multi-frame tiles, partition UDFs whole partitions, and without
+// decoding a tile UDF gets the whole partition. The dataset's veto (Adjust) is applied
+// last. Errors wrap ErrTiling.
+func Negotiate(in NegotiationInput) (TilingScheme, error) {
+	if len(in.UDFs) == 0 {
+		return TilingScheme{}, newErr("", "udfs", ErrTiling, "no UDF preferences given")
+	}
+	if len(in.PartitionShape) < 2 {
+		return TilingScheme{}, newErr("", "partition_shape", ErrTiling, "partition shape %v needs a frame axis and at least one sig axis", in.PartitionShape)
+	}
+	for i, v := range in.PartitionShape {
+		if v <= 0 {
+			return TilingScheme{}, newErr("", "partition_shape", ErrTiling, "partition shape %v: axis %d is not positive", in.PartitionShape, i)
+		}
+	}
+	b := int64(in.ReadDType.ItemSize())
+	if b <= 0 || !in.ReadDType.IsNumeric() {
+		return TilingScheme{}, newErr("", "read_dtype", ErrTiling, "read dtype %v is not numeric", in.ReadDType)
+	}
+	pn := in.PartitionShape[0]
+	sig := in.PartitionShape[1:]
+	sigSize := int64(prodInts(sig))
+	partBytes := b * int64(pn) * sigSize
+
+	// 2. I/O size.
+	var ioMax int64
+	if in.NeedDecode {
+		ioMax = in.MaxIOSize
+		if ioMax <= 0 {
+			ioMax = DefaultIOSize
+		}
+	} else {
+		ioMax = partBytes
+	}
+
+	// 3. depth, 5. intent.
+	depth := 1
+	anyFrame, anyPart := false, false
+	for _, u := range in.UDFs {
+		d := 1
+		switch u.Method {
+		case MethodPartition:
+			d = pn
+			anyPart = true
+		case MethodFrame:
+			d = 1
+			anyFrame = true
+		case MethodTile:
+			d = u.Depth
+			if d <= 0 {
+				d = DepthDefault
+			}
+			d = min(d, pn)
+		default:
+			return TilingScheme{}, newErr("", "method", ErrTiling, "unknown method %v", u.Method)
+		}
+		depth = max(depth, d)
+	}
+	intent := MethodTile
+	if anyPart {
+		intent = MethodPartition
+	} else if anyFrame {
+		intent = MethodFrame
+	}
+
+	// 4. base shape (sig part only).
+	var base []int
+	if anyFrame || anyPart {
+		base = append([]int(nil), sig...)
+	} else if in.BaseShape != nil {
+		if len(in.BaseShape) != len(sig)+1 {
+			return TilingScheme{}, newErr("", "base_shape", ErrTiling, "base shape %v needs %d axes", in.BaseShape, len(sig)+1)
+		}
+		base = append([]int(nil), in.BaseShape[1:]...)
+		for i, v := range base {
+			if v <= 0 || v > sig[i] {
+				return TilingScheme{}, newErr("", "base_shape", ErrTiling, "base shape %v does not fit the signal %v", in.BaseShape, sig)
+			}
+		}
+	} else {
+		base = make([]int, len(sig))
+		for i := range base {
+			base[i] = 1
+		}
+		base[len(base)-1] = sig[len(sig)-1]
+	}
+	baseBytes := b * int64(prodInts(base))
+
+	// 6. size in bytes.
+	var size int64
+	for i, u := range in.UDFs {
+		var s int64
+		switch u.Method {
+		case MethodFrame:
+			s = max(int64(DefaultIOSize), b*sigSize)
+		case MethodPartition:
+			s = partBytes
+		case MethodTile:
+			s = ioMax
+			if u.TotalSize > 0 {
+				s = min(u.TotalSize, ioMax)
+			}
+			s = max(s, baseBytes)
+		}
+		if i == 0 {
+			size = s
+		} else if intent == MethodPartition {
+			size = max(size, s)
+		} else {
+			size = min(size, s)
+		}
+	}
+	sizePx := size / b
+
+	// 8. depth cap from the minimum sig size.
+	nativeSize := in.NativeDType.ItemSize()
+	if nativeSize <= 0 {
+		nativeSize = int(b)
+	}
+	minSig := int64(4 * 4096 / nativeSize)
+	minFactors := scaleFactors(base, sig, nil, minSig)
+	unit := int64(1)
+	for i := range base {
+		unit *= int64(base[i] * minFactors[i])
+	}
+	maxDepth := max(1, sizePx/unit)
+	depth = int(min(int64(depth), maxDepth))
+
+	// 9. scale the base up to the size.
+	shape1 := append([]int{1}, base...)
+	start := append([]int{depth}, minFactors...)
+	factors := scaleFactors(shape1, in.PartitionShape, start, sizePx)
+	tileshape := make([]int, len(shape1))
+	for i := range shape1 {
+		tileshape[i] = shape1[i] * factors[i]
+	}
+
+	// 11 (before the veto). size check.
+	limit := max(size, ioMax) / b
+	if int64(prodInts(tileshape)) > limit {
+		return TilingScheme{}, newErr("", "tileshape", ErrTiling, "tile shape %v (%d elements) exceeds the size limit of %d elements", tileshape, prodInts(tileshape), limit)
+	}
+	for i := 1; i < len(tileshape); i++ {
+		if tileshape[i]%base[i-1] != 0 && tileshape[i] != sig[i-1] {
+			return TilingScheme{}, newErr("", "tileshape", ErrTiling, "tile shape %v: axis %d is neither a multiple of the base shape %v nor the full signal", tileshape, i, base)
+		}
+	}
+
+	// 10. dataset veto.
+	if in.Adjust != nil {
+		tileshape = in.Adjust(append([]int(nil), tileshape...))
+	}
+	return NewTilingScheme(tileshape, sig, intent)
+}
+
+// scaleFactors is the reference's scale(shape, containing, target, start): per-axis
+// integer factors, starting from start (or ones), grown axis by axis so that
+// prod(shape·factors) approaches target without exceeding containing.
+func scaleFactors(shape, containing, start []int, target int64) []int {
+	n := len(shape)
+	factors := make([]int, n)
+	for i := range factors {
+		factors[i] = 1
+		if start != nil {
+			factors[i] = start[i]
+		}
+	}
+	maxf := make([]int, n)
+	for i := range n {
+		maxf[i] = max(1, containing[i]/shape[i])
+	}
+	cur := func() int64 {
+		p := int64(1)
+		for i := range n {
+			p *= int64(shape[i] * factors[i])
+		}
+		return p
+	}
+	rest := math.Max(1, float64(target)/float64(cur()))
+	for i := range n {
+		f := int(math.Floor(rest * float64(factors[i])))
+		// numpy clip semantics: min(max(f, lo), hi)
+		f = min(max(f, factors[i]), maxf[i])
+		factors[i] = f
+		rest = math.Max(1, math.Floor(float64(target)/float64(cur())))
+	}
+	return factors
+}
+
+// NegotiationFor builds the negotiation input for a run over ds: the UDFs' preferences,
+// the run's read dtype, its ROI (nil for none) and the number of partitions the run uses
+// (which sets the approximate partition shape).
+func NegotiationFor(ds Dataset, udfs []TilingPrefs, read array.DType, roi []bool, numPartitions int) NegotiationInput {
+	shape := ds.Shape()
+	frames := shape.NavSize()
+	bounds := PartitionBoundaries(frames, max(1, numPartitions))
+	pn := bounds[1] - bounds[0]
+	p := append([]int{pn}, shape.Sig()...)
+	return NegotiationInput{
+		UDFs:           udfs,
+		ReadDType:      read,
+		NativeDType:    ds.DType(),
+		PartitionShape: p,
+		BaseShape:      ds.BaseShape(),
+		MaxIOSize:      ds.MaxIOSize(),
+		NeedDecode:     ds.NeedDecode(read, roi),
+		Adjust: func(ts []int) []int {
+			return ds.AdjustTileShape(ts, roi)
+		},
+	}
+}
+
+func prodInts(d []int) int {
+	p := 1
+	for _, v := range d {
+		p *= v
+	}
+	return p
+}

@@ -1,0 +1,176 @@
+package dataset
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/stemflow/stemflow/array"
+)
+
+// TestScenario29_NegotiationTable checks every row of the worked table of spec §6.4.
+func TestScenario29_NegotiationTable(t *testing.T) {
+	tile := []TilingPrefs{{Method: MethodTile}}
+	frame := []TilingPrefs{{Method: MethodFrame}}
+	part := []TilingPrefs{{Method: MethodPartition}}
+	cases := []struct {
+		name   string
+		udfs   []TilingPrefs
+		pshape []int
+		native array.DType
+		decode bool
+		want   []int
+	}{
+		{"tile/small/f32/nodecode", tile, []int{128, 16, 16}, array.Float32, false, []int{128, 16, 16}},
+		{"tile/small/u16/decode", tile, []int{128, 16, 16}, array.Uint16, true, []int{128, 16, 16}},
+		{"tile/512x256²/u16/decode", tile, []int{512, 256, 256}, array.Uint16, true, []int{32, 32, 256}},
+		{"tile/512x256²/f32/nodecode", tile, []int{512, 256, 256}, array.Float32, false, []int{512, 256, 256}},
+		{"frame/512x256²/u16/decode", frame, []int{512, 256, 256}, array.Uint16, true, []int{4, 256, 256}},
+		{"partition/512x256²/u16/decode", part, []int{512, 256, 256}, array.Uint16, true, []int{512, 256, 256}},
+		{"tile/1024x512²/u16/decode", tile, []int{1024, 512, 512}, array.Uint16, true, []int{32, 16, 512}},
+		{"tile/4096x128²/u8/decode", tile, []int{4096, 128, 128}, array.Uint8, true, []int{16, 128, 128}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := Negotiate(NegotiationInput{
+				UDFs: c.udfs, ReadDType: array.Float32, NativeDType: c.native,
+				PartitionShape: c.pshape, NeedDecode: c.decode,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(s.Shape, c.want) {
+				t.Fatalf("tileshape %v, want %v", s.Shape, c.want)
+			}
+			if s.Depth != c.want[0] {
+				t.Fatalf("depth %d, want %d", s.Depth, c.want[0])
+			}
+			wantIntent := c.udfs[0].Method
+			if s.Intent != wantIntent {
+				t.Fatalf("intent %v, want %v", s.Intent, wantIntent)
+			}
+		})
+	}
+}
+
+func TestNegotiateCombined(t *testing.T) {
+	cases := []struct {
+		name   string
+		udfs   []TilingPrefs
+		want   []int
+		intent Method
+	}{
+		// frame + tile: intent frame, base full sig, size min(1 MiB, 1 MiB).
+		{"frame+tile", []TilingPrefs{{Method: MethodTile}, {Method: MethodFrame}}, []int{4, 256, 256}, MethodFrame},
+		// partition wins over everything; size is the max.
+		{"partition+frame", []TilingPrefs{{Method: MethodFrame}, {Method: MethodPartition}}, []int{512, 256, 256}, MethodPartition},
+		// tile with DepthMax on a decoding read: depth capped by the 1 MiB size
+		// (262144 px / 8192 px per min unit = 32).
+		{"tile depthmax", []TilingPrefs{{Method: MethodTile, Depth: DepthMax}}, []int{32, 32, 256}, MethodTile},
+		// tile with a 256 KiB total size: size_px 65536, min factors (32,1) give a
+		// unit of 8192 px, so max depth 8 → (8, 32, 256).
+		{"tile 256KiB", []TilingPrefs{{Method: MethodTile, TotalSize: 256 << 10}}, []int{8, 32, 256}, MethodTile},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := Negotiate(NegotiationInput{
+				UDFs: c.udfs, ReadDType: array.Float32, NativeDType: array.Uint16,
+				PartitionShape: []int{512, 256, 256}, NeedDecode: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(s.Shape, c.want) || s.Intent != c.intent {
+				t.Fatalf("got %v %v, want %v %v", s.Shape, s.Intent, c.want, c.intent)
+			}
+		})
+	}
+}
+
+func TestNegotiateVetoAndErrors(t *testing.T) {
+	in := NegotiationInput{
+		UDFs: []TilingPrefs{{Method: MethodTile}}, ReadDType: array.Float32, NativeDType: array.Float32,
+		PartitionShape: []int{128, 16, 16},
+		Adjust:         func([]int) []int { return []int{7, 7, 7} },
+	}
+	s, err := Negotiate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.Shape, []int{7, 7, 7}) || s.Len() != 9 {
+		t.Fatalf("veto: %v with %d boxes", s.Shape, s.Len())
+	}
+	bad := []NegotiationInput{
+		{ReadDType: array.Float32, PartitionShape: []int{8, 8}},
+		{UDFs: []TilingPrefs{{}}, ReadDType: array.Float32, PartitionShape: []int{8}},
+		{UDFs: []TilingPrefs{{}}, ReadDType: array.Float32, PartitionShape: []int{0, 8}},
+		{UDFs: []TilingPrefs{{}}, ReadDType: array.Bytes(3), PartitionShape: []int{8, 8}},
+		{UDFs: []TilingPrefs{{Method: Method(9)}}, ReadDType: array.Float32, PartitionShape: []int{8, 8}},
+		{UDFs: []TilingPrefs{{}}, ReadDType: array.Float32, PartitionShape: []int{8, 8}, BaseShape: []int{1, 9}},
+		{UDFs: []TilingPrefs{{}}, ReadDType: array.Float32, PartitionShape: []int{8, 8}, Adjust: func([]int) []int { return []int{1, 9} }},
+	}
+	for i, in := range bad {
+		if _, err := Negotiate(in); !errors.Is(err, ErrTiling) {
+			t.Errorf("case %d: err %v, want ErrTiling", i, err)
+		}
+	}
+}
+
+func TestTilingSchemeBoxes(t *testing.T) {
+	// spec §6.3: (24,24) sig with (7,7) boxes → rows 7,7,7,3 × cols 7,7,7,3.
+	s, err := NewTilingScheme([]int{7, 7, 7}, []int{24, 24}, MethodTile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != 16 {
+		t.Fatalf("%d boxes, want 16", s.Len())
+	}
+	want := [][4]int{{0, 0, 7, 7}, {0, 7, 7, 7}, {0, 14, 7, 7}, {0, 21, 7, 3}, {7, 0, 7, 7}}
+	for i, w := range want {
+		b := s.Box(i)
+		if b.Origin[0] != w[0] || b.Origin[1] != w[1] || b.Shape.Dim(0) != w[2] || b.Shape.Dim(1) != w[3] || b.Shape.SigDims() != 2 {
+			t.Errorf("box %d = %v, want %v", i, b, w)
+		}
+	}
+	last := s.Box(15)
+	if last.Origin[0] != 21 || last.Origin[1] != 21 || last.Shape.Dim(0) != 3 || last.Shape.Dim(1) != 3 {
+		t.Errorf("last box %v", last)
+	}
+	if s.FullSig() {
+		t.Error("FullSig true for a tiled scheme")
+	}
+	if s.DepthFor(100) != 7 {
+		t.Error("DepthFor for tile intent")
+	}
+	p, _ := NewTilingScheme([]int{36, 24, 24}, []int{24, 24}, MethodPartition)
+	if !p.FullSig() || p.DepthFor(37) != 37 {
+		t.Error("partition scheme")
+	}
+	for _, ts := range [][]int{{1, 25, 1}, {0, 1, 1}, {1, 1}} {
+		if _, err := NewTilingScheme(ts, []int{24, 24}, MethodTile); !errors.Is(err, ErrTiling) {
+			t.Errorf("%v: err %v", ts, err)
+		}
+	}
+}
+
+func TestScaleFactors(t *testing.T) {
+	// Hand-computed from the definition (spec §6.4 step 9).
+	cases := []struct {
+		shape, containing, start []int
+		target                   int64
+		want                     []int
+	}{
+		{[]int{1, 256}, []int{256, 256}, nil, 8192, []int{32, 1}},
+		{[]int{1, 16}, []int{16, 16}, nil, 4096, []int{16, 1}},
+		{[]int{1, 1, 16}, []int{128, 16, 16}, []int{32, 16, 1}, 32768, []int{128, 16, 1}},
+		{[]int{1, 1, 256}, []int{512, 256, 256}, []int{32, 16, 1}, 33554432, []int{512, 256, 1}},
+		// target below the start: factors stay at the start.
+		{[]int{1, 4}, []int{10, 8}, []int{3, 1}, 1, []int{3, 1}},
+	}
+	for _, c := range cases {
+		got := scaleFactors(c.shape, c.containing, c.start, c.target)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("scale(%v, %v, %v, %d) = %v, want %v", c.shape, c.containing, c.start, c.target, got, c.want)
+		}
+	}
+}
