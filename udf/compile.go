@@ -1,0 +1,269 @@
+package udf
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/dataset"
+)
+
+// mergeMode is how one UDF's partition results are merged.
+type mergeMode uint8
+
+const (
+	// mergeChain applies Merge (or the default nav merge) in partition order.
+	mergeChain mergeMode = iota
+	// mergeAllUser calls the UDF's MergeAll once over all partials.
+	mergeAllUser
+	// mergeConcat concatenates nav partials (no Merge, only nav buffers).
+	mergeConcat
+)
+
+// run is a compiled run: everything decided on the main node before any task.
+type run struct {
+	ds      dataset.Dataset
+	opts    Options
+	shape   array.Shape
+	sig     []int
+	roi     []bool // flat, copied; nil = none
+	navRows int    // R or N
+	input   array.DType
+	meta    *Meta // main-node meta (template)
+	us      []*udfRun
+	scheme  dataset.TilingScheme
+	boxes   [][]array.Range // sig ranges of every scheme box
+	tasks   []task
+	workers int
+	coords  coordFunc
+}
+
+// task is one non-empty partition.
+type task struct {
+	part  dataset.Partition
+	slice array.Slice // ROI-adjusted partition slice
+	lo, n int         // compressed row range
+}
+
+// udfRun is one UDF of a run.
+type udfRun struct {
+	idx    int
+	u      UDF
+	name   string
+	specs  []BufferSpec
+	index  map[string]int
+	method Method
+	mode   mergeMode
+	aux    []*AuxData
+}
+
+// compile validates a run and prepares its plan (spec §2.4).
+func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
+	if len(udfs) == 0 {
+		return nil, ErrNoUDFs
+	}
+	if ds == nil {
+		return nil, fmt.Errorf("udf: nil dataset")
+	}
+	r := &run{ds: ds, opts: opts, shape: ds.Shape()}
+	r.sig = r.shape.Sig()
+	navSize := r.shape.NavSize()
+	if opts.ROI != nil {
+		m, ok := opts.ROI.(*array.Dense[bool])
+		if !ok {
+			return nil, fmt.Errorf("%w: roi dtype %v, want bool", ErrROIShape, opts.ROI.DType())
+		}
+		if m.Size() != navSize {
+			return nil, fmt.Errorf("%w: roi has %d elements, the dataset's nav shape %v has %d", ErrROIShape, m.Size(), r.shape.Nav(), navSize)
+		}
+		r.roi = append([]bool(nil), m.Copy().Data()...)
+	}
+	r.navRows = navSize
+	if r.roi != nil {
+		r.navRows = 0
+		for _, v := range r.roi {
+			if v {
+				r.navRows++
+			}
+		}
+	}
+	// input dtype (spec §7.1)
+	t := ds.DType()
+	for _, u := range udfs {
+		pref := array.Float32
+		if p, ok := u.(InputDTyper); ok {
+			pref = p.PreferredInputDType()
+		}
+		t = array.ResultType(pref, t)
+	}
+	r.input = t
+	r.coords = makeCoords(r.shape, r.roi)
+	r.meta = &Meta{
+		DatasetShape: r.shape,
+		ROI:          r.roi,
+		DatasetDType: ds.DType(),
+		InputDType:   t,
+		DeviceClass:  "cpu",
+		Partition:    -1,
+	}
+	prefs := make([]dataset.TilingPrefs, len(udfs))
+	for i, u := range udfs {
+		ur, err := prepareUDF(i, u, r.meta)
+		if err != nil {
+			return nil, err
+		}
+		r.us = append(r.us, ur)
+		var p TilingPrefs
+		if tp, ok := u.(TilingPreferrer); ok && ur.method == MethodTile {
+			p = tp.TilingPreferences(r.meta)
+		}
+		p.Method = ur.method
+		prefs[i] = p
+	}
+	r.workers = opts.Workers
+	if r.workers <= 0 {
+		r.workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Inline {
+		r.workers = 1
+	}
+	np := dataset.NumPartitions(ds, r.workers, opts.NumPartitions)
+	parts := dataset.Partitions(ds, np)
+	in := dataset.NegotiationFor(ds, prefs, r.input, r.roi, len(parts))
+	scheme, err := dataset.Negotiate(in)
+	if err != nil {
+		return nil, fmt.Errorf("udf: tiling negotiation: %w", err)
+	}
+	r.scheme = scheme
+	r.boxes = make([][]array.Range, len(scheme.Boxes))
+	for i, b := range scheme.Boxes {
+		r.boxes[i] = b.Get()
+	}
+	for _, p := range parts {
+		s := p.ROISlice(r.roi)
+		n := s.Shape.Dim(0)
+		if n == 0 {
+			continue
+		}
+		r.tasks = append(r.tasks, task{part: p, slice: s, lo: s.Origin[0], n: n})
+	}
+	return r, nil
+}
+
+// prepareUDF validates one UDF's declarations and method on the main node.
+func prepareUDF(i int, u UDF, meta *Meta) (*udfRun, error) {
+	if u == nil {
+		return nil, fmt.Errorf("%w: udf %d is nil", ErrBadDeclaration, i)
+	}
+	ur := &udfRun{idx: i, u: u, name: udfName(u)}
+	specs, err := declare(ur, meta)
+	if err != nil {
+		return nil, err
+	}
+	ur.specs = specs
+	ur.index = make(map[string]int, len(specs))
+	for j, s := range specs {
+		ur.index[s.Name] = j
+	}
+	m, ok := defaultMethod(u)
+	if !ok {
+		return nil, errorf(ErrNoProcessMethod, u, i, "implement ProcessTile, ProcessFrame or ProcessPartition")
+	}
+	if mc, ok := u.(MethodChooser); ok {
+		m = mc.Method(meta)
+		if m != MethodTile && m != MethodFrame && m != MethodPartition {
+			return nil, errorf(ErrInvalidMethod, u, i, "Method returned %v", m)
+		}
+		if !implements(u, m) {
+			return nil, errorf(ErrInvalidMethod, u, i, "Method returned %v, which the UDF does not implement", m)
+		}
+	}
+	ur.method = m
+	_, hasMerge := u.(Merger)
+	_, hasAll := u.(AllMerger)
+	allNav, navOrResultOnly := true, true
+	for _, s := range specs {
+		if s.Kind != KindNav {
+			allNav = false
+			if s.Use != UseResultOnly {
+				navOrResultOnly = false
+			}
+		}
+	}
+	switch {
+	case hasAll:
+		ur.mode = mergeAllUser
+	case hasMerge:
+		ur.mode = mergeChain
+	case allNav:
+		ur.mode = mergeConcat
+	case navOrResultOnly:
+		ur.mode = mergeChain
+	default:
+		for _, s := range specs {
+			if s.Kind != KindNav && s.Use != UseResultOnly {
+				return nil, errorf(ErrCustomMergeRequired, u, i, "buffer %q is kind %v", s.Name, s.Kind)
+			}
+		}
+	}
+	if ap, ok := u.(AuxProvider); ok {
+		ur.aux = ap.AuxData()
+		for _, a := range ur.aux {
+			if a == nil {
+				return nil, errorf(ErrAuxData, u, i, "nil aux data")
+			}
+			if a.Rows() != meta.DatasetShape.NavSize() {
+				return nil, errorf(ErrAuxData, u, i, "aux %q has %d rows, the dataset %d nav positions", a.Name, a.Rows(), meta.DatasetShape.NavSize())
+			}
+		}
+	}
+	return ur, nil
+}
+
+// declare calls ResultBuffers and validates the declarations, resolving the default
+// dtype.
+func declare(ur *udfRun, meta *Meta) (specs []BufferSpec, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &UDFError{UDF: ur.name, Index: ur.idx, Partition: meta.Partition, Method: "ResultBuffers", Err: panicErr(p)}
+		}
+	}()
+	raw := ur.u.ResultBuffers(meta)
+	specs = make([]BufferSpec, len(raw))
+	seen := make(map[string]bool, len(raw))
+	for j, s := range raw {
+		if err := s.validate(); err != nil {
+			return nil, fmt.Errorf("udf %d (%s): %w", ur.idx, ur.name, err)
+		}
+		if seen[s.Name] {
+			return nil, errorf(ErrBadDeclaration, ur.u, ur.idx, "buffer %q declared twice", s.Name)
+		}
+		seen[s.Name] = true
+		s.DType = s.dtype()
+		s.ExtraShape = append([]int(nil), s.ExtraShape...)
+		specs[j] = s
+	}
+	return specs, nil
+}
+
+// makeCoords returns the coordinate function for compressed flat-nav rows.
+func makeCoords(shape array.Shape, roi []bool) coordFunc {
+	nav := shape.Nav()
+	var idx []int
+	if roi != nil {
+		idx = roiIndex(roi)
+	}
+	return func(start, n int, dst []int64) {
+		nd := len(nav)
+		for j := 0; j < n; j++ {
+			flat := start + j
+			if idx != nil {
+				flat = idx[start+j]
+			}
+			for a := nd - 1; a >= 0; a-- {
+				dst[j*nd+a] = int64(flat % nav[a])
+				flat /= nav[a]
+			}
+		}
+	}
+}

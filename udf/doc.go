@@ -1,0 +1,50 @@
+// Package udf owns the UDF contract and the run engine: buffer declarations
+// (BufferSpec), Meta, the per-task Env with allocation-free typed views, aux data,
+// the compiler from (dataset, UDFs, ROI) to a task graph, and the result wrappers.
+//
+// # The contract
+//
+// A UDF value holds parameters only. It implements UDF (ResultBuffers) and at least
+// one of TileProcessor, FrameProcessor and PartitionProcessor; everything else is an
+// optional one-method interface checked with a type assertion, like io.WriterTo:
+// MethodChooser, TaskDataMaker, Preprocessor, Postprocessor, Cleaner, Merger,
+// AllMerger, ResultsGetter, InputDTyper, TilingPreferrer, AuxProvider. The engine
+// never mutates the UDF; all per-task state lives in the *Env passed to every method,
+// so one UDF value is safe on many goroutines and may serve two runs at once.
+//
+// Buffers are addressed by their index in the ResultBuffers order. Hot code fetches a
+// typed view at the start of each call, which costs an interface call and a type
+// assertion and allocates nothing:
+//
+//	func (SumSig) ProcessTile(env *udf.Env, tile array.Array) error {
+//		out := udf.F32(env, 0) // nav buffer: the tile's rows
+//		...
+//	}
+//
+// Views are valid during the call only: the engine re-points them between tiles and
+// frames (in place where the array layout allows it). Tiles and frames are read-only.
+//
+// # Runs
+//
+// Run compiles a run into a graph — one task node per non-empty partition running
+// all UDFs in one pass over its tiles, per UDF either an ordered merge chain
+// (Merge, or the default nav merge when a result-only buffer is present) or one
+// merge_all node (MergeAll, or concatenation when every buffer is kind nav), a
+// get_results node and a finalize node — and computes it with the sched package.
+// Merges run in partition order: results are bit-identical for any worker count at
+// a fixed number of partitions. RunIter yields a Snapshot after every merged
+// partition (Results are computed lazily, only when asked); RunLazy returns the
+// graph handles uncomputed, composable with package delayed; DryRun returns the zero
+// results a run starts from; Map runs a plain frame function (AutoUDF).
+//
+// # Deviations from the reference
+//
+// Merges run in partition order, not completion order. A MergeAll-only UDF also runs
+// in the eager Run (one engine). Results returns a map, so result order is the
+// declaration order of the returned buffers, then the passed-through ones. Errors are
+// returned, never raised; a panic in user code becomes a *UDFError naming the UDF,
+// partition and method.
+//
+// udf imports array, dataset, graph, sched, delayed and mergeall; it must not import
+// udfs or cmd.
+package udf

@@ -1,0 +1,272 @@
+package udf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/graph"
+	"github.com/stemflow/stemflow/mergeall"
+	"github.com/stemflow/stemflow/sched"
+)
+
+// compiled is a run's task graph.
+type compiled struct {
+	g        *graph.Graph
+	tasks    []graph.Key   // one per non-empty partition
+	inits    []graph.Key   // per UDF: initial accumulator
+	merged   []graph.Key   // per UDF: fully merged accumulator
+	results  []graph.Key   // per UDF: get_results → *Result
+	finals   []graph.Key   // per UDF: finalize → *Result (Data computed)
+	iters    []graph.Key   // iteration barriers (iterating runs only)
+	chains   [][]graph.Key // per UDF: merge chain keys (nil for merge_all)
+	admitted bool
+}
+
+// errStopped ends an iterated run whose consumer stopped.
+var errStopped = errors.New("udf: iteration stopped")
+
+// build compiles the run into a graph (spec §5.4). With yield set, iteration barrier
+// nodes hand a Snapshot to yield after every merged partition and pause the merge
+// chains until it returns.
+func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
+	T := len(r.tasks)
+	c := &compiled{g: graph.NewWithCapacity(T*(len(r.us)+2) + 4*len(r.us) + 1)}
+	c.admitted = true
+	for _, ur := range r.us {
+		if ur.mode != mergeChain {
+			c.admitted = false
+		}
+	}
+	for k := range r.tasks {
+		key := graph.UniqueKey(fmt.Sprintf("task-%d", r.tasks[k].part.Index))
+		kk := k
+		if err := c.g.Add(graph.Node{
+			Key:       key,
+			Label:     fmt.Sprintf("partition %d", r.tasks[k].part.Index),
+			Kind:      graph.KindTask,
+			Admission: c.admitted,
+			Order:     k,
+			Op: func(ctx context.Context, _ []any) (any, error) {
+				return r.runTask(ctx, kk)
+			},
+		}); err != nil {
+			return nil, err
+		}
+		c.tasks = append(c.tasks, key)
+	}
+	if yield != nil {
+		c.iters = make([]graph.Key, max(T, 1))
+		for k := range c.iters {
+			c.iters[k] = graph.UniqueKey(fmt.Sprintf("iter-%d", k))
+		}
+	}
+	c.chains = make([][]graph.Key, len(r.us))
+	for i, ur := range r.us {
+		ur := ur
+		init := graph.UniqueKey(fmt.Sprintf("init-%d", i))
+		if err := c.g.Add(graph.Node{
+			Key: init, Label: fmt.Sprintf("init udf %d (%s)", i, ur.name), Kind: graph.KindMerge,
+			Op: func(context.Context, []any) (any, error) { return r.newAcc(ur) },
+		}); err != nil {
+			return nil, err
+		}
+		c.inits = append(c.inits, init)
+		var last graph.Key
+		switch ur.mode {
+		case mergeChain:
+			var gate func(int) []graph.Key
+			if yield != nil {
+				gate = func(k int) []graph.Key {
+					if k == 0 {
+						return nil
+					}
+					return []graph.Key{c.iters[k-1]}
+				}
+			}
+			keys, err := mergeall.Chain(c.g, mergeall.ChainSpec{
+				Name:  fmt.Sprint(i),
+				Init:  init,
+				Parts: c.tasks,
+				Gate:  gate,
+				Step: func(ctx context.Context, k int, a, p any) (any, error) {
+					ac := a.(*acc)
+					return ac, r.mergeStep(ac, k, p.(partial)[ur.idx])
+				},
+			})
+			if err != nil {
+				return nil, err
+			}
+			c.chains[i] = keys
+			last = init
+			if len(keys) > 0 {
+				last = keys[len(keys)-1]
+			}
+		default:
+			key, err := mergeall.All(c.g, fmt.Sprint(i), init, c.tasks, func(ctx context.Context, a any, parts []any) (any, error) {
+				refs := make([]partialRef, len(parts))
+				for k, p := range parts {
+					refs[k] = partialRef{task: k, bufs: p.(partial)[ur.idx]}
+				}
+				return r.mergeAllFresh(a.(*acc), refs)
+			})
+			if err != nil {
+				return nil, err
+			}
+			last = key
+		}
+		c.merged = append(c.merged, last)
+		gr := graph.UniqueKey(fmt.Sprintf("get_results-%d", i))
+		if err := c.g.Add(graph.Node{
+			Key: gr, Label: fmt.Sprintf("get_results udf %d (%s)", i, ur.name), Kind: graph.KindGetResults,
+			Deps: []graph.Key{last},
+			Op: func(_ context.Context, args []any) (any, error) {
+				return r.getResults(args[0].(*acc), r.damageBefore(T))
+			},
+		}); err != nil {
+			return nil, err
+		}
+		c.results = append(c.results, gr)
+		fin := graph.UniqueKey(fmt.Sprintf("finalize-%d", i))
+		if err := c.g.Add(graph.Node{
+			Key: fin, Label: fmt.Sprintf("finalize udf %d (%s)", i, ur.name), Kind: graph.KindFinalize,
+			Deps: []graph.Key{gr},
+			Op: func(_ context.Context, args []any) (any, error) {
+				res := args[0].(*Result)
+				for _, b := range res.Buffers {
+					b.Data()
+				}
+				return res, nil
+			},
+		}); err != nil {
+			return nil, err
+		}
+		c.finals = append(c.finals, fin)
+	}
+	if yield != nil {
+		for k := range c.iters {
+			var deps []graph.Key
+			lastIter := k == len(c.iters)-1
+			for i, ur := range r.us {
+				switch {
+				case lastIter:
+					deps = append(deps, c.merged[i])
+				case ur.mode == mergeChain:
+					deps = append(deps, c.chains[i][k])
+				default:
+					deps = append(deps, c.inits[i])
+				}
+			}
+			if k > 0 {
+				deps = append(deps, c.iters[k-1])
+			}
+			done := min(k+1, T)
+			if err := c.g.Add(graph.Node{
+				Key: c.iters[k], Label: fmt.Sprintf("iterate %d", k), Kind: graph.KindUser, Deps: deps,
+				Op: func(_ context.Context, args []any) (any, error) {
+					accs := make([]*acc, len(r.us))
+					for i := range r.us {
+						accs[i] = args[i].(*acc)
+					}
+					if !yield(r.snapshotOf(accs, done, T)) {
+						return nil, errStopped
+					}
+					return nil, nil
+				},
+			}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return c, nil
+}
+
+// mergeAllFresh runs mergeAll on a new accumulator (so earlier snapshots holding the
+// initial one keep showing zeros, as the reference).
+func (r *run) mergeAllFresh(a *acc, parts []partialRef) (*acc, error) {
+	b := &acc{ur: a.ur, bufs: slices.Clone(a.bufs)}
+	if a.ur.mode == mergeConcat {
+		for j, s := range a.ur.specs {
+			b.bufs[j] = array.New(s.DType, s.Shape(r.navRows, r.sig)...)
+		}
+	}
+	if err := r.mergeAll(b, parts); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// snapshotOf builds a lazy snapshot over the given accumulators.
+func (r *run) snapshotOf(accs []*acc, done, total int) *Snapshot {
+	damage := r.damageBefore(done)
+	return &Snapshot{run: r, damage: damage, done: done, total: total, results: func() ([]*Result, error) {
+		out := make([]*Result, len(accs))
+		for i, a := range accs {
+			res, err := r.getResults(a, damage)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = res
+		}
+		return out, nil
+	}}
+}
+
+// snapshot returns the zero-state snapshot (DryRun).
+func (r *run) snapshot(done, total int) *Snapshot {
+	accs := make([]*acc, len(r.us))
+	for i, ur := range r.us {
+		a, err := r.newAcc(ur)
+		if err != nil {
+			return &Snapshot{run: r, results: func() ([]*Result, error) { return nil, err }}
+		}
+		accs[i] = a
+	}
+	return r.snapshotOf(accs, done, total)
+}
+
+// schedOptions maps run options to scheduler options.
+func (r *run) schedOptions() sched.Options {
+	o := sched.Options{Workers: r.workers, Inline: r.opts.Inline, Window: r.opts.Window}
+	if r.opts.Progress != nil {
+		f := r.opts.Progress
+		o.Progress = func(p sched.Progress) {
+			k := p.Kinds[graph.KindTask]
+			f(Progress{Done: k.Done, Total: k.Total})
+		}
+	}
+	return o
+}
+
+// execute computes the run: with iterate, yield gets a snapshot per merged partition;
+// otherwise once, at the end.
+func (r *run) execute(ctx context.Context, iterate bool, yield func(*Snapshot) bool) error {
+	if !iterate {
+		c, err := r.build(nil)
+		if err != nil {
+			return err
+		}
+		vals, err := sched.Compute(ctx, c.g, c.finals, r.schedOptions())
+		if err != nil {
+			return err
+		}
+		res := make([]*Result, len(vals))
+		for i, v := range vals {
+			res[i] = v.(*Result)
+		}
+		yield(&Snapshot{run: r, damage: r.damageBefore(len(r.tasks)), done: len(r.tasks), total: len(r.tasks),
+			results: func() ([]*Result, error) { return res, nil }})
+		return nil
+	}
+	c, err := r.build(yield)
+	if err != nil {
+		return err
+	}
+	_, err = sched.Compute(ctx, c.g, c.iters[len(c.iters)-1:], r.schedOptions())
+	if errors.Is(err, errStopped) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,148 @@
+package udf
+
+import (
+	"context"
+	"fmt"
+	"iter"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/dataset"
+)
+
+// Options configure a run. The zero value runs on GOMAXPROCS workers without a ROI.
+type Options struct {
+	// ROI selects nav positions: a bool array with one element per nav position (any
+	// shape; only the element count is checked, ErrROIShape otherwise), read in C
+	// order. The run copies it at start. nil selects everything.
+	ROI array.Array
+	// Workers is the number of goroutines running partition tasks; 0 means
+	// GOMAXPROCS.
+	Workers int
+	// Inline runs everything on the calling goroutine, in partition order.
+	Inline bool
+	// NumPartitions overrides the dataset's partition count (0: the dataset's default
+	// for the worker count).
+	NumPartitions int
+	// Window bounds how many partition results may wait for their ordered merge
+	// (0: 2 × workers).
+	Window int
+	// Progress, when set, is called after every merged partition (from one goroutine
+	// at a time).
+	Progress func(Progress)
+	// CheckInput is a debug mode: every tile is checksummed before and after each
+	// UDF's call and a change fails the run with ErrTileModified naming the UDF.
+	CheckInput bool
+}
+
+// Progress reports how many partition tasks of a run have been merged.
+type Progress struct {
+	Done, Total int
+}
+
+// Run computes udfs over ds in one pass over the data and returns one Result per UDF,
+// in order. It compiles the run and computes it: every non-empty partition is one task
+// that runs all UDFs on each tile; results are merged in partition order, so they are
+// bit-identical for any worker count at a fixed number of partitions.
+func Run(ctx context.Context, ds dataset.Dataset, udfs []UDF, opts Options) ([]*Result, error) {
+	var last *Snapshot
+	var err error
+	r, err := compile(ds, udfs, opts)
+	if err != nil {
+		return nil, err
+	}
+	err = r.execute(ctx, false, func(s *Snapshot) bool { last = s; return true })
+	if err != nil {
+		return nil, err
+	}
+	return last.Results()
+}
+
+// RunOne is Run for a single UDF.
+func RunOne(ctx context.Context, ds dataset.Dataset, u UDF, opts Options) (*Result, error) {
+	rs, err := Run(ctx, ds, []UDF{u}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// Snapshot is the state of an iterated run after a merged partition: the damage (which
+// nav positions have been merged) and lazily computed results.
+type Snapshot struct {
+	run     *run
+	damage  []bool
+	done    int
+	total   int
+	results func() ([]*Result, error)
+	cached  []*Result
+	err     error
+	got     bool
+}
+
+// Damage returns the merged nav positions, flat and ROI-compressed (a copy).
+func (s *Snapshot) Damage() []bool { return append([]bool(nil), s.damage...) }
+
+// DamageFull returns the merged nav positions with one entry per nav position (false
+// outside the ROI).
+func (s *Snapshot) DamageFull() []bool {
+	return fullDamage(s.damage, s.run.roi, s.run.shape.NavSize())
+}
+
+// Done and Total count merged and all partition tasks.
+func (s *Snapshot) Done() int { return s.done }
+
+// Total returns the number of partition tasks of the run.
+func (s *Snapshot) Total() int { return s.total }
+
+// Results runs every UDF's Results (GetResults) on the merged buffers and returns the
+// results, computed once per snapshot. In an iterated run, call it inside the loop
+// body: the snapshot may share memory with the live buffers, which later merges
+// change. UDFs merged only by MergeAll show zeros until the last snapshot (as in the
+// reference).
+func (s *Snapshot) Results() ([]*Result, error) {
+	if !s.got {
+		s.cached, s.err = s.results()
+		s.got = true
+	}
+	return s.cached, s.err
+}
+
+// RunIter runs like Run and yields a Snapshot after every merged partition (exactly one
+// when nothing is merged, e.g. with an empty ROI). Merging pauses while the loop body
+// runs; partition tasks continue up to the window. Breaking out of the loop cancels
+// the run. An error is yielded once, with a nil snapshot, and ends the sequence.
+func RunIter(ctx context.Context, ds dataset.Dataset, udfs []UDF, opts Options) iter.Seq2[*Snapshot, error] {
+	return func(yield func(*Snapshot, error) bool) {
+		r, err := compile(ds, udfs, opts)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		stopped := false
+		err = r.execute(ctx, true, func(s *Snapshot) bool {
+			if !yield(s, nil) {
+				stopped = true
+				return false
+			}
+			return true
+		})
+		if err != nil && !stopped {
+			yield(nil, err)
+		}
+	}
+}
+
+// DryRun prepares a run without processing any data and returns the results it would
+// start from: zero buffers, Results applied (the reference's dry_run).
+func DryRun(ctx context.Context, ds dataset.Dataset, udfs []UDF, opts Options) ([]*Result, error) {
+	r, err := compile(ds, udfs, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.snapshot(0, 0).Results()
+}
+
+// errorf builds an error wrapping a sentinel and naming the UDF.
+func errorf(sentinel error, u UDF, idx int, format string, args ...any) error {
+	return fmt.Errorf("%w: udf %d (%s): %s", sentinel, idx, udfName(u), fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,359 @@
+package udf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"runtime/debug"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/dataset"
+)
+
+// partial is one task's output: per UDF, the partition buffers in declaration order
+// (nil for result-only buffers).
+type partial [][]array.Array
+
+// udfTask is the state of one UDF within one task.
+type udfTask struct {
+	ur       *udfRun
+	env      *Env
+	meta     *Meta
+	bufs     []array.Array
+	views    []view // nil for result-only
+	auxViews []view
+	frame    view // input frame view (frame method)
+	frameDT  array.DType
+	frameSl  array.Slice
+	tileP    TileProcessor
+	frameP   FrameProcessor
+	partP    PartitionProcessor
+}
+
+// stepErr names the UDF and method that failed.
+type cursor struct {
+	u      int
+	method string
+}
+
+func panicErr(p any) error {
+	return &PanicError{Value: p, Stack: debug.Stack()}
+}
+
+// runTask runs every UDF of the run over task ti (spec §2.5) and returns the
+// partition buffers.
+func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
+	tk := r.tasks[ti]
+	cur := cursor{u: -1, method: "setup"}
+	uts := make([]*udfTask, len(r.us))
+	wrap := func(e error) error {
+		if cur.u < 0 {
+			return e
+		}
+		var ue *UDFError
+		if errors.As(e, &ue) {
+			return e
+		}
+		ur := r.us[cur.u]
+		return &UDFError{UDF: ur.name, Index: ur.idx, Partition: tk.part.Index, Method: cur.method, Err: e}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = wrap(panicErr(p))
+			out = nil
+		}
+		// Cleanup always runs for the UDFs that were set up.
+		for i, ut := range uts {
+			if ut == nil {
+				continue
+			}
+			if c, ok := ut.ur.u.(Cleaner); ok {
+				ut.wholeViews(tk)
+				cur = cursor{u: i, method: "Cleanup"}
+				if cerr := callSafe(func() error { return c.Cleanup(ut.env) }); cerr != nil && err == nil {
+					err = wrap(cerr)
+					out = nil
+				}
+			}
+		}
+	}()
+	for i, ur := range r.us {
+		cur = cursor{u: i, method: "ResultBuffers"}
+		ut, err := r.setupUDF(ur, tk)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		uts[i] = ut
+		if td, ok := ur.u.(TaskDataMaker); ok {
+			cur.method = "TaskData"
+			v, err := td.TaskData(ut.env)
+			if err != nil {
+				return nil, wrap(err)
+			}
+			ut.env.taskData = v
+		}
+		if pp, ok := ur.u.(Preprocessor); ok {
+			cur.method = "Preprocess"
+			if err := pp.Preprocess(ut.env); err != nil {
+				return nil, wrap(err)
+			}
+		}
+	}
+	var seed maphash.Seed
+	if r.opts.CheckInput {
+		seed = maphash.MakeSeed()
+	}
+	fullSig := r.sigFull()
+	req := dataset.TileRequest{Scheme: r.scheme, ROI: r.roi, DType: r.input, Format: array.FormatDense}
+	err = r.ds.ReadTiles(ctx, tk.part, req, func(t *dataset.Tile) error {
+		var sum uint64
+		if r.opts.CheckInput {
+			sum = checksum(seed, t.Data)
+		}
+		lo := t.Slice.Origin[0] - tk.lo
+		depth := t.Slice.Shape.Dim(0)
+		for i, ut := range uts {
+			cur.u = i
+			m := ut.meta
+			switch ut.ur.method {
+			case MethodTile:
+				cur.method = "ProcessTile"
+				ut.tileViews(lo, depth, r.boxes[t.SchemeIdx])
+				m.Slice = t.Slice
+				m.SigSlice = r.scheme.Boxes[t.SchemeIdx]
+				m.TilingSchemeIdx = t.SchemeIdx
+				if err := ut.tileP.ProcessTile(ut.env, t.Data); err != nil {
+					return err
+				}
+			case MethodFrame:
+				cur.method = "ProcessFrame"
+				if !fullSig[t.SchemeIdx] {
+					return fmt.Errorf("%w: frame processing needs whole frames, the tile's signal box is %v of %v", ErrSigSlice, t.Slice.Sig().Shape, r.sig)
+				}
+				if ut.frame == nil || t.Data.DType() != ut.frameDT {
+					o := opsOf(t.Data)
+					if o == nil {
+						return fmt.Errorf("%w: tile format %v", ErrSigSlice, t.Data.Format())
+					}
+					ut.frame = o.newView()
+					ut.frameDT = t.Data.DType()
+				} else {
+					ut.frame.setBase(t.Data)
+				}
+				m.SigSlice = r.scheme.Boxes[t.SchemeIdx]
+				m.TilingSchemeIdx = t.SchemeIdx
+				o0 := t.Slice.Origin[0]
+				for f := 0; f < depth; f++ {
+					ut.frameRow(lo + f)
+					ut.frame.row(f)
+					ut.frameSl.Origin[0] = o0 + f
+					m.Slice = ut.frameSl
+					if err := ut.frameP.ProcessFrame(ut.env, ut.frame.current()); err != nil {
+						return err
+					}
+				}
+			case MethodPartition:
+				cur.method = "ProcessPartition"
+				if lo != 0 || depth != tk.n || !fullSig[t.SchemeIdx] {
+					return fmt.Errorf("%w: partition processing needs the whole partition (%d frames, signal %v), got a tile %v", ErrSigSlice, tk.n, r.sig, t.Slice)
+				}
+				ut.wholeViews(tk)
+				m.Slice = t.Slice
+				m.SigSlice = r.scheme.Boxes[t.SchemeIdx]
+				m.TilingSchemeIdx = t.SchemeIdx
+				if err := ut.partP.ProcessPartition(ut.env, t.Data); err != nil {
+					return err
+				}
+			}
+			if r.opts.CheckInput && checksum(seed, t.Data) != sum {
+				return fmt.Errorf("%w: tile %v", ErrTileModified, t.Slice)
+			}
+		}
+		cur.u = -1
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out = make(partial, len(uts))
+	for i, ut := range uts {
+		ut.wholeViews(tk)
+		if pp, ok := ut.ur.u.(Postprocessor); ok {
+			cur = cursor{u: i, method: "Postprocess"}
+			if err := pp.Postprocess(ut.env); err != nil {
+				return nil, wrap(err)
+			}
+		}
+		out[i] = ut.bufs
+	}
+	cur.u = -1
+	return out, nil
+}
+
+// sigFull reports per scheme box whether it covers the whole signal.
+func (r *run) sigFull() []bool {
+	out := make([]bool, len(r.scheme.Boxes))
+	for i, b := range r.scheme.Boxes {
+		out[i] = true
+		for a, rg := range b.Get() {
+			if rg.Start != 0 || rg.Stop != r.sig[a] {
+				out[i] = false
+			}
+		}
+	}
+	return out
+}
+
+func callSafe(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = panicErr(p)
+		}
+	}()
+	return f()
+}
+
+// setupUDF allocates one UDF's partition buffers, views and aux views for task tk.
+func (r *run) setupUDF(ur *udfRun, tk task) (*udfTask, error) {
+	m := r.meta.clone()
+	m.Partition = tk.part.Index
+	m.Slice = tk.slice
+	m.partShape = tk.slice.Shape
+	m.hasPartition = true
+	m.coords = r.coords
+	m.TileShape = r.scheme.Shape
+	m.TilingScheme = r.scheme.Boxes
+	m.ArrayBackend = "numpy"
+	m.ThreadsPerWorker = 1
+	if r.opts.Inline {
+		m.ThreadsPerWorker = 0
+	}
+	specs, err := declare(ur, m)
+	if err != nil {
+		return nil, err
+	}
+	if len(specs) != len(ur.specs) {
+		return nil, fmt.Errorf("%w: ResultBuffers declared %d buffers on the task, %d on the main node", ErrBadDeclaration, len(specs), len(ur.specs))
+	}
+	for j, s := range specs {
+		if s.Name != ur.specs[j].Name || s.Kind != ur.specs[j].Kind || s.Use != ur.specs[j].Use {
+			return nil, fmt.Errorf("%w: ResultBuffers declared buffer %d as %q (%v, %v) on the task, %q (%v, %v) on the main node", ErrBadDeclaration, j, s.Name, s.Kind, s.Use, ur.specs[j].Name, ur.specs[j].Kind, ur.specs[j].Use)
+		}
+	}
+	ut := &udfTask{ur: ur, meta: m}
+	ut.tileP, _ = ur.u.(TileProcessor)
+	ut.frameP, _ = ur.u.(FrameProcessor)
+	ut.partP, _ = ur.u.(PartitionProcessor)
+	ut.bufs = make([]array.Array, len(specs))
+	ut.views = make([]view, len(specs))
+	env := &Env{Meta: m, specs: specs, index: ur.index, views: make([]array.Array, len(specs))}
+	for j, s := range specs {
+		if s.Use == UseResultOnly {
+			continue
+		}
+		b := array.New(s.DType, s.Shape(tk.n, r.sig)...)
+		ut.bufs[j] = b
+		ut.views[j] = opsOf(b).newView()
+		env.views[j] = ut.views[j].current()
+	}
+	for _, a := range ur.aux {
+		part := auxRows(a, tk, r.roi)
+		v := opsOf(part).newView()
+		ut.auxViews = append(ut.auxViews, v)
+		env.aux = append(env.aux, a)
+		env.auxViews = append(env.auxViews, v.current())
+	}
+	ut.env = env
+	fs := make([]int, 1+len(r.sig))
+	fs[0] = 1
+	copy(fs[1:], r.sig)
+	ut.frameSl = array.NewSlice(make([]int, 1+len(r.sig)), array.NewShape(fs, len(r.sig)))
+	return ut, nil
+}
+
+// auxRows returns the partition's ROI-selected rows of aux data (a copy).
+func auxRows(a *AuxData, tk task, roi []bool) array.Array {
+	o := opsOf(a.data)
+	start, stop := tk.part.Start(), tk.part.Stop()
+	if roi == nil {
+		return o.rows(start, stop)
+	}
+	var idx []int
+	for i := start; i < stop; i++ {
+		if roi[i] {
+			idx = append(idx, i)
+		}
+	}
+	return gatherRows(a.data, idx)
+}
+
+// gatherRows returns rows idx of a (C-contiguous copy).
+func gatherRows(a array.Array, idx []int) array.Array {
+	shape := a.Shape()
+	shape[0] = len(idx)
+	out := array.New(a.DType(), shape...)
+	o := opsOf(a)
+	oo := opsOf(out)
+	for j, i := range idx {
+		if err := opsOf(oo.rows(j, j+1)).copyFrom(o.rows(i, i+1)); err != nil {
+			panic(err) // same dtype and shape by construction
+		}
+	}
+	return out
+}
+
+// tileViews points nav views at rows [lo, lo+n) and sig views at the tile's box.
+func (ut *udfTask) tileViews(lo, n int, box []array.Range) {
+	for j, v := range ut.views {
+		if v == nil {
+			continue
+		}
+		switch ut.env.specs[j].Kind {
+		case KindNav:
+			v.rows(lo, n)
+		case KindSig:
+			v.box(box)
+		default:
+			continue
+		}
+		ut.env.views[j] = v.current()
+	}
+	for k, v := range ut.auxViews {
+		v.rows(lo, n)
+		ut.env.auxViews[k] = v.current()
+	}
+}
+
+// frameRow points nav views at row i (sig and single views stay whole).
+func (ut *udfTask) frameRow(i int) {
+	for j, v := range ut.views {
+		if v == nil || ut.env.specs[j].Kind != KindNav {
+			continue
+		}
+		v.row(i)
+		ut.env.views[j] = v.current()
+	}
+	for k, v := range ut.auxViews {
+		v.row(i)
+		ut.env.auxViews[k] = v.current()
+	}
+}
+
+// wholeViews resets all views to the whole partition buffers.
+func (ut *udfTask) wholeViews(tk task) {
+	for j, v := range ut.views {
+		if v == nil {
+			continue
+		}
+		v.whole()
+		ut.env.views[j] = v.current()
+	}
+	for k, v := range ut.auxViews {
+		v.whole()
+		ut.env.auxViews[k] = v.current()
+	}
+	ut.meta.Slice = tk.slice
+	ut.meta.SigSlice = array.Slice{}
+	ut.meta.TilingSchemeIdx = 0
+}
