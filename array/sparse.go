@@ -238,3 +238,28 @@ func grow[E any](s []E, n int) []E {
 	}
 	return make([]E, n, n+n/8)
 }
+
+// sparseArray is implemented by CSR and CSC of every value and index type.
+type sparseArray interface {
+	Array
+	denseArray() Array
+}
+
+func (m *CSR[T, I]) denseArray() Array { return m.ToDense() }
+func (m *CSC[T, I]) denseArray() Array { return m.ToDense() }
+
+// Densify returns a as a dense array: a itself when it is dense (Format FormatDense), a
+// new C-contiguous *Dense[T] of shape (Rows, Cols) when it is a CSR or CSC matrix.
+// Other formats give an error wrapping ErrFormat.
+func Densify(a Array) (Array, error) {
+	if a.Format() == FormatDense {
+		return a, nil
+	}
+	if s, ok := a.(sparseArray); ok {
+		return s.denseArray(), nil
+	}
+	return nil, fmt.Errorf("%w: cannot densify an array of format %v (%T)", ErrFormat, a.Format(), a)
+}
+
+// ErrFormat is wrapped by errors about an array format an operation does not support.
+var ErrFormat = errors.New("unsupported array format")
