@@ -99,7 +99,7 @@ func Zeros[T any](shape ...int) *Dense[T] {
 func Wrap[T any](data []T, shape ...int) *Dense[T] {
 	checkDims("Wrap", shape)
 	if len(data) != prod(shape) {
-		panic(fmt.Sprintf("array.Wrap: %d elements for shape %v (want %d)", len(data), shape, prod(shape)))
+		panic(fmt.Sprintf("array.Wrap: %d elements for shape %s (want %d)", len(data), tupleString(shape), prod(shape)))
 	}
 	return &Dense[T]{
 		data:    data[:len(data):len(data)],
@@ -169,6 +169,36 @@ func New(dt DType, shape ...int) Array {
 // DType returns the element dtype.
 func (a *Dense[T]) DType() DType { return a.dtype }
 
+// Rewrap points a at data with the given C-contiguous shape, reusing a's shape and
+// stride storage: the zero-allocation way for an engine to hand out the next tile or
+// frame through the same *Dense header. The dtype is kept (so a byte-string array stays
+// S<n>); a zero Dense gets DTypeOf[T](). It panics like Wrap.
+func (a *Dense[T]) Rewrap(data []T, shape ...int) {
+	checkDims("Dense.Rewrap", shape)
+	if len(data) != prod(shape) {
+		panic(fmt.Sprintf("array.Dense.Rewrap: %d elements for shape %s (want %d)", len(data), tupleString(shape), prod(shape)))
+	}
+	a.shape = append(a.shape[:0], shape...)
+	a.strides = append(a.strides[:0], shape...)
+	st := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		a.strides[i] = st
+		st *= shape[i]
+	}
+	a.data = data[:len(data):len(data)]
+	a.offset = 0
+	if a.dtype == (DType{}) {
+		a.dtype = DTypeOf[T]()
+	}
+}
+
+// Dim returns the extent of axis i without allocating (Shape copies). It panics if i is
+// out of range.
+func (a *Dense[T]) Dim(i int) int { return a.shape[i] }
+
+// Stride returns the stride of axis i in elements. It panics if i is out of range.
+func (a *Dense[T]) Stride(i int) int { return a.strides[i] }
+
 // Shape returns a copy of the extents.
 func (a *Dense[T]) Shape() []int { return append([]int(nil), a.shape...) }
 
@@ -213,18 +243,9 @@ func (a *Dense[T]) IsContiguous() bool {
 // view builds a normalised view: data re-sliced to start at offset and end after the
 // last reachable element.
 func (a *Dense[T]) view(shape, strides []int, offset int) *Dense[T] {
-	n := prod(shape)
-	var data []T
-	if n == 0 {
-		data = a.data[:0:0]
-	} else {
-		last := offset
-		for i, d := range shape {
-			last += (d - 1) * strides[i]
-		}
-		data = a.data[offset : last+1 : last+1]
-	}
-	return &Dense[T]{data: data, shape: shape, strides: strides, dtype: a.dtype}
+	d := &Dense[T]{shape: shape, strides: strides}
+	a.viewInto(d, offset)
+	return d
 }
 
 func (a *Dense[T]) index(fn string, idx []int) int {
@@ -265,6 +286,65 @@ func (a *Dense[T]) Slice(r ...Range) *Dense[T] {
 		off += rg.Start * a.strides[i]
 	}
 	return a.view(shape, append([]int(nil), a.strides...), off)
+}
+
+// SliceInto is Slice writing the view's header into dst (reusing its storage) instead of
+// allocating a new one; it returns dst. dst must not be a. It panics like Slice.
+func (a *Dense[T]) SliceInto(dst *Dense[T], r ...Range) *Dense[T] {
+	if dst == a {
+		panic("array.Dense.SliceInto: dst is the receiver")
+	}
+	if len(r) > len(a.shape) {
+		panic(fmt.Sprintf("array.Dense.SliceInto: %d ranges for %d dims", len(r), len(a.shape)))
+	}
+	dst.shape = append(dst.shape[:0], a.shape...)
+	dst.strides = append(dst.strides[:0], a.strides...)
+	off := a.offset
+	for i, rg := range r {
+		if rg.Start < 0 || rg.Stop > a.shape[i] || rg.Start > rg.Stop {
+			panic(fmt.Sprintf("array.Dense.SliceInto: range [%d, %d) invalid on axis %d of extent %d", rg.Start, rg.Stop, i, a.shape[i]))
+		}
+		dst.shape[i] = rg.Len()
+		off += rg.Start * a.strides[i]
+	}
+	a.viewInto(dst, off)
+	return dst
+}
+
+// RowInto is Row writing the view's header into dst (reusing its storage); it returns
+// dst. dst must not be a. It panics like Row.
+func (a *Dense[T]) RowInto(dst *Dense[T], i int) *Dense[T] {
+	if dst == a {
+		panic("array.Dense.RowInto: dst is the receiver")
+	}
+	if len(a.shape) == 0 {
+		panic("array.Dense.RowInto: 0-d array")
+	}
+	if i < 0 || i >= a.shape[0] {
+		panic(fmt.Sprintf("array.Dense.RowInto: index %d out of range [0, %d)", i, a.shape[0]))
+	}
+	dst.shape = append(dst.shape[:0], a.shape[1:]...)
+	dst.strides = append(dst.strides[:0], a.strides[1:]...)
+	a.viewInto(dst, a.offset+i*a.strides[0])
+	return dst
+}
+
+// viewInto sets dst's data, offset and dtype for a view at offset whose shape and
+// strides are already in dst.
+func (a *Dense[T]) viewInto(dst *Dense[T], offset int) {
+	n := 1
+	last := offset
+	for i, d := range dst.shape {
+		n *= d
+		last += (d - 1) * dst.strides[i]
+	}
+	if n == 0 {
+		dst.data = a.data[:0:0]
+	} else {
+		dst.data = a.data[offset : last+1 : last+1]
+	}
+	dst.offset = 0
+	dst.dtype = a.dtype
 }
 
 // Row returns the view a[i], which drops axis 0. It panics if a is 0-d or i is out of

@@ -295,3 +295,48 @@ func TestForEachContiguous(t *testing.T) {
 		t.Error("All did not stop")
 	}
 }
+
+func TestRewrapAndInto(t *testing.T) {
+	var v Dense[float32]
+	buf := []float32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+	v.Rewrap(buf, 3, 4)
+	if v.DType() != Float32 || v.At(2, 1) != 9 || !slices.Equal(v.Strides(), []int{4, 1}) {
+		t.Fatalf("Rewrap: dtype %v At %v strides %v", v.DType(), v.At(2, 1), v.Strides())
+	}
+	v.Rewrap(buf[:6], 2, 1, 3)
+	if v.At(1, 0, 2) != 5 || v.Dim(0) != 2 || v.Stride(0) != 3 || v.NDim() != 3 {
+		t.Fatalf("second Rewrap: %v %v", v.Shape(), v.At(1, 0, 2))
+	}
+	s := WrapBytes(2, []string{"ab"}, 1)
+	s.Rewrap([]string{"x", "y"}, 2)
+	if s.DType() != Bytes(2) {
+		t.Errorf("Rewrap lost the S dtype: %v", s.DType())
+	}
+
+	a := iota3()
+	var row, sl Dense[float64]
+	a.RowInto(&row, 1)
+	if got := collect(&row); !slices.Equal(got, collect(a.Row(1))) || got[0] != 100 || len(got) != 12 {
+		t.Errorf("RowInto = %v", got)
+	}
+	a.SliceInto(&sl, Range{0, 2}, Range{2, 3}, Range{1, 3})
+	if got, want := collect(&sl), []float64{21, 22, 121, 122}; !slices.Equal(got, want) {
+		t.Errorf("SliceInto = %v, want %v", got, want)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		v.Rewrap(buf, 2, 6)
+		a.RowInto(&row, 0)
+		a.SliceInto(&sl, Range{1, 2}, Range{0, 3})
+	})
+	if allocs != 0 {
+		t.Errorf("Rewrap/RowInto/SliceInto allocate %v times", allocs)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("Rewrap with wrong length did not panic")
+			}
+		}()
+		v.Rewrap(buf, 5)
+	}()
+}
