@@ -47,4 +47,3 @@ func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "wrote %s: float32 %v, %.1f MiB\n", path, scene.Shape(), float64(len(data)*4)/(1<<20))
 	return nil
 }
-

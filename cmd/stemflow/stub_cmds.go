@@ -8,14 +8,6 @@ import (
 
 var errNotWired = errors.New("not wired to the engine yet")
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, _ := runFlagSet(stderr)
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return err
-	}
-	return errNotWired
-}
-
 func cmdInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, _ := infoFlagSet(stderr)
 	if _, err := parseInterspersed(fs, args); err != nil {
@@ -31,4 +23,3 @@ func cmdGraph(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	return errNotWired
 }
-

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"math/cmplx"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/internal/render"
+)
+
+// maxPictureAxis is the longest trailing axis that is split into one picture per index.
+const maxPictureAxis = 16
+
+// picture is one PNG to write: a file name (without folder) and the image.
+type picture struct {
+	file string
+	img  image.Image
+}
+
+// squeeze drops the length-1 axes of shape.
+func squeeze(shape []int) []int {
+	var out []int
+	for _, n := range shape {
+		if n != 1 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// toFloat64 returns the values of a in C order as float64; complex values become
+// their magnitude.
+func toFloat64(a array.Array) ([]float64, error) {
+	if a.DType().Kind() == array.KindComplex {
+		c, err := array.Convert(a, array.Complex128)
+		if err != nil {
+			return nil, err
+		}
+		z := c.(*array.Dense[complex128]).Data()
+		out := make([]float64, len(z))
+		for i, v := range z {
+			out[i] = cmplx.Abs(v)
+		}
+		return out, nil
+	}
+	f, err := array.Convert(a, array.Float64)
+	if err != nil {
+		return nil, err
+	}
+	return f.(*array.Dense[float64]).Data(), nil
+}
+
+// bufferPictures renders buffer name: <name>.png when it is 2-D after squeezing,
+// <name>-<i>.png for each index i of a trailing axis of length ≤ 16 of a 3-D one, and
+// nothing otherwise (including non-numeric buffers).
+func bufferPictures(name string, a array.Array, opt render.Options) ([]picture, error) {
+	sq := squeeze(a.Shape())
+	if a.Size() == 0 || !a.DType().IsNumeric() {
+		return nil, nil
+	}
+	switch {
+	case len(sq) == 2:
+		v, err := toFloat64(a)
+		if err != nil {
+			return nil, fmt.Errorf("picture of %s: %w", name, err)
+		}
+		img, err := render.Heatmap(v, sq[0], sq[1], opt)
+		if err != nil {
+			return nil, fmt.Errorf("picture of %s: %w", name, err)
+		}
+		return []picture{{name + ".png", img}}, nil
+	case len(sq) == 3 && sq[2] <= maxPictureAxis:
+		v, err := toFloat64(a)
+		if err != nil {
+			return nil, fmt.Errorf("picture of %s: %w", name, err)
+		}
+		h, w, k := sq[0], sq[1], sq[2]
+		var out []picture
+		plane := make([]float64, h*w)
+		for i := 0; i < k; i++ {
+			for p := range plane {
+				plane[p] = v[p*k+i]
+			}
+			img, err := render.Heatmap(plane, h, w, opt)
+			if err != nil {
+				return nil, fmt.Errorf("picture of %s[..., %d]: %w", name, i, err)
+			}
+			out = append(out, picture{fmt.Sprintf("%s-%d.png", name, i), img})
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// fieldPicture renders the colour-wheel image of a vector field given as two
+// same-shaped arrays (y and x components) that are 2-D after squeezing.
+func fieldPicture(file string, fy, fx array.Array, opt render.Options) (*picture, error) {
+	sy, sx := squeeze(fy.Shape()), squeeze(fx.Shape())
+	if len(sy) != 2 || !equalInts(sy, sx) {
+		return nil, nil
+	}
+	y, err := toFloat64(fy)
+	if err != nil {
+		return nil, err
+	}
+	x, err := toFloat64(fx)
+	if err != nil {
+		return nil, err
+	}
+	img, err := render.Field(y, x, sy[0], sy[1], opt)
+	if err != nil {
+		return nil, err
+	}
+	return &picture{file, img}, nil
+}
