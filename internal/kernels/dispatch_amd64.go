@@ -171,3 +171,23 @@ func sqDevF32(acc []float64, x []float32, mean []float64) {
 	sqDevF32AVX2(acc[:n], x[:n], mean[:n])
 	sqDevF32Go(acc[n:], x[n:], mean[n:])
 }
+
+func addRows4F32ToF64(dst []float64, a, b, c, d []float32) {
+	if !useAVX2 || len(dst) < 8 {
+		addRows4F32ToF64Go(dst, a, b, c, d)
+		return
+	}
+	n := len(dst) &^ 7
+	addRows4F32ToF64AVX2(dst[:n], a[:n], b[:n], c[:n], d[:n])
+	addRows4F32ToF64Go(dst[n:], a[n:], b[n:], c[n:], d[n:])
+}
+
+func sqDev4F32(acc, mean []float64, a, b, c, d []float32) {
+	if !useAVX2 || len(acc) < 8 {
+		sqDev4F32Go(acc, mean, a, b, c, d)
+		return
+	}
+	n := len(acc) &^ 7
+	sqDev4F32AVX2(acc[:n], mean[:n], a[:n], b[:n], c[:n], d[:n])
+	sqDev4F32Go(acc[n:], mean[n:], a[n:], b[n:], c[n:], d[n:])
+}

@@ -1678,3 +1678,105 @@ sq_small:
 sq_done:
 	VZEROUPPER
 	RET
+
+// func addRows4F32ToF64AVX2(dst []float64, a []float32, b []float32, c []float32, d []float32)
+// Requires: AVX
+TEXT ·addRows4F32ToF64AVX2(SB), NOSPLIT, $0-120
+	MOVQ dst_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ b_base+48(FP), DX
+	MOVQ c_base+72(FP), BX
+	MOVQ d_base+96(FP), SI
+	MOVQ dst_len+8(FP), DI
+
+ar64_loop:
+	CMPQ      DI, $0x00000008
+	JL        ar64_done
+	VCVTPS2PD (CX), Y0
+	VCVTPS2PD (DX), Y1
+	VCVTPS2PD (BX), Y2
+	VCVTPS2PD (SI), Y3
+	VADDPD    Y1, Y0, Y0
+	VADDPD    Y3, Y2, Y2
+	VADDPD    Y2, Y0, Y0
+	VADDPD    (AX), Y0, Y0
+	VMOVUPD   Y0, (AX)
+	VCVTPS2PD 16(CX), Y0
+	VCVTPS2PD 16(DX), Y1
+	VCVTPS2PD 16(BX), Y2
+	VCVTPS2PD 16(SI), Y3
+	VADDPD    Y1, Y0, Y0
+	VADDPD    Y3, Y2, Y2
+	VADDPD    Y2, Y0, Y0
+	VADDPD    32(AX), Y0, Y0
+	VMOVUPD   Y0, 32(AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, DX
+	ADDQ      $0x00000020, BX
+	ADDQ      $0x00000020, SI
+	SUBQ      $0x00000008, DI
+	JMP       ar64_loop
+
+ar64_done:
+	VZEROUPPER
+	RET
+
+// func sqDev4F32AVX2(acc []float64, mean []float64, a []float32, b []float32, c []float32, d []float32)
+// Requires: AVX, FMA3
+TEXT ·sqDev4F32AVX2(SB), NOSPLIT, $0-144
+	MOVQ acc_base+0(FP), AX
+	MOVQ mean_base+24(FP), CX
+	MOVQ a_base+48(FP), DX
+	MOVQ b_base+72(FP), BX
+	MOVQ c_base+96(FP), SI
+	MOVQ d_base+120(FP), DI
+	MOVQ acc_len+8(FP), R8
+
+sq4_loop:
+	CMPQ        R8, $0x00000008
+	JL          sq4_done
+	VMOVUPD     (CX), Y0
+	VCVTPS2PD   (DX), Y1
+	VSUBPD      Y0, Y1, Y1
+	VCVTPS2PD   (BX), Y2
+	VSUBPD      Y0, Y2, Y2
+	VCVTPS2PD   (SI), Y3
+	VSUBPD      Y0, Y3, Y3
+	VCVTPS2PD   (DI), Y4
+	VSUBPD      Y0, Y4, Y4
+	VMULPD      Y1, Y1, Y0
+	VMULPD      Y2, Y2, Y1
+	VFMADD231PD Y3, Y3, Y0
+	VFMADD231PD Y4, Y4, Y1
+	VADDPD      Y1, Y0, Y0
+	VADDPD      (AX), Y0, Y0
+	VMOVUPD     Y0, (AX)
+	VMOVUPD     32(CX), Y0
+	VCVTPS2PD   16(DX), Y1
+	VSUBPD      Y0, Y1, Y1
+	VCVTPS2PD   16(BX), Y2
+	VSUBPD      Y0, Y2, Y2
+	VCVTPS2PD   16(SI), Y3
+	VSUBPD      Y0, Y3, Y3
+	VCVTPS2PD   16(DI), Y4
+	VSUBPD      Y0, Y4, Y4
+	VMULPD      Y1, Y1, Y0
+	VMULPD      Y2, Y2, Y1
+	VFMADD231PD Y3, Y3, Y0
+	VFMADD231PD Y4, Y4, Y1
+	VADDPD      Y1, Y0, Y0
+	VADDPD      32(AX), Y0, Y0
+	VMOVUPD     Y0, 32(AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	ADDQ        $0x00000020, SI
+	ADDQ        $0x00000020, DI
+	SUBQ        $0x00000008, R8
+	JMP         sq4_loop
+
+sq4_done:
+	VZEROUPPER
+	RET

@@ -87,3 +87,9 @@ func dot2x4F32AVX2(out []float32, x0 []float32, x1 []float32, m0 []float32, m1 [
 
 //go:noescape
 func sqDevF32AVX2(acc []float64, x []float32, mean []float64)
+
+//go:noescape
+func addRows4F32ToF64AVX2(dst []float64, a []float32, b []float32, c []float32, d []float32)
+
+//go:noescape
+func sqDev4F32AVX2(acc []float64, mean []float64, a []float32, b []float32, c []float32, d []float32)

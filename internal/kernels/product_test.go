@@ -238,3 +238,43 @@ func TestSqDevF32(t *testing.T) {
 		}
 	})
 }
+
+func TestRows4F64(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(23, 24))
+		for _, n := range testLens() {
+			for _, off := range offsets {
+				rows := [4][]float32{}
+				for r := range rows {
+					rows[r] = intF32(rng, n, (off+r)%8)
+				}
+				mean := make([]float64, n+off)[off:]
+				dst := make([]float64, n+2)
+				acc := make([]float64, n+2)
+				wantDst := make([]float64, n)
+				wantAcc := make([]float64, n)
+				for i := 0; i < n; i++ {
+					mean[i] = float64(rng.IntN(9)) - 4.5
+					dst[i], acc[i] = float64(i), float64(-i)
+					wantDst[i], wantAcc[i] = float64(i), float64(-i)
+					for r := range rows {
+						v := float64(rows[r][i])
+						wantDst[i] += v
+						wantAcc[i] += (v - mean[i]) * (v - mean[i])
+					}
+				}
+				dst[n], dst[n+1], acc[n], acc[n+1] = 99, 99, 99, 99
+				addRows4F32ToF64(dst[:n], rows[0], rows[1], rows[2], rows[3])
+				sqDev4F32(acc[:n], mean, rows[0], rows[1], rows[2], rows[3])
+				for i := 0; i < n; i++ {
+					if dst[i] != wantDst[i] || acc[i] != wantAcc[i] {
+						t.Fatalf("n=%d off=%d i=%d: addRows4 %v sqDev4 %v, want %v %v", n, off, i, dst[i], acc[i], wantDst[i], wantAcc[i])
+					}
+				}
+				if dst[n] != 99 || dst[n+1] != 99 || acc[n] != 99 || acc[n+1] != 99 {
+					t.Fatalf("n=%d off=%d: wrote past the end", n, off)
+				}
+			}
+		}
+	})
+}

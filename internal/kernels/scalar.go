@@ -283,3 +283,21 @@ func sqDevF32Go(acc []float64, x []float32, mean []float64) {
 		acc[i] += d * d
 	}
 }
+
+func addRows4F32ToF64Go(dst []float64, a, b, c, d []float32) {
+	n := len(dst)
+	a, b, c, d = a[:n], b[:n], c[:n], d[:n]
+	for i := range dst {
+		dst[i] += (float64(a[i]) + float64(b[i])) + (float64(c[i]) + float64(d[i]))
+	}
+}
+
+func sqDev4F32Go(acc, mean []float64, a, b, c, d []float32) {
+	n := len(acc)
+	mean, a, b, c, d = mean[:n], a[:n], b[:n], c[:n], d[:n]
+	for i := range acc {
+		m := mean[i]
+		da, db, dc, dd := float64(a[i])-m, float64(b[i])-m, float64(c[i])-m, float64(d[i])-m
+		acc[i] += (da*da + db*db) + (dc*dc + dd*dd)
+	}
+}

@@ -56,16 +56,25 @@ func StdTileF32(sum, varsum []float64, n0 int64, tile []float32, scratch []float
 			b := min(StdBlockPixels, px-p0)
 			mb, vb := mean[:b], dev[:b]
 			clear(mb)
-			for f := f0; f < f0+d; f++ {
-				addF32ToF64(mb, tile[f*px+p0:f*px+p0+b])
+			row := func(f int) []float32 { return tile[f*px+p0 : f*px+p0+b] }
+			f := f0
+			for ; f+4 <= f0+d; f += 4 {
+				addRows4F32ToF64(mb, row(f), row(f+1), row(f+2), row(f+3))
+			}
+			for ; f < f0+d; f++ {
+				addF32ToF64(mb, row(f))
 			}
 			inv1 := 1 / n1
 			for k := range mb {
 				mb[k] *= inv1
 			}
 			clear(vb)
-			for f := f0; f < f0+d; f++ {
-				sqDevF32(vb, tile[f*px+p0:f*px+p0+b], mb)
+			f = f0
+			for ; f+4 <= f0+d; f += 4 {
+				sqDev4F32(vb, mb, row(f), row(f+1), row(f+2), row(f+3))
+			}
+			for ; f < f0+d; f++ {
+				sqDevF32(vb, row(f), mb)
 			}
 			acc, accV := sum[p0:p0+b], varsum[p0:p0+b]
 			if n0 == 0 {

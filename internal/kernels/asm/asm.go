@@ -576,6 +576,89 @@ func products() {
 	}
 }
 
+// stdRows generates the 4-row kernels of StdTileF32.
+func stdRows() {
+	// addRows4F32ToF64AVX2: dst[j] += float64(a[j]) + float64(b[j]) + float64(c[j]) + float64(d[j]).
+	text("addRows4F32ToF64AVX2", "func(dst []float64, a, b, c, d []float32)")
+	{
+		dst := Mem{Base: Load(Param("dst").Base(), GP64())}
+		rows := []Mem{
+			{Base: Load(Param("a").Base(), GP64())},
+			{Base: Load(Param("b").Base(), GP64())},
+			{Base: Load(Param("c").Base(), GP64())},
+			{Base: Load(Param("d").Base(), GP64())},
+		}
+		n := Load(Param("dst").Len(), GP64())
+		Label("ar64_loop")
+		CMPQ(n, U32(8))
+		JL(LabelRef("ar64_done"))
+		for h := 0; h < 2; h++ {
+			v := ymms(4)
+			for r := range rows {
+				VCVTPS2PD(rows[r].Offset(16*h), v[r])
+			}
+			VADDPD(v[1], v[0], v[0])
+			VADDPD(v[3], v[2], v[2])
+			VADDPD(v[2], v[0], v[0])
+			VADDPD(dst.Offset(32*h), v[0], v[0])
+			VMOVUPD(v[0], dst.Offset(32*h))
+		}
+		ADDQ(U32(64), dst.Base)
+		for _, r := range rows {
+			ADDQ(U32(32), r.Base)
+		}
+		SUBQ(U32(8), n)
+		JMP(LabelRef("ar64_loop"))
+		Label("ar64_done")
+		VZEROUPPER()
+		RET()
+	}
+
+	// sqDev4F32AVX2: acc[j] += Σ_r (float64(r[j]) − mean[j])² over rows a, b, c, d.
+	text("sqDev4F32AVX2", "func(acc, mean []float64, a, b, c, d []float32)")
+	{
+		acc := Mem{Base: Load(Param("acc").Base(), GP64())}
+		mean := Mem{Base: Load(Param("mean").Base(), GP64())}
+		rows := []Mem{
+			{Base: Load(Param("a").Base(), GP64())},
+			{Base: Load(Param("b").Base(), GP64())},
+			{Base: Load(Param("c").Base(), GP64())},
+			{Base: Load(Param("d").Base(), GP64())},
+		}
+		n := Load(Param("acc").Len(), GP64())
+		Label("sq4_loop")
+		CMPQ(n, U32(8))
+		JL(LabelRef("sq4_done"))
+		for h := 0; h < 2; h++ {
+			m := YMM()
+			VMOVUPD(mean.Offset(32*h), m)
+			v := ymms(4)
+			for r := range rows {
+				VCVTPS2PD(rows[r].Offset(16*h), v[r])
+				VSUBPD(m, v[r], v[r])
+			}
+			s0, s1 := YMM(), YMM()
+			VMULPD(v[0], v[0], s0)
+			VMULPD(v[1], v[1], s1)
+			VFMADD231PD(v[2], v[2], s0)
+			VFMADD231PD(v[3], v[3], s1)
+			VADDPD(s1, s0, s0)
+			VADDPD(acc.Offset(32*h), s0, s0)
+			VMOVUPD(s0, acc.Offset(32*h))
+		}
+		ADDQ(U32(64), acc.Base)
+		ADDQ(U32(64), mean.Base)
+		for _, r := range rows {
+			ADDQ(U32(32), r.Base)
+		}
+		SUBQ(U32(8), n)
+		JMP(LabelRef("sq4_loop"))
+		Label("sq4_done")
+		VZEROUPPER()
+		RET()
+	}
+}
+
 func main() {
 	ConstraintExpr("!purego")
 	consts()
@@ -583,5 +666,6 @@ func main() {
 	adds()
 	decoders()
 	products()
+	stdRows()
 	Generate()
 }
