@@ -170,3 +170,57 @@ func (fakeArray) DType() DType   { return Float32 }
 func (fakeArray) Shape() []int   { return []int{1} }
 func (fakeArray) Size() int      { return 1 }
 func (fakeArray) Format() Format { return FormatCSR }
+
+func TestConvertInto(t *testing.T) {
+	// contiguous → contiguous, no allocation
+	src := Wrap([]uint16{1, 2, 65535, 7}, 2, 2)
+	dst := Zeros[float32](2, 2)
+	allocs := testing.AllocsPerRun(20, func() {
+		if err := ConvertInto(dst, src); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("ConvertInto allocated %v times", allocs)
+	}
+	if got, want := dst.Data(), []float32{1, 2, 65535, 7}; !slices.Equal(got, want) {
+		t.Errorf("got %v", got)
+	}
+	// strided source and strided destination
+	big := Zeros[int32](2, 4)
+	view := big.Slice(Range{0, 2}, Range{1, 3}) // (2,2) non-contiguous
+	if err := ConvertInto(view, Wrap([]float64{-1.5, 2.5, 3.9, 4}, 2, 2).Transpose()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := big.Data(), []int32{0, -1, 3, 0, 0, 2, 4, 0}; !slices.Equal(got, want) {
+		t.Errorf("strided: %v, want %v", got, want)
+	}
+	// object cells into Go int and into S<n>
+	gi := Zeros[int](2)
+	if err := ConvertInto(gi, Wrap([]any{int8(-3), 2.7}, 2)); err != nil || !slices.Equal(gi.Data(), []int{-3, 2}) {
+		t.Errorf("object->int: %v %v", gi.Data(), err)
+	}
+	sb := New(Bytes(2), 2).(*Dense[string])
+	if err := ConvertInto(sb, Wrap([]any{"hello", "x"}, 2)); err != nil || !slices.Equal(sb.Data(), []string{"he", "x"}) {
+		t.Errorf("object->S2: %v %v", sb.Data(), err)
+	}
+	errs := []struct {
+		name     string
+		dst, src Array
+		want     error
+	}{
+		{"shape", Zeros[float32](3), Zeros[float32](4), ErrShape},
+		{"sparse dst", fakeArray{}, Zeros[float32](1), ErrConvert},
+		{"sparse src", Zeros[float32](1), fakeArray{}, ErrConvert},
+		{"number into bytes", New(Bytes(3), 1), Zeros[float32](1), ErrConvert},
+		{"number into object-typed strings", Zeros[string](1), Zeros[int8](1), ErrConvert},
+	}
+	for _, tc := range errs {
+		if err := ConvertInto(tc.dst, tc.src); !errors.Is(err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if _, err := Convert(nil, Float32); !errors.Is(err, ErrConvert) {
+		t.Errorf("Convert(nil): %v", err)
+	}
+}

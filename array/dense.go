@@ -202,6 +202,8 @@ func (a *Dense[T]) Stride(i int) int { return a.strides[i] }
 // Shape returns a copy of the extents.
 func (a *Dense[T]) Shape() []int { return append([]int(nil), a.shape...) }
 
+func (a *Dense[T]) shapeRef() []int { return a.shape }
+
 // Strides returns a copy of the strides, in elements.
 func (a *Dense[T]) Strides() []int { return append([]int(nil), a.strides...) }
 
