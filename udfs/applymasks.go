@@ -1,0 +1,363 @@
+package udfs
+
+import (
+	"fmt"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/backends/blas"
+	"github.com/stemflow/stemflow/udf"
+)
+
+// MaskFactory returns one mask for a signal of shape sig: a dense array of shape sig
+// (or of sig's size), any real or bool dtype.
+type MaskFactory func(sig []int) (array.Array, error)
+
+// DiskMask returns a factory for Disk(sy, sx, cy, cx, r) (float32).
+func DiskMask(cy, cx, r float64) MaskFactory {
+	return func(sig []int) (array.Array, error) {
+		if len(sig) != 2 {
+			return nil, fmt.Errorf("%w: disk mask needs 2 signal dims, got %v", ErrShape, sig)
+		}
+		return array.Wrap(Disk(sig[0], sig[1], cy, cx, r), sig...), nil
+	}
+}
+
+// RingMask returns a factory for Ring(sy, sx, cy, cx, r, ri) (float32).
+func RingMask(cy, cx, r, ri float64) MaskFactory {
+	return func(sig []int) (array.Array, error) {
+		if len(sig) != 2 {
+			return nil, fmt.Errorf("%w: ring mask needs 2 signal dims, got %v", ErrShape, sig)
+		}
+		return array.Wrap(Ring(sig[0], sig[1], cy, cx, r, ri), sig...), nil
+	}
+}
+
+// PointMask returns a factory for Point(sy, sx, cy, cx) (float32).
+func PointMask(cy, cx int) MaskFactory {
+	return func(sig []int) (array.Array, error) {
+		if len(sig) != 2 {
+			return nil, fmt.Errorf("%w: point mask needs 2 signal dims, got %v", ErrShape, sig)
+		}
+		return array.Wrap(Point(sig[0], sig[1], cy, cx), sig...), nil
+	}
+}
+
+// ArrayMask returns a factory that hands out a fixed mask array.
+func ArrayMask(a array.Array) MaskFactory {
+	return func([]int) (array.Array, error) { return a, nil }
+}
+
+// ApplyMasks computes, per frame, the dot product of the frame with each mask of a
+// stack (the reference's ApplyMasksUDF, dense masks): intensity (kind nav, extra
+// (n_masks,), dtype result_type(input, mask dtype)). Without shifts it is a tile UDF
+// whose tile step is one matrix product, tile (depth × box pixels) · masks cut to the
+// tile's signal box (box pixels × n_masks), added to the tile's rows — by OpenBLAS when
+// it is installed, pure Go otherwise. With a constant Shift or per-frame Shifts it
+// processes frames: the masks move by (dy, dx) relative to the frame (positive dy moves
+// a mask down), and pixels where they no longer overlap the frame contribute nothing.
+type ApplyMasks struct {
+	// Factories each return one mask (list form).
+	Factories []MaskFactory
+	// Stack, when Factories is empty, returns all masks at once: shape (n,)+sig.
+	Stack func(sig []int) (array.Array, error)
+	// MaskCount and MaskDType, when set, let the main node declare the buffer without
+	// computing the masks. MaskDType defaults to the masks' dtype (result_type over
+	// them); bool masks count as float32 for the product.
+	MaskCount int
+	MaskDType array.DType
+	// Shift is a constant (dy, dx) shift of all masks; nil means none.
+	Shift *[2]int
+	// Shifts is per-frame (dy, dx) aux data (kind nav, extra (2,), an integer dtype).
+	Shifts *udf.AuxData
+}
+
+// Name returns "ApplyMasks".
+func (*ApplyMasks) Name() string { return "ApplyMasks" }
+
+// AuxData lists Shifts when set.
+func (a *ApplyMasks) AuxData() []*udf.AuxData {
+	if a.Shifts != nil {
+		return []*udf.AuxData{a.Shifts}
+	}
+	return nil
+}
+
+// Method is tile, or frame when shifts are given.
+func (a *ApplyMasks) Method(*udf.Meta) udf.Method {
+	if a.Shift != nil || a.Shifts != nil {
+		return udf.MethodFrame
+	}
+	return udf.MethodTile
+}
+
+// masks evaluates the factories into a (n, px) list of arrays.
+func (a *ApplyMasks) masks(sig []int) ([]array.Array, error) {
+	px := 1
+	for _, s := range sig {
+		px *= s
+	}
+	var out []array.Array
+	if len(a.Factories) > 0 {
+		for i, f := range a.Factories {
+			m, err := f(sig)
+			if err != nil {
+				return nil, fmt.Errorf("udfs: ApplyMasks: mask %d: %w", i, err)
+			}
+			if m.Size() != px {
+				return nil, fmt.Errorf("%w: ApplyMasks: mask %d has %d elements, signal %v has %d", ErrShape, i, m.Size(), sig, px)
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+	if a.Stack == nil {
+		return nil, fmt.Errorf("%w: ApplyMasks: neither Factories nor Stack given", ErrShape)
+	}
+	st, err := a.Stack(sig)
+	if err != nil {
+		return nil, fmt.Errorf("udfs: ApplyMasks: mask stack: %w", err)
+	}
+	if px == 0 || st.Size()%px != 0 {
+		return nil, fmt.Errorf("%w: ApplyMasks: stack of %d elements for signal %v", ErrShape, st.Size(), sig)
+	}
+	n := st.Size() / px
+	v, err := toF64(st)
+	if err != nil {
+		return nil, err
+	}
+	dt := st.DType()
+	for i := 0; i < n; i++ {
+		m := array.New(dt, px)
+		if err := storeF64(m, v[i*px:(i+1)*px]); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// maskInfo returns the mask count and mask dtype.
+func (a *ApplyMasks) maskInfo(sig []int) (int, array.DType, error) {
+	n, dt := a.MaskCount, a.MaskDType
+	if n > 0 && dt != (array.DType{}) {
+		return n, dt, nil
+	}
+	ms, err := a.masks(sig)
+	if err != nil {
+		return 0, array.DType{}, err
+	}
+	if n == 0 {
+		n = len(ms)
+	}
+	if dt == (array.DType{}) {
+		ds := make([]array.DType, len(ms))
+		for i, m := range ms {
+			ds[i] = m.DType()
+		}
+		dt = array.ResultType(ds...)
+	}
+	return n, dt, nil
+}
+
+// ResultBuffers declares intensity: nav, extra (n_masks,). When the masks cannot be
+// computed here, the count is 0 and TaskData reports the error.
+func (a *ApplyMasks) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
+	n, mdt, err := a.maskInfo(m.DatasetShape.Sig())
+	if err != nil {
+		n, mdt = 0, array.Float32
+	}
+	if mdt == array.Bool {
+		mdt = array.Float32
+	}
+	return []udf.BufferSpec{udf.NavBuffer("intensity", array.ResultType(m.InputDType, mdt), n).OnDevice()}
+}
+
+// masksTask holds the mask stack and its per-box transposed cuts.
+type masksTask struct {
+	n, px   int
+	sig     []int
+	f32     bool
+	m32     [][]float32 // n masks × px (float32 product)
+	m64     [][]float64 // n masks × px (float64 product)
+	cut32   [][]float32 // per scheme index: box px × n
+	cut64   [][]float64
+	box     sigBox
+	tile64  []float64
+	out64   []float64
+	shifted []float64
+}
+
+// TaskData computes the masks once per task.
+func (a *ApplyMasks) TaskData(env *udf.Env) (any, error) {
+	sig := env.Meta.DatasetShape.Sig()
+	ms, err := a.masks(sig)
+	if err != nil {
+		return nil, err
+	}
+	spec := env.Specs()[0]
+	if len(spec.ExtraShape) != 1 || spec.ExtraShape[0] != len(ms) {
+		return nil, fmt.Errorf("%w: ApplyMasks: %d masks, buffer declared for %v", ErrShape, len(ms), spec.ExtraShape)
+	}
+	if env.Meta.ThreadsPerWorker > 0 {
+		blas.SetThreads(env.Meta.ThreadsPerWorker)
+	}
+	t := &masksTask{n: len(ms), px: env.Meta.DatasetShape.SigSize(), sig: sig,
+		f32: spec.ResolvedDType() == array.Float32}
+	for _, m := range ms {
+		v, err := toF64(m)
+		if err != nil {
+			return nil, err
+		}
+		if t.f32 {
+			w := make([]float32, len(v))
+			for i, x := range v {
+				w[i] = float32(x)
+			}
+			t.m32 = append(t.m32, w)
+		} else {
+			t.m64 = append(t.m64, v)
+		}
+	}
+	ns := len(env.Meta.TilingScheme)
+	t.cut32 = make([][]float32, ns)
+	t.cut64 = make([][]float64, ns)
+	return t, nil
+}
+
+// cut returns the masks cut to the current box, transposed (box px × n), cached per
+// scheme index.
+func (t *masksTask) cut(idx int) {
+	for idx >= len(t.cut32) {
+		t.cut32 = append(t.cut32, nil)
+		t.cut64 = append(t.cut64, nil)
+	}
+	if t.f32 && t.cut32[idx] != nil || !t.f32 && t.cut64[idx] != nil {
+		return
+	}
+	bp := t.box.size()
+	if t.f32 {
+		c := make([]float32, bp*t.n)
+		for k, m := range t.m32 {
+			for r := 0; r < t.box.runs; r++ {
+				off := t.box.runOff(r)
+				for i := 0; i < t.box.runLen; i++ {
+					c[(r*t.box.runLen+i)*t.n+k] = m[off+i]
+				}
+			}
+		}
+		t.cut32[idx] = c
+		return
+	}
+	c := make([]float64, bp*t.n)
+	for k, m := range t.m64 {
+		for r := 0; r < t.box.runs; r++ {
+			off := t.box.runOff(r)
+			for i := 0; i < t.box.runLen; i++ {
+				c[(r*t.box.runLen+i)*t.n+k] = m[off+i]
+			}
+		}
+	}
+	t.cut64[idx] = c
+}
+
+// ProcessTile adds tile · masks to the tile's rows.
+func (a *ApplyMasks) ProcessTile(env *udf.Env, tile array.Array) error {
+	t := env.TaskData().(*masksTask)
+	if t.n == 0 {
+		return nil
+	}
+	t.box.set(t.sig, env.Meta.SigSlice)
+	idx := env.Meta.TilingSchemeIdx
+	t.cut(idx)
+	depth := env.Meta.Slice.Shape.Dim(0)
+	bp := t.box.size()
+	out := env.At(0)
+	if d, ok := tile.(*array.Dense[float32]); ok && t.f32 {
+		o, ok := out.(*array.Dense[float32])
+		if !ok {
+			return fmt.Errorf("%w: ApplyMasks: buffer %v", ErrUnsupportedDType, out.DType())
+		}
+		blas.Sgemm(false, false, depth, t.n, bp, 1, tileData(d), bp, t.cut32[idx], t.n, 1, contiguous(o), t.n)
+		return nil
+	}
+	if t.f32 {
+		// Non-float32 tile with a float32 result (e.g. bool masks, int16 input): convert.
+		c, err := array.Convert(tile, array.Float32)
+		if err != nil {
+			return err
+		}
+		o, _ := out.(*array.Dense[float32])
+		cd, _ := flatOf[float32](c)
+		blas.Sgemm(false, false, depth, t.n, bp, 1, cd, bp, t.cut32[idx], t.n, 1, contiguous(o), t.n)
+		return nil
+	}
+	var td []float64
+	if d, ok := tile.(*array.Dense[float64]); ok {
+		td = tileData(d)
+	} else {
+		var err error
+		if tile.DType().Kind() == array.KindComplex {
+			return fmt.Errorf("%w: ApplyMasks: complex input", ErrUnsupportedDType)
+		}
+		if td, err = toF64(tile); err != nil {
+			return err
+		}
+	}
+	o, ok := out.(*array.Dense[float64])
+	if !ok {
+		return fmt.Errorf("%w: ApplyMasks: buffer %v", ErrUnsupportedDType, out.DType())
+	}
+	blas.Dgemm(false, false, depth, t.n, bp, 1, td, bp, t.cut64[idx], t.n, 1, contiguous(o), t.n)
+	return nil
+}
+
+// ProcessFrame applies the shifted masks to one frame.
+func (a *ApplyMasks) ProcessFrame(env *udf.Env, frame array.Array) error {
+	t := env.TaskData().(*masksTask)
+	if len(t.sig) != 2 {
+		return fmt.Errorf("%w: ApplyMasks shifts need 2 signal dims, got %v", ErrShape, t.sig)
+	}
+	var dy, dx int
+	if a.Shift != nil {
+		dy, dx = a.Shift[0], a.Shift[1]
+	} else {
+		v := env.Aux(a.Shifts)
+		s, err := toF64(v)
+		if err != nil || len(s) != 2 {
+			return fmt.Errorf("%w: ApplyMasks: shifts row %v, want 2 integers", ErrShape, v.Shape())
+		}
+		dy, dx = int(s[0]), int(s[1])
+	}
+	fd, err := toF64(frame)
+	if err != nil {
+		return err
+	}
+	sy, sx := t.sig[0], t.sig[1]
+	res := make([]float64, t.n)
+	for k := 0; k < t.n; k++ {
+		var s float64
+		for y := max(0, dy); y < min(sy, sy+dy); y++ {
+			my := y - dy
+			for x := max(0, dx); x < min(sx, sx+dx); x++ {
+				mx := x - dx
+				var mv float64
+				if t.f32 {
+					mv = float64(t.m32[k][my*sx+mx])
+				} else {
+					mv = t.m64[k][my*sx+mx]
+				}
+				s += fd[y*sx+x] * mv
+			}
+		}
+		res[k] = s
+	}
+	out := env.At(0)
+	cur, err := toF64(out)
+	if err != nil {
+		return err
+	}
+	for k := range res {
+		res[k] += cur[k]
+	}
+	return storeF64(out, res)
+}

@@ -1,0 +1,362 @@
+package udfs
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/internal/kernels"
+	"github.com/stemflow/stemflow/udf"
+)
+
+// ErrShape reports a dataset shape a built-in cannot work on (CoM needs 2 nav and 2
+// signal dims; FEM and Crystallinity 2 signal dims).
+var ErrShape = errors.New("udfs: unsupported dataset shape")
+
+// ErrRadius reports a CoM ring whose inner radius is not below its outer radius.
+var ErrRadius = errors.New("udfs: inner radius must be less than outer radius")
+
+// CoM is centre-of-mass analysis (the reference's CoMUDF). Per frame it sums, over a
+// disk or ring selection around (CY, CX), the intensity Σp and its first moments Σy·p
+// and Σx·p in one pass (kept in the private nav buffer raw_mask_result, (3,)); the main
+// node then derives, per nav position:
+//
+//	raw_com     (2,)  (Σy·p/Σp, Σx·p/Σp), or (CY, CX) where Σp = 0
+//	raw_shifts  (2,)  raw_com − (CY, CX)
+//	field       (2,)  R(scan rotation)·F·raw_shifts − regression, F = diag(−1, 1) if
+//	                  FlipY, R(θ) = [[cos θ, sin θ], [−sin θ, cos θ]] on (y, x)
+//	field_y, field_x, magnitude = |field|, divergence = ∂fy/∂y + ∂fx/∂x,
+//	curl = ∂fy/∂x − ∂fx/∂y (numpy.gradient: central differences, one-sided at edges)
+//	regression  single (3, 2) float64, the correction subtracted from field
+//
+// All nav results are result-only, dtype result_type(input, float32). The regression
+// is fitted over the valid (processed) positions; outside the ROI the values are NaN
+// before filtering. Build one with NewCoM.
+type CoM struct {
+	cy, cx       float64
+	hasCenter    bool
+	r, ri        float64
+	scanRotation float64
+	flipY        bool
+	regression   Regression
+}
+
+// CoMOption configures NewCoM.
+type CoMOption func(*CoM)
+
+// WithCenter sets the selection centre and the reference point of the shifts (row
+// cy, column cx); the default is the signal centre (sy/2, sx/2) in integers.
+func WithCenter(cy, cx float64) CoMOption {
+	return func(c *CoM) { c.cy, c.cx, c.hasCenter = cy, cx, true }
+}
+
+// WithRadius restricts the selection to a disk of radius r (default +Inf: the whole
+// frame).
+func WithRadius(r float64) CoMOption { return func(c *CoM) { c.r = r } }
+
+// WithRing restricts the selection to the ring ri < d ≤ r.
+func WithRing(ri, r float64) CoMOption { return func(c *CoM) { c.ri, c.r = ri, r } }
+
+// WithScanRotation rotates the field by deg degrees (positive: clockwise).
+func WithScanRotation(deg float64) CoMOption { return func(c *CoM) { c.scanRotation = deg } }
+
+// WithFlipY flips the y component before the rotation.
+func WithFlipY(flip bool) CoMOption { return func(c *CoM) { c.flipY = flip } }
+
+// WithRegression sets the background correction (default RegressionNone).
+func WithRegression(r Regression) CoMOption { return func(c *CoM) { c.regression = r } }
+
+// NewCoM returns a CoM with the given options. It fails with ErrRadius when the inner
+// radius is not below the outer one.
+func NewCoM(opts ...CoMOption) (*CoM, error) {
+	c := &CoM{r: math.Inf(1)}
+	for _, o := range opts {
+		o(c)
+	}
+	if !(c.ri < c.r) {
+		return nil, fmt.Errorf("%w: ri %v, r %v", ErrRadius, c.ri, c.r)
+	}
+	if c.regression.kind > regExplicit {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidRegression, c.regression)
+	}
+	return c, nil
+}
+
+// Name returns "CoM".
+func (*CoM) Name() string { return "CoM" }
+
+const (
+	comRaw = iota
+	comRawCom
+	comRawShifts
+	comField
+	comFieldY
+	comFieldX
+	comMagnitude
+	comDivergence
+	comCurl
+	comRegression
+)
+
+// ResultBuffers declares raw_mask_result (private) and the result-only outputs.
+func (*CoM) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
+	dt := array.ResultType(m.InputDType, array.Float32)
+	return []udf.BufferSpec{
+		udf.NavBuffer("raw_mask_result", dt, 3).OnDevice().Private(),
+		udf.NavBuffer("raw_com", dt, 2).ResultOnly(),
+		udf.NavBuffer("raw_shifts", dt, 2).ResultOnly(),
+		udf.NavBuffer("field", dt, 2).ResultOnly(),
+		udf.NavBuffer("field_y", dt).ResultOnly(),
+		udf.NavBuffer("field_x", dt).ResultOnly(),
+		udf.NavBuffer("magnitude", dt).ResultOnly(),
+		udf.NavBuffer("divergence", dt).ResultOnly(),
+		udf.NavBuffer("curl", dt).ResultOnly(),
+		udf.SingleBuffer("regression", array.Float64, 3, 2).ResultOnly(),
+	}
+}
+
+// center returns (cy, cx), defaulting to the integer signal centre.
+func (c *CoM) center(sig []int) (float64, float64) {
+	if c.hasCenter {
+		return c.cy, c.cx
+	}
+	return float64(sig[0] / 2), float64(sig[1] / 2)
+}
+
+// comTask holds the selection as per-row column intervals and scratch.
+type comTask struct {
+	sy, sx int
+	// spans[y] lists [x0, x1) intervals of selected pixels in row y.
+	spans  [][][2]int
+	colsum []float32 // per-frame column sums (length sx)
+	colF64 []float64
+	xs     []float64 // column coordinates
+}
+
+// TaskData validates the shape and builds the selection.
+func (c *CoM) TaskData(env *udf.Env) (any, error) {
+	ds := env.Meta.DatasetShape
+	sig := ds.Sig()
+	if len(sig) != 2 {
+		return nil, fmt.Errorf("%w: CoM needs 2 signal dims, dataset shape %v", ErrShape, ds)
+	}
+	if ds.NavDims() != 2 {
+		return nil, fmt.Errorf("%w: CoM needs 2 nav dims, dataset shape %v", ErrShape, ds)
+	}
+	return c.newTask(sig[0], sig[1]), nil
+}
+
+func (c *CoM) newTask(sy, sx int) *comTask {
+	cy, cx := c.center([]int{sy, sx})
+	ring := !(math.Abs(c.ri) <= 1e-8) // the reference's np.isclose(ri, 0)
+	t := &comTask{sy: sy, sx: sx, spans: make([][][2]int, sy), colsum: make([]float32, sx),
+		colF64: make([]float64, sx), xs: make([]float64, sx)}
+	for x := range t.xs {
+		t.xs[x] = float64(x)
+	}
+	for y := 0; y < sy; y++ {
+		in := false
+		start := 0
+		for x := 0; x <= sx; x++ {
+			sel := false
+			if x < sx {
+				sel = inDisk(y, x, cy, cx, c.r) && (!ring || !inDisk(y, x, cy, cx, c.ri))
+			}
+			if sel && !in {
+				start, in = x, true
+			} else if !sel && in {
+				t.spans[y] = append(t.spans[y], [2]int{start, x})
+				in = false
+			}
+		}
+	}
+	return t
+}
+
+// ProcessTile adds each frame's Σp, Σy·p, Σx·p over the tile's signal box.
+func (c *CoM) ProcessTile(env *udf.Env, tile array.Array) error {
+	t := env.TaskData().(*comTask)
+	depth := env.Meta.Slice.Shape.Dim(0)
+	box := env.Meta.SigSlice
+	oy, ox := box.Origin[0], box.Origin[1]
+	by, bx := box.Shape.Dim(0), box.Shape.Dim(1)
+	out := env.At(comRaw)
+	switch d := tile.(type) {
+	case *array.Dense[float32]:
+		data := tileData(d)
+		for f := 0; f < depth; f++ {
+			s, sy, sxw := t.frameF32(data[f*by*bx:(f+1)*by*bx], oy, ox, by, bx)
+			if err := addMoments(out, f, s, sy, sxw); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *array.Dense[float64]:
+		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
+	case *array.Dense[uint16]:
+		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
+	case *array.Dense[int32]:
+		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
+	}
+	return tileTypeError("CoM", tile)
+}
+
+// frameF32 returns Σp, Σy·p, Σx·p of one frame's box (rows oy.., columns ox..).
+// Each selected span of a row is summed by the SIMD row-sum kernel and added to the
+// column sums by the SIMD add kernel; the moments follow from the row and column sums.
+func (t *comTask) frameF32(fr []float32, oy, ox, by, bx int) (s, sy, sx float64) {
+	x0b, x1b := ox, ox+bx
+	colsum := t.colsum
+	touched0, touched1 := t.sx, 0
+	for y := 0; y < by; y++ {
+		gy := oy + y
+		row := fr[y*bx : (y+1)*bx]
+		var rs float64
+		for _, sp := range t.spans[gy] {
+			a, b := max(sp[0], x0b), min(sp[1], x1b)
+			if a >= b {
+				continue
+			}
+			seg := row[a-ox : b-ox]
+			rs += float64(kernels.SumF32(seg))
+			kernels.AddF32(colsum[a:b], seg)
+			touched0, touched1 = min(touched0, a), max(touched1, b)
+		}
+		s += rs
+		sy += float64(gy) * rs
+	}
+	for x := touched0; x < touched1; x++ {
+		sx += float64(x) * float64(colsum[x])
+		colsum[x] = 0
+	}
+	return s, sy, sx
+}
+
+func comGeneric[T realNumber](t *comTask, out array.Array, data []T, depth, oy, ox, by, bx int) error {
+	for f := 0; f < depth; f++ {
+		fr := data[f*by*bx : (f+1)*by*bx]
+		var s, sy, sx float64
+		for y := 0; y < by; y++ {
+			gy := oy + y
+			row := fr[y*bx : (y+1)*bx]
+			var rs float64
+			for _, sp := range t.spans[gy] {
+				a, b := max(sp[0], ox), min(sp[1], ox+bx)
+				for x := a; x < b; x++ {
+					v := float64(row[x-ox])
+					rs += v
+					sx += float64(x) * v
+				}
+			}
+			s += rs
+			sy += float64(gy) * rs
+		}
+		if err := addMoments(out, f, s, sy, sx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addMoments adds (s, sy, sx) to row f of the raw_mask_result view.
+func addMoments(out array.Array, f int, s, sy, sx float64) error {
+	switch o := out.(type) {
+	case *array.Dense[float32]:
+		v := contiguous(o)[3*f : 3*f+3]
+		v[0] += float32(s)
+		v[1] += float32(sy)
+		v[2] += float32(sx)
+	case *array.Dense[float64]:
+		v := contiguous(o)[3*f : 3*f+3]
+		v[0] += s
+		v[1] += sy
+		v[2] += sx
+	default:
+		return fmt.Errorf("%w: CoM raw_mask_result %v", ErrUnsupportedDType, out.DType())
+	}
+	return nil
+}
+
+// Results derives the CoM outputs from the merged moments.
+func (c *CoM) Results(env *udf.Env) (map[string]array.Array, error) {
+	m := env.Meta
+	ds := m.DatasetShape
+	if ds.NavDims() != 2 || ds.SigDims() != 2 {
+		return nil, fmt.Errorf("%w: CoM needs 2 nav and 2 signal dims, dataset shape %v", ErrShape, ds)
+	}
+	nav, sig := ds.Nav(), ds.Sig()
+	n := nav[0] * nav[1]
+	raw, err := toF64(env.At(comRaw))
+	if err != nil {
+		return nil, err
+	}
+	full := make([]float64, 3*n)
+	roi := m.ROI
+	j := 0
+	for i := 0; i < n; i++ {
+		if roi != nil && !roi[i] {
+			full[3*i], full[3*i+1], full[3*i+2] = math.NaN(), math.NaN(), math.NaN()
+			continue
+		}
+		copy(full[3*i:3*i+3], raw[3*j:3*j+3])
+		j++
+	}
+	valid := m.ValidNavMask(true)
+	if valid == nil {
+		valid = make([]bool, n)
+		for i := range valid {
+			valid[i] = roi == nil || roi[i]
+		}
+	}
+	cy, cx := c.center(sig)
+	p := comPost{ny: nav[0], nx: nav[1], sums: full, valid: valid, cy: cy, cx: cx,
+		scanRotation: c.scanRotation, flipY: c.flipY, regression: c.regression}
+	o, err := p.run()
+	if err != nil {
+		return nil, err
+	}
+	dt := env.Specs()[comRawCom].ResolvedDType()
+	rows := m.NavCount()
+	pick := func(src []float64, width int) (array.Array, error) {
+		v := make([]float64, 0, rows*width)
+		for i := 0; i < n; i++ {
+			if roi == nil || roi[i] {
+				v = append(v, src[width*i:width*i+width]...)
+			}
+		}
+		shape := []int{rows}
+		if width > 1 {
+			shape = append(shape, width)
+		}
+		a := array.New(dt, shape...)
+		return a, storeF64(a, v)
+	}
+	fy := make([]float64, n)
+	fx := make([]float64, n)
+	for i := 0; i < n; i++ {
+		fy[i], fx[i] = o.field[2*i], o.field[2*i+1]
+	}
+	res := map[string]array.Array{}
+	for _, e := range []struct {
+		name  string
+		src   []float64
+		width int
+	}{
+		{"raw_com", o.rawCom, 2}, {"raw_shifts", o.rawShifts, 2}, {"field", o.field, 2},
+		{"field_y", fy, 1}, {"field_x", fx, 1}, {"magnitude", o.magnitude, 1},
+		{"divergence", o.divergence, 1}, {"curl", o.curl, 1},
+	} {
+		a, err := pick(e.src, e.width)
+		if err != nil {
+			return nil, err
+		}
+		res[e.name] = a
+	}
+	reg := make([]float64, 0, 6)
+	for _, r := range o.regression {
+		reg = append(reg, r[0], r[1])
+	}
+	res["regression"] = array.Wrap(reg, 3, 2)
+	return res, nil
+}

@@ -1,0 +1,330 @@
+package udfs
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/udf"
+)
+
+// ErrFrameCounts reports that StdDev's per-sig-box frame counters disagree at the end
+// of a partition (a tiling that did not deliver every box of every frame).
+var ErrFrameCounts = errors.New("udfs: StdDev: signal boxes saw different frame counts")
+
+// StdDev computes per-pixel sum, mean, population variance and standard deviation
+// over the ROI-selected frames (the reference's StdDevUDF). Buffers:
+//
+//	varsum     sig, base dtype        Σ |x − mean|²
+//	num_frames single int64           N
+//	sum        sig, result_type(input, base)
+//	var, std   sig, base, result-only varsum/N, sqrt(var)
+//	mean       sig, result_type(input, base), result-only sum/N
+//
+// Each tile (in blocks of at most 64 frames) is reduced on its own and combined into
+// the partition's float64 accumulators with the pairwise formula of Chan et al.; the
+// frame count is kept per signal box of the tiling scheme and checked at Postprocess.
+// Partitions merge with the same formula. Complex input uses |x − mean|².
+type StdDev struct {
+	// DType is the base dtype (float32 or float64); the zero value means float64.
+	DType array.DType
+}
+
+// Name returns "StdDev".
+func (StdDev) Name() string { return "StdDev" }
+
+const (
+	sdVarsum = iota
+	sdNumFrames
+	sdSum
+	sdVar
+	sdStd
+	sdMean
+)
+
+func (s StdDev) base() array.DType {
+	if s.DType == (array.DType{}) {
+		return array.Float64
+	}
+	return s.DType
+}
+
+// ResultBuffers declares varsum, num_frames, sum, var, std and mean.
+func (s StdDev) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
+	base := s.base()
+	dt := array.ResultType(m.InputDType, base)
+	return []udf.BufferSpec{
+		udf.SigBuffer("varsum", base).OnDevice(),
+		udf.SingleBuffer("num_frames", array.Int64),
+		udf.SigBuffer("sum", dt).OnDevice(),
+		udf.SigBuffer("var", base).ResultOnly(),
+		udf.SigBuffer("std", base).ResultOnly(),
+		udf.SigBuffer("mean", dt).ResultOnly(),
+	}
+}
+
+// stdBox is the accumulator of one signal box of the tiling scheme.
+type stdBox struct {
+	n      int64
+	sum    []float64
+	sumC   []complex128
+	varsum []float64
+}
+
+type stdTask struct {
+	boxes    []*stdBox
+	box      sigBox
+	sig      []int
+	cplx     bool
+	scratch  []float64
+	scratchC []complex128
+	tmp      []float64 // gathered tile for non-contiguous boxes
+}
+
+// TaskData allocates per-box accumulators lazily.
+func (s StdDev) TaskData(env *udf.Env) (any, error) {
+	if k := s.base(); k != array.Float64 && k != array.Float32 {
+		return nil, fmt.Errorf("%w: StdDev base dtype %v, want float32 or float64", ErrUnsupportedDType, k)
+	}
+	return &stdTask{
+		boxes:    make([]*stdBox, len(env.Meta.TilingScheme)),
+		sig:      env.Meta.DatasetShape.Sig(),
+		cplx:     env.Meta.InputDType.Kind() == array.KindComplex,
+		scratch:  make([]float64, 2*stdPixBlock),
+		scratchC: make([]complex128, stdPixBlock),
+	}, nil
+}
+
+// ProcessTile reduces the tile and combines it into its box's accumulators.
+func (StdDev) ProcessTile(env *udf.Env, tile array.Array) error {
+	t := env.TaskData().(*stdTask)
+	idx := env.Meta.TilingSchemeIdx
+	if idx >= len(t.boxes) {
+		grown := make([]*stdBox, idx+1)
+		copy(grown, t.boxes)
+		t.boxes = grown
+	}
+	t.box.set(t.sig, env.Meta.SigSlice)
+	px := t.box.size()
+	b := t.boxes[idx]
+	if b == nil {
+		b = &stdBox{varsum: make([]float64, px)}
+		if t.cplx {
+			b.sumC = make([]complex128, px)
+		} else {
+			b.sum = make([]float64, px)
+		}
+		t.boxes[idx] = b
+	}
+	depth := env.Meta.Slice.Shape.Dim(0)
+	switch d := tile.(type) {
+	case *array.Dense[float32]:
+		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+	case *array.Dense[float64]:
+		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+	case *array.Dense[uint16]:
+		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+	case *array.Dense[uint8]:
+		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+	case *array.Dense[int16]:
+		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+	case *array.Dense[int32]:
+		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+	case *array.Dense[int64]:
+		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+	case *array.Dense[complex64]:
+		b.n = stdTileComplex(tileData(d), depth, px, b.n, b.sumC, b.varsum, t.scratchC, t.scratch)
+	case *array.Dense[complex128]:
+		b.n = stdTileComplex(tileData(d), depth, px, b.n, b.sumC, b.varsum, t.scratchC, t.scratch)
+	default:
+		return tileTypeError("StdDev", tile)
+	}
+	return nil
+}
+
+// Postprocess checks the per-box frame counts and scatters the box accumulators into
+// the partition's buffers.
+func (StdDev) Postprocess(env *udf.Env) error {
+	t := env.TaskData().(*stdTask)
+	var n int64 = -1
+	for _, b := range t.boxes {
+		if b == nil {
+			continue
+		}
+		if n >= 0 && b.n != n {
+			return fmt.Errorf("%w: %d and %d", ErrFrameCounts, n, b.n)
+		}
+		n = b.n
+	}
+	if n < 0 {
+		n = 0
+	}
+	npx := env.Meta.DatasetShape.SigSize()
+	varsum := make([]float64, npx)
+	var sum []float64
+	var sumC []complex128
+	if t.cplx {
+		sumC = make([]complex128, npx)
+	} else {
+		sum = make([]float64, npx)
+	}
+	for i, b := range t.boxes {
+		if b == nil {
+			continue
+		}
+		t.box.set(t.sig, env.Meta.TilingScheme[i])
+		for r := 0; r < t.box.runs; r++ {
+			off := t.box.runOff(r)
+			src := r * t.box.runLen
+			copy(varsum[off:off+t.box.runLen], b.varsum[src:src+t.box.runLen])
+			if t.cplx {
+				copy(sumC[off:off+t.box.runLen], b.sumC[src:src+t.box.runLen])
+			} else {
+				copy(sum[off:off+t.box.runLen], b.sum[src:src+t.box.runLen])
+			}
+		}
+	}
+	if err := storeF64(env.At(sdVarsum), varsum); err != nil {
+		return err
+	}
+	if err := storeF64(env.At(sdNumFrames), []float64{float64(n)}); err != nil {
+		return err
+	}
+	if t.cplx {
+		return storeC128(env.At(sdSum), sumC)
+	}
+	return storeF64(env.At(sdSum), sum)
+}
+
+// stdAcc is one set of merged statistics.
+type stdAcc struct {
+	n      int64
+	sum    []float64
+	sumC   []complex128
+	varsum []float64
+}
+
+func readStd(v udf.Viewer) (stdAcc, error) {
+	var a stdAcc
+	nf, ok := flatOf[int64](v.At(sdNumFrames))
+	if !ok || len(nf) != 1 {
+		return a, fmt.Errorf("%w: StdDev num_frames %v", ErrUnsupportedDType, v.At(sdNumFrames).DType())
+	}
+	a.n = nf[0]
+	var err error
+	if a.varsum, err = toF64(v.At(sdVarsum)); err != nil {
+		return a, err
+	}
+	if v.At(sdSum).DType().Kind() == array.KindComplex {
+		a.sumC, err = toC128(v.At(sdSum))
+	} else {
+		a.sum, err = toF64(v.At(sdSum))
+	}
+	return a, err
+}
+
+func (a *stdAcc) merge(b stdAcc) {
+	if a.sumC != nil {
+		a.n = stdMergeComplex(a.n, a.sumC, a.varsum, b.n, b.sumC, b.varsum)
+		return
+	}
+	a.n = stdMerge(a.n, a.sum, a.varsum, b.n, b.sum, b.varsum)
+}
+
+// Merge combines src's statistics into dest's (pairwise formula).
+func (StdDev) Merge(dest, src *udf.Views, _ *udf.Meta) error {
+	d, err := readStd(dest)
+	if err != nil {
+		return err
+	}
+	s, err := readStd(src)
+	if err != nil {
+		return err
+	}
+	d.merge(s)
+	return writeStd(dest.At(sdVarsum), dest.At(sdNumFrames), dest.At(sdSum), d)
+}
+
+func writeStd(varsum, numFrames, sum array.Array, a stdAcc) error {
+	if err := storeF64(varsum, a.varsum); err != nil {
+		return err
+	}
+	if err := storeF64(numFrames, []float64{float64(a.n)}); err != nil {
+		return err
+	}
+	if a.sumC != nil {
+		return storeC128(sum, a.sumC)
+	}
+	return storeF64(sum, a.sum)
+}
+
+// MergeAll folds every partition's statistics in partition order.
+func (s StdDev) MergeAll(parts []udf.Partial, m *udf.Meta) (map[string]array.Array, error) {
+	specs := s.ResultBuffers(m)
+	sig := m.DatasetShape.Sig()
+	varsum := array.New(specs[sdVarsum].ResolvedDType(), sig...)
+	nf := array.New(array.Int64, 1)
+	sum := array.New(specs[sdSum].ResolvedDType(), sig...)
+	var acc stdAcc
+	for i, p := range parts {
+		a, err := readStd(p.Buffers)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			acc = a
+			continue
+		}
+		acc.merge(a)
+	}
+	if len(parts) > 0 {
+		if err := writeStd(varsum, nf, sum, acc); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]array.Array{"varsum": varsum, "num_frames": nf, "sum": sum}, nil
+}
+
+// Results computes var = varsum/N, std = sqrt(var) and mean = sum/N.
+func (s StdDev) Results(env *udf.Env) (map[string]array.Array, error) {
+	a, err := readStd(env)
+	if err != nil {
+		return nil, err
+	}
+	sig := env.Meta.DatasetShape.Sig()
+	n := float64(a.n)
+	vr := make([]float64, len(a.varsum))
+	sd := make([]float64, len(a.varsum))
+	for i, v := range a.varsum {
+		vr[i] = v / n
+		sd[i] = math.Sqrt(vr[i])
+	}
+	specs := s.ResultBuffers(env.Meta)
+	outV := array.New(specs[sdVar].ResolvedDType(), sig...)
+	outS := array.New(specs[sdStd].ResolvedDType(), sig...)
+	outM := array.New(specs[sdMean].ResolvedDType(), sig...)
+	if err := storeF64(outV, vr); err != nil {
+		return nil, err
+	}
+	if err := storeF64(outS, sd); err != nil {
+		return nil, err
+	}
+	if a.sumC != nil {
+		mean := make([]complex128, len(a.sumC))
+		for i, v := range a.sumC {
+			mean[i] = v / complex(n, 0)
+		}
+		err = storeC128(outM, mean)
+	} else {
+		mean := make([]float64, len(a.sum))
+		for i, v := range a.sum {
+			mean[i] = v / n
+		}
+		err = storeF64(outM, mean)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string]array.Array{"var": outV, "std": outS, "mean": outM}, nil
+}

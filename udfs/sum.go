@@ -1,0 +1,305 @@
+package udfs
+
+import (
+	"fmt"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/internal/kernels"
+	"github.com/stemflow/stemflow/udf"
+)
+
+// sumBlock is the number of pixels Sum accumulates across all frames of a tile before
+// moving on, so that the float64 accumulators stay in L1.
+const sumBlock = 2048
+
+// Sum sums all frames: intensity (kind sig, dtype = the run's input dtype) = Σ over
+// the ROI-selected frames. It is the reference's SumUDF: DType is the preferred input
+// dtype (zero means float32). Partial sums are accumulated in float64 (complex128)
+// and rounded into intensity once per partition; partitions are merged in order, and
+// MergeAll sums the partials in float64.
+type Sum struct {
+	// DType is the preferred input dtype; the zero value means float32.
+	DType array.DType
+}
+
+// Name returns "Sum".
+func (Sum) Name() string { return "Sum" }
+
+// PreferredInputDType returns s.DType (float32 by default).
+func (s Sum) PreferredInputDType() array.DType {
+	if s.DType == (array.DType{}) {
+		return array.Float32
+	}
+	return s.DType
+}
+
+// ResultBuffers declares intensity: sig, input dtype.
+func (Sum) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
+	return []udf.BufferSpec{udf.SigBuffer("intensity", m.InputDType).OnDevice()}
+}
+
+// sumTask is Sum's per-task scratch.
+type sumTask struct {
+	acc  []float64    // real input
+	accC []complex128 // complex input
+	box  sigBox
+	sig  []int
+}
+
+// TaskData allocates the float64 accumulators of the partition.
+func (Sum) TaskData(env *udf.Env) (any, error) {
+	sig := env.Meta.DatasetShape.Sig()
+	t := &sumTask{sig: sig}
+	n := env.Meta.DatasetShape.SigSize()
+	if env.Meta.InputDType.Kind() == array.KindComplex {
+		t.accC = make([]complex128, n)
+	} else {
+		t.acc = make([]float64, n)
+	}
+	return t, nil
+}
+
+// ProcessTile adds the tile's frames to the accumulators.
+func (Sum) ProcessTile(env *udf.Env, tile array.Array) error {
+	t := env.TaskData().(*sumTask)
+	t.box.set(t.sig, env.Meta.SigSlice)
+	depth := env.Meta.Slice.Shape.Dim(0)
+	switch d := tile.(type) {
+	case *array.Dense[float32]:
+		data := tileData(d)
+		px := t.box.size()
+		if t.box.full {
+			acc := t.acc[t.box.start : t.box.start+px]
+			for p0 := 0; p0 < px; p0 += sumBlock {
+				b := min(sumBlock, px-p0)
+				a := acc[p0 : p0+b]
+				for f := 0; f < depth; f++ {
+					kernels.AddF32ToF64(a, data[f*px+p0:f*px+p0+b])
+				}
+			}
+			return nil
+		}
+		for f := 0; f < depth; f++ {
+			for r := 0; r < t.box.runs; r++ {
+				off := t.box.runOff(r)
+				run := data[f*px+r*t.box.runLen : f*px+(r+1)*t.box.runLen]
+				kernels.AddF32ToF64(t.acc[off:off+len(run)], run)
+			}
+		}
+		return nil
+	case *array.Dense[float64]:
+		return sumTileReal(t, tileData(d), depth)
+	case *array.Dense[uint16]:
+		return sumTileReal(t, tileData(d), depth)
+	case *array.Dense[uint8]:
+		return sumTileReal(t, tileData(d), depth)
+	case *array.Dense[int8]:
+		return sumTileReal(t, tileData(d), depth)
+	case *array.Dense[int16]:
+		return sumTileReal(t, tileData(d), depth)
+	case *array.Dense[int32]:
+		return sumTileReal(t, tileData(d), depth)
+	case *array.Dense[uint32]:
+		return sumTileReal(t, tileData(d), depth)
+	case *array.Dense[int64]:
+		return sumTileReal(t, tileData(d), depth)
+	case *array.Dense[uint64]:
+		return sumTileReal(t, tileData(d), depth)
+	case *array.Dense[complex64]:
+		return sumTileComplex(t, tileData(d), depth)
+	case *array.Dense[complex128]:
+		return sumTileComplex(t, tileData(d), depth)
+	}
+	return tileTypeError("Sum", tile)
+}
+
+// tileData returns the tile's elements in C order (box layout), copying only when
+// the tile is not contiguous.
+func tileData[T any](d *array.Dense[T]) []T {
+	if c := contiguous(d); c != nil {
+		return c
+	}
+	return contiguous(d.Copy())
+}
+
+// tileTypeError names an unsupported tile.
+func tileTypeError(name string, tile array.Array) error {
+	if tile.Format() != array.FormatDense {
+		return fmt.Errorf("%w: %s: tile format %v (dense only)", ErrUnsupportedFormat, name, tile.Format())
+	}
+	return fmt.Errorf("%w: %s: tile dtype %v", ErrUnsupportedDType, name, tile.DType())
+}
+
+func sumTileReal[T realNumber](t *sumTask, data []T, depth int) error {
+	px := t.box.size()
+	for f := 0; f < depth; f++ {
+		for r := 0; r < t.box.runs; r++ {
+			off := t.box.runOff(r)
+			run := data[f*px+r*t.box.runLen : f*px+(r+1)*t.box.runLen]
+			addRowF64(t.acc[off:off+len(run)], run)
+		}
+	}
+	return nil
+}
+
+func sumTileComplex[T complexNumber](t *sumTask, data []T, depth int) error {
+	px := t.box.size()
+	for f := 0; f < depth; f++ {
+		for r := 0; r < t.box.runs; r++ {
+			off := t.box.runOff(r)
+			run := data[f*px+r*t.box.runLen : f*px+(r+1)*t.box.runLen]
+			acc := t.accC[off : off+len(run)]
+			for i, v := range run {
+				acc[i] += complex128(v)
+			}
+		}
+	}
+	return nil
+}
+
+// Postprocess rounds the partition's accumulators into intensity.
+func (Sum) Postprocess(env *udf.Env) error {
+	t := env.TaskData().(*sumTask)
+	if t.accC != nil {
+		return storeC128(env.At(0), t.accC)
+	}
+	return storeF64(env.At(0), t.acc)
+}
+
+// Merge adds src's intensity to dest's.
+func (Sum) Merge(dest, src *udf.Views, _ *udf.Meta) error {
+	return addInto(dest.At(0), src.At(0))
+}
+
+// MergeAll sums every partition's intensity in float64 (the reference's stack-sum).
+func (Sum) MergeAll(parts []udf.Partial, m *udf.Meta) (map[string]array.Array, error) {
+	arrs := make([]array.Array, len(parts))
+	for i, p := range parts {
+		arrs[i] = p.Buffers.At(0)
+	}
+	out, err := sumParts(arrs, m.InputDType, m.DatasetShape.Sig())
+	if err != nil {
+		return nil, err
+	}
+	return map[string]array.Array{"intensity": out}, nil
+}
+
+// SumSig sums each frame: intensity (kind nav, dtype result_type(input, float32)) =
+// Σ over the signal, per nav position (the reference's SumSigUDF). Sig-tiled frames
+// accumulate (+=) over their boxes. Float32 frames are summed by the SIMD kernel in
+// float64.
+type SumSig struct{}
+
+// Name returns "SumSig".
+func (SumSig) Name() string { return "SumSig" }
+
+// ResultBuffers declares intensity: nav, result_type(input, float32).
+func (SumSig) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
+	return []udf.BufferSpec{udf.NavBuffer("intensity", array.ResultType(m.InputDType, array.Float32)).OnDevice()}
+}
+
+// ProcessTile adds each frame's box sum to its nav entry.
+func (SumSig) ProcessTile(env *udf.Env, tile array.Array) error {
+	depth := env.Meta.Slice.Shape.Dim(0)
+	out := env.At(0)
+	switch d := tile.(type) {
+	case *array.Dense[float32]:
+		data := tileData(d)
+		o, ok := out.(*array.Dense[float32])
+		if !ok {
+			return sumSigGeneric(out, data, depth)
+		}
+		ov := contiguous(o)
+		if len(data) == 0 {
+			return nil
+		}
+		px := len(data) / depth
+		for f := range ov[:depth] {
+			ov[f] += float32(kernels.SumF32To64(data[f*px : (f+1)*px]))
+		}
+		return nil
+	case *array.Dense[float64]:
+		return sumSigGeneric(out, tileData(d), depth)
+	case *array.Dense[uint16]:
+		return sumSigGeneric(out, tileData(d), depth)
+	case *array.Dense[uint8]:
+		return sumSigGeneric(out, tileData(d), depth)
+	case *array.Dense[int8]:
+		return sumSigGeneric(out, tileData(d), depth)
+	case *array.Dense[int16]:
+		return sumSigGeneric(out, tileData(d), depth)
+	case *array.Dense[int32]:
+		return sumSigGeneric(out, tileData(d), depth)
+	case *array.Dense[uint32]:
+		return sumSigGeneric(out, tileData(d), depth)
+	case *array.Dense[int64]:
+		return sumSigGeneric(out, tileData(d), depth)
+	case *array.Dense[uint64]:
+		return sumSigGeneric(out, tileData(d), depth)
+	case *array.Dense[complex64]:
+		return sumSigComplex(out, tileData(d), depth)
+	case *array.Dense[complex128]:
+		return sumSigComplex(out, tileData(d), depth)
+	}
+	return tileTypeError("SumSig", tile)
+}
+
+func sumSigGeneric[T realNumber](out array.Array, data []T, depth int) error {
+	if depth == 0 {
+		return nil
+	}
+	px := len(data) / depth
+	switch o := out.(type) {
+	case *array.Dense[float32]:
+		ov := contiguous(o)
+		for f := 0; f < depth; f++ {
+			ov[f] += float32(sumReal(data[f*px : (f+1)*px]))
+		}
+	case *array.Dense[float64]:
+		ov := contiguous(o)
+		for f := 0; f < depth; f++ {
+			ov[f] += sumReal(data[f*px : (f+1)*px])
+		}
+	default:
+		return fmt.Errorf("%w: SumSig: buffer %v", ErrUnsupportedDType, out.DType())
+	}
+	return nil
+}
+
+func sumSigComplex[T complexNumber](out array.Array, data []T, depth int) error {
+	if depth == 0 {
+		return nil
+	}
+	px := len(data) / depth
+	for f := 0; f < depth; f++ {
+		var s complex128
+		for _, v := range data[f*px : (f+1)*px] {
+			s += complex128(v)
+		}
+		switch o := out.(type) {
+		case *array.Dense[complex64]:
+			contiguous(o)[f] += complex64(s)
+		case *array.Dense[complex128]:
+			contiguous(o)[f] += s
+		default:
+			return fmt.Errorf("%w: SumSig: buffer %v", ErrUnsupportedDType, out.DType())
+		}
+	}
+	return nil
+}
+
+// sumReal sums x in float64 with four accumulators.
+func sumReal[T realNumber](x []T) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
