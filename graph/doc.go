@@ -13,9 +13,10 @@
 // Keys read "name-token", as in dask. Go functions cannot be hashed, so the
 // identity of a node is always the caller's to give: [Token] derives a
 // deterministic key from a name and the keys of the node's arguments, so
-// building the same node twice yields one key (and [Graph.Add] of an existing
-// key with [Graph.AddOrKeep] keeps one node); [UniqueKey] returns a fresh key
-// every call (dask's pure=False default).
+// building the same node twice yields one key, and [Graph.AddOrKeep] (or
+// [Graph.Compose] of graphs sharing keys) keeps one node per key;
+// [Graph.Add] instead rejects a repeated key with ErrDuplicateKey.
+// [UniqueKey] returns a fresh key every call (dask's pure=False default).
 //
 // # Building graphs from package code
 //

@@ -324,11 +324,19 @@ func prio(k graph.Kind) int {
 	return 1
 }
 
+// seedChunkSize is the number of consecutive ready nodes dealt to one worker
+// at a time: neighbours in plan order (sibling leaves of a tree) stay on one
+// worker, while the workers together still advance in plan order.
+var seedChunkSize = 8
+
 // seed queues the nodes that are ready at the start: gated nodes go to their
-// group's gate, the others are spread over the group's workers in contiguous
-// blocks of plan order, so that each worker starts at the beginning of its
-// block and thieves take from its end.
+// group's gate, the others are dealt round-robin, in chunks of seedChunkSize, over the group's workers,
+// each worker's share pushed so that it pops in plan order. Together the
+// workers then start ready partition tasks roughly in plan (partition)
+// order, which keeps file reads near-sequential; thieves take from the far
+// end of a share.
 func (r *run) seed() {
+	seedChunk := seedChunkSize
 	type bucket [2][]int32
 	per := make([]bucket, len(r.groups))
 	for i, nd := range r.p.Nodes {
@@ -347,11 +355,17 @@ func (r *run) seed() {
 		nw := len(g.workers)
 		for pr := 0; pr < 2; pr++ {
 			ids := per[gi][pr]
+			if nw == 1 {
+				g.workers[0].dq[pr].pushBottomReversed(ids)
+				continue
+			}
+			share := make([]int32, 0, len(ids)/nw+min(seedChunk, len(ids)))
 			for w := 0; w < nw; w++ {
-				lo, hi := len(ids)*w/nw, len(ids)*(w+1)/nw
-				if lo < hi {
-					g.workers[w].dq[pr].pushBottomReversed(ids[lo:hi])
+				share = share[:0]
+				for c := w * seedChunk; c < len(ids); c += nw * seedChunk {
+					share = append(share, ids[c:min(c+seedChunk, len(ids))]...)
 				}
+				g.workers[w].dq[pr].pushBottomReversed(share)
 			}
 		}
 	}

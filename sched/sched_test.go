@@ -732,15 +732,22 @@ func TestWorkerOutsideRun(t *testing.T) {
 	}
 }
 
+// Two partition tasks merged in partition order, run with two workers and
+// an admission window of four live partials.
 func Example() {
 	g := graph.New()
 	part := func(v int) graph.Op { return func(context.Context, []any) (any, error) { return v, nil } }
-	_ = g.Add(graph.Node{Key: "part-0", Kind: graph.KindTask, Admission: true, Order: 0, Op: part(1)})
-	_ = g.Add(graph.Node{Key: "part-1", Kind: graph.KindTask, Admission: true, Order: 1, Op: part(2)})
-	_ = g.Add(graph.Node{Key: "merge-0", Kind: graph.KindMerge, Deps: []graph.Key{"part-0"}, Op: part(0)})
-	_ = g.Add(graph.Node{Key: "merge-1", Kind: graph.KindMerge, Deps: []graph.Key{"merge-0", "part-1"},
-		Op: func(_ context.Context, a []any) (any, error) { return a[0].(int) + a[1].(int), nil }})
-	out, err := Compute(context.Background(), g, []graph.Key{"merge-1"}, Options{Workers: 2, Window: 4})
-	fmt.Println(out[0], err)
-	// Output: 2 <nil>
+	merge := func(_ context.Context, a []any) (any, error) { return sumInts(a), nil }
+	_ = g.Add(graph.Node{Key: "part-0", Kind: graph.KindTask, Admission: true, Order: 0, Op: part(10)})
+	_ = g.Add(graph.Node{Key: "part-1", Kind: graph.KindTask, Admission: true, Order: 1, Op: part(32)})
+	_ = g.Add(graph.Node{Key: "merge-0", Kind: graph.KindMerge, Deps: []graph.Key{"part-0"}, Op: merge})
+	_ = g.Add(graph.Node{Key: "merge-1", Kind: graph.KindMerge, Deps: []graph.Key{"merge-0", "part-1"}, Op: merge})
+	var last Progress
+	out, err := Compute(context.Background(), g, []graph.Key{"merge-1"}, Options{
+		Workers:  2,
+		Window:   4,
+		Progress: func(p Progress) { last = p },
+	})
+	fmt.Println(out[0], err, last.Done, last.Total, last.Kinds[graph.KindMerge].Done)
+	// Output: 42 <nil> 4 4 2
 }
