@@ -34,6 +34,16 @@ var hostBig = func() bool {
 	return *(*byte)(unsafe.Pointer(&x)) == 0
 }()
 
+// isBig reports whether order is big-endian (nil: the host's order).
+func isBig(order binary.ByteOrder) bool {
+	if order == nil {
+		return hostBig
+	}
+	var b [2]byte
+	order.PutUint16(b[:], 1)
+	return b[0] == 0
+}
+
 // needsSwap reports whether elements stored in order must be byte-swapped on this host.
 func needsSwap(dt array.DType, order binary.ByteOrder) bool {
 	if order == nil || dt.ItemSize() <= 1 || dt.Kind() == array.KindBool {
@@ -95,8 +105,9 @@ func wordSize(dt array.DType) int {
 	return dt.ItemSize()
 }
 
-// newDecoder returns the decoder from native (stored with swap) into T.
-func newDecoder[T elem](native array.DType, swap bool) (decoder[T], error) {
+// newDecoder returns the decoder from native (stored with swap; bigEndian tells the
+// stored order) into T.
+func newDecoder[T elem](native array.DType, swap, bigEndian bool) (decoder[T], error) {
 	target := array.DTypeOf[T]()
 	if target == native && !swap {
 		return func(dst []T, src []byte) { copy(bytesOf(dst), src) }, nil
@@ -110,12 +121,12 @@ func newDecoder[T elem](native array.DType, swap bool) (decoder[T], error) {
 		}, nil
 	}
 	if target == array.Float32 {
-		if f := f32Decoder(native, swap); f != nil {
+		if f := f32Decoder(native, bigEndian); f != nil {
 			return any(decoder[float32](f)).(decoder[T]), nil
 		}
 	}
 	if target == array.Float64 {
-		if f := f64Decoder(native, swap); f != nil {
+		if f := f64Decoder(native, bigEndian); f != nil {
 			return any(decoder[float64](f)).(decoder[T]), nil
 		}
 	}
@@ -376,32 +387,29 @@ func fromBool(t any) any {
 	return nil
 }
 
-// f32Decoder returns a fused single-pass decoder into float32 for the common detector
-// dtypes (SIMD kernels of internal/kernels), or nil to use the generic path. On this
-// (little-endian) host swap means "stored big-endian".
-func f32Decoder(native array.DType, swap bool) func(dst []float32, src []byte) {
-	if hostBig {
+// f32Decoder returns a fused single-pass decoder into float32 for every real stored
+// dtype (the SIMD kernels of internal/kernels), or nil to use the generic path. This is
+// the one place that binds the tile reader to the kernels.
+func f32Decoder(native array.DType, bigEndian bool) func(dst []float32, src []byte) {
+	if !kernelDType(native) {
 		return nil
 	}
-	switch native {
-	case array.Uint16:
-		return func(dst []float32, src []byte) { _ = kernels.DecodeU16ToF32(dst, src, swap) }
-	case array.Float32:
-		return func(dst []float32, src []byte) { _ = kernels.DecodeF32ToF32(dst, src, swap) }
-	}
-	return nil
+	return func(dst []float32, src []byte) { _ = kernels.DecodeF32(dst, src, native, bigEndian) }
 }
 
 // f64Decoder is f32Decoder for float64 tiles.
-func f64Decoder(native array.DType, swap bool) func(dst []float64, src []byte) {
-	if hostBig {
+func f64Decoder(native array.DType, bigEndian bool) func(dst []float64, src []byte) {
+	if !kernelDType(native) {
 		return nil
 	}
-	switch native {
-	case array.Uint16:
-		return func(dst []float64, src []byte) { _ = kernels.DecodeU16ToF64(dst, src, swap) }
-	case array.Float32:
-		return func(dst []float64, src []byte) { _ = kernels.DecodeF32ToF64(dst, src, swap) }
+	return func(dst []float64, src []byte) { _ = kernels.DecodeF64(dst, src, native, bigEndian) }
+}
+
+// kernelDType reports whether internal/kernels decodes native to float.
+func kernelDType(native array.DType) bool {
+	switch native.Kind() {
+	case array.KindBool, array.KindInt, array.KindUint, array.KindFloat:
+		return true
 	}
-	return nil
+	return false
 }

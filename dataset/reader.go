@@ -200,7 +200,7 @@ func getState[T elem](d *dense) (*readState[T], *sync.Pool, error) {
 	if st, ok := pool.Get().(*readState[T]); ok {
 		return st, pool, nil
 	}
-	dec, err := newDecoder[T](d.native, d.swap)
+	dec, err := newDecoder[T](d.native, d.swap, isBig(d.order))
 	if err != nil {
 		if e, ok := err.(*Error); ok {
 			e.Path = d.path

@@ -1,0 +1,418 @@
+package dataset
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stemflow/stemflow/array"
+)
+
+// writeFile writes b to a new file in t's temp dir.
+func writeFile(t testing.TB, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// encode stores vals as dtype dt in the given byte order, element by element with
+// encoding/binary (independent of the package's decoders).
+func encode(vals []float64, dt array.DType, bo binary.ByteOrder) []byte {
+	var out []byte
+	order, ok := bo.(binary.AppendByteOrder)
+	if !ok {
+		order = binary.LittleEndian
+	}
+	for _, v := range vals {
+		switch dt {
+		case array.Uint8:
+			out = append(out, uint8(v))
+		case array.Int8:
+			out = append(out, byte(int8(v)))
+		case array.Uint16:
+			out = order.AppendUint16(out, uint16(v))
+		case array.Int16:
+			out = order.AppendUint16(out, uint16(int16(v)))
+		case array.Uint32:
+			out = order.AppendUint32(out, uint32(v))
+		case array.Int32:
+			out = order.AppendUint32(out, uint32(int32(v)))
+		case array.Uint64:
+			out = order.AppendUint64(out, uint64(v))
+		case array.Int64:
+			out = order.AppendUint64(out, uint64(int64(v)))
+		case array.Float32:
+			out = order.AppendUint32(out, math.Float32bits(float32(v)))
+		case array.Float64:
+			out = order.AppendUint64(out, math.Float64bits(v))
+		case array.Complex64:
+			out = order.AppendUint32(out, math.Float32bits(float32(v)))
+			out = order.AppendUint32(out, math.Float32bits(-1))
+		default:
+			panic(dt.String())
+		}
+	}
+	return out
+}
+
+func smallVals(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = float64((i*11)%97) + float64(i%3)
+	}
+	return v
+}
+
+func TestRawReassembly(t *testing.T) {
+	const ny, nx, sy, sx = 6, 5, 7, 9
+	vals := smallVals(ny * nx * sy * sx)
+	cases := []struct {
+		dtype string
+		dt    array.DType
+		order binary.ByteOrder
+	}{
+		{"<f4", array.Float32, binary.LittleEndian},
+		{">f4", array.Float32, binary.BigEndian},
+		{"float32", array.Float32, binary.LittleEndian},
+		{"<u2", array.Uint16, binary.LittleEndian},
+		{">u2", array.Uint16, binary.BigEndian},
+		{"u1", array.Uint8, nil},
+		{">i4", array.Int32, binary.BigEndian},
+		{"<f8", array.Float64, binary.LittleEndian},
+		{">u8", array.Uint64, binary.BigEndian},
+	}
+	for _, c := range cases {
+		t.Run(c.dtype, func(t *testing.T) {
+			path := writeFile(t, "data.raw", encode(vals, c.dt, c.order))
+			for _, k := range []int{0, 7, -11} {
+				ds, err := OpenRaw(path, RawOptions{NavShape: []int{ny, nx}, SigShape: []int{sy, sx}, DType: c.dtype, SyncOffset: k})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, roi := range [][]bool{nil, randomROI(ny*nx, uint64(k+20))} {
+					for _, ts := range [][]int{{4, sy, sx}, {3, 3, 4}} {
+						sch, _ := NewTilingScheme(ts, []int{sy, sx}, MethodTile)
+						r := readAll[float32](t, ds, 3, sch, roi, array.Float32)
+						want := expect(vals, ny*nx, sy*sx, ny*nx, k, roi)
+						if i := sameNaN(r.data, want); i >= 0 {
+							t.Fatalf("k=%d ts=%v: element %d = %v, want %v", k, ts, i, r.data[i], want[i])
+						}
+						r64 := readAll[float64](t, ds, 2, sch, roi, array.Float64)
+						if i := sameNaN(r64.data, want); i >= 0 {
+							t.Fatalf("float64 k=%d ts=%v: element %d = %v, want %v", k, ts, i, r64.data[i], want[i])
+						}
+					}
+				}
+				if err := ds.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if err := ds.Close(); err != nil {
+					t.Fatal("second close", err)
+				}
+			}
+		})
+	}
+}
+
+func TestRawNativeZeroCopyAndAutoOpen(t *testing.T) {
+	vals := smallVals(4 * 16)
+	path := writeFile(t, "x.bin", encode(vals, array.Float32, binary.LittleEndian))
+	ds, err := Open("", path, OpenOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "<f4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if _, ok := ds.(*Raw); !ok {
+		t.Fatalf("auto-detected %T", ds)
+	}
+	if ds.NeedDecode(array.Float32, nil) {
+		t.Error("native float32 raw needs decode")
+	}
+	info := ds.Info()
+	if info.Format != "raw" || info.ImageCount != 4 || info.Bytes != 256 || !strings.Contains(info.String(), "<f4") {
+		t.Errorf("info %+v\n%s", info, info)
+	}
+	sch, _ := NewTilingScheme([]int{4, 4, 4}, []int{4, 4}, MethodTile)
+	r := readAll[float32](t, ds, 1, sch, nil, array.Float32)
+	if i := sameNaN(r.data, vals); i >= 0 {
+		t.Fatal(i)
+	}
+	big, _ := OpenRaw(path, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: ">f4"})
+	defer big.Close()
+	if !big.NeedDecode(array.Float32, nil) {
+		t.Error("big-endian raw does not need decode")
+	}
+}
+
+func TestRawErrors(t *testing.T) {
+	good := writeFile(t, "a.raw", make([]byte, 4*4*4*4))
+	missing := filepath.Join(t.TempDir(), "nope.raw")
+	dir := t.TempDir()
+	cases := []struct {
+		name  string
+		path  string
+		opts  RawOptions
+		want  error
+		field string
+	}{
+		{"missing", missing, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "f4"}, ErrNotFound, "path"},
+		{"dir", dir, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "f4"}, ErrNotFound, "path"},
+		{"dtype", good, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "float16"}, ErrDType, "dtype"},
+		{"no dtype", good, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}}, ErrDType, "dtype"},
+		{"bytes dtype", good, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "S4"}, ErrDType, "dtype"},
+		{"zero nav", good, RawOptions{NavShape: []int{0}, SigShape: []int{4, 4}, DType: "f4"}, ErrShape, "nav_shape"},
+		{"neg sig", good, RawOptions{NavShape: []int{4}, SigShape: []int{-4, 4}, DType: "f4"}, ErrShape, "sig_shape"},
+		{"no sig", good, RawOptions{NavShape: []int{4}, DType: "f4"}, ErrShape, "sig_shape"},
+		{"no nav", good, RawOptions{SigShape: []int{4}, DType: "f4"}, ErrShape, "nav_shape"},
+		{"sync", good, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "f4", SyncOffset: 4}, ErrSyncOffset, "sync_offset"},
+		{"sync neg", good, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "f4", SyncOffset: -4}, ErrSyncOffset, "sync_offset"},
+		{"partitions", good, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "f4", NumPartitions: -2}, ErrOption, "num_partitions"},
+	}
+	for _, c := range cases {
+		_, err := OpenRaw(c.path, c.opts)
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: err %v, want %v", c.name, err, c.want)
+			continue
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Field != c.field || e.Path != c.path {
+			t.Errorf("%s: error %v does not name field %q and path", c.name, err, c.field)
+		}
+	}
+	if _, err := OpenRaw(missing, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "f4"}); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file does not wrap fs.ErrNotExist: %v", err)
+	}
+	// 5 frames of 4·4 float32 need 320 bytes; the file has 256: 64 missing.
+	_, err := OpenRaw(good, RawOptions{NavShape: []int{5}, SigShape: []int{4, 4}, DType: "<f4"})
+	var se *ShortFileError
+	if !errors.Is(err, ErrFileTooShort) || !errors.As(err, &se) || se.Missing() != 64 || se.Need != 320 || se.Have != 256 || se.Path != good {
+		t.Fatalf("short file: %v", err)
+	}
+	if !strings.Contains(err.Error(), "64 bytes missing") {
+		t.Errorf("message %q does not say how many bytes are missing", err)
+	}
+	if _, err := Open("hdf5", good, OpenOptions{}); !errors.Is(err, ErrFormat) {
+		t.Errorf("unknown format: %v", err)
+	}
+	if _, err := Open("", filepath.Join(dir, "x.weird"), OpenOptions{}); !errors.Is(err, ErrFormat) {
+		t.Errorf("undetectable: %v", err)
+	}
+}
+
+// npyBytes hand-builds an .npy file: version major.0, the given dict literal padded
+// with spaces and '\n' to pad the preamble+header to a multiple of align, then data.
+func npyBytes(major int, dict string, align int, data []byte) []byte {
+	pre := 10
+	if major >= 2 {
+		pre = 12
+	}
+	h := dict
+	for (pre+len(h)+1)%align != 0 {
+		h += " "
+	}
+	h += "\n"
+	b := []byte("\x93NUMPY")
+	b = append(b, byte(major), 0)
+	if major >= 2 {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(h)))
+	} else {
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(h)))
+	}
+	b = append(b, h...)
+	return append(b, data...)
+}
+
+func TestNPYReassembly(t *testing.T) {
+	const n, sy, sx = 12, 5, 6
+	vals := smallVals(n * sy * sx)
+	cases := []struct {
+		name  string
+		major int
+		descr string
+		dt    array.DType
+		order binary.ByteOrder
+		align int
+	}{
+		{"v1 <f4", 1, "<f4", array.Float32, binary.LittleEndian, 64},
+		{"v2 >u2", 2, ">u2", array.Uint16, binary.BigEndian, 64},
+		{"v3 <u2", 3, "<u2", array.Uint16, binary.LittleEndian, 16},
+		{"v1 |u1", 1, "|u1", array.Uint8, nil, 64},
+		{"v1 <f8 unaligned", 1, "<f8", array.Float64, binary.LittleEndian, 3},
+		{"v1 <f4 unaligned", 1, "<f4", array.Float32, binary.LittleEndian, 7},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d, %d), }", c.descr, n, sy, sx)
+			path := writeFile(t, "d.npy", npyBytes(c.major, dict, c.align, encode(vals, c.dt, c.order)))
+			ds, err := Open("auto", path, OpenOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ds.Close()
+			if !slices.Equal(ds.Shape().Dims(), []int{n, sy, sx}) || ds.DType() != c.dt || ds.ImageCount() != n {
+				t.Fatalf("shape %v dtype %v", ds.Shape(), ds.DType())
+			}
+			for _, ts := range [][]int{{5, sy, sx}, {4, 2, 6}, {1, 5, 1}} {
+				sch, _ := NewTilingScheme(ts, []int{sy, sx}, MethodTile)
+				for _, roi := range [][]bool{nil, randomROI(n, 5)} {
+					r := readAll[float32](t, ds, 3, sch, roi, array.Float32)
+					want := expect(vals, n, sy*sx, n, 0, roi)
+					if i := sameNaN(r.data, want); i >= 0 {
+						t.Fatalf("ts %v: element %d = %v, want %v", ts, i, r.data[i], want[i])
+					}
+				}
+			}
+			// native read
+			sch, _ := NewTilingScheme([]int{5, sy, sx}, []int{sy, sx}, MethodTile)
+			var r reassembly
+			switch c.dt {
+			case array.Float32:
+				r = readAll[float32](t, ds, 2, sch, nil, c.dt)
+			case array.Uint16:
+				r = readAll[uint16](t, ds, 2, sch, nil, c.dt)
+			case array.Uint8:
+				r = readAll[uint8](t, ds, 2, sch, nil, c.dt)
+			case array.Float64:
+				r = readAll[float64](t, ds, 2, sch, nil, c.dt)
+			}
+			if i := sameNaN(r.data, vals); i >= 0 {
+				t.Fatalf("native: element %d", i)
+			}
+		})
+	}
+}
+
+func TestNPYOverrides(t *testing.T) {
+	vals := smallVals(4 * 6 * 8)
+	dict := "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 6, 8), }"
+	raw := npyBytes(1, dict, 64, encode(vals, array.Float32, binary.LittleEndian))
+	path := writeFile(t, "o.npy", raw)
+	ds, err := OpenNPY(path, NPYOptions{NavShape: []int{2, 2}, SigShape: []int{48}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if !slices.Equal(ds.Shape().Dims(), []int{2, 2, 48}) || ds.Shape().SigDims() != 1 {
+		t.Fatalf("shape %v", ds.Shape())
+	}
+	ds3, err := OpenNPY(path, NPYOptions{SigDims: 1, NavShape: []int{10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds3.Close()
+	sch, _ := NewTilingScheme([]int{3, 8}, []int{8}, MethodTile)
+	r := readAll[float32](t, ds3, 2, sch, nil, array.Float32)
+	if i := sameNaN(r.data, vals[:80]); i >= 0 {
+		t.Fatalf("prefix nav: element %d", i)
+	}
+	if ds3.Header().DataOffset != int64(len(raw)-4*len(vals)) {
+		t.Errorf("data offset %d", ds3.Header().DataOffset)
+	}
+	for _, o := range []NPYOptions{{SigShape: []int{47}}, {NavShape: []int{5}}, {SigDims: 3}, {SyncOffset: 4}, {NavShape: []int{0, 1}}} {
+		if _, err := OpenNPY(path, o); err == nil {
+			t.Errorf("%+v: no error", o)
+		}
+	}
+}
+
+func TestNPYErrors(t *testing.T) {
+	data := make([]byte, 2*3*4*4)
+	hdr := func(d string) []byte { return npyBytes(1, d, 64, data) }
+	cases := []struct {
+		name  string
+		b     []byte
+		want  error
+		field string
+	}{
+		{"fortran", hdr("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 4), }"), ErrHeader, "header.fortran_order"},
+		{"object", hdr("{'descr': '|O', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
+		{"bytes", hdr("{'descr': '|S4', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
+		{"unknown dtype", hdr("{'descr': '<f2', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
+		{"zero extent", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3, 4), }"), ErrShape, "header.shape"},
+		{"too few axes", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }"), ErrShape, "sig_dims"},
+		{"truncated magic", []byte("\x93NUM"), ErrHeader, "header.magic"},
+		{"bad magic", []byte("\x93NUMPX\x01\x00\x10\x00{}              "), ErrHeader, "header.magic"},
+		{"truncated header", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4), }")[:30], ErrHeader, "header.header"},
+		{"malformed dict", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4)"), ErrHeader, ""},
+		{"bad version", append([]byte("\x93NUMPY\x09\x00"), make([]byte, 60)...), ErrHeader, "header.version"},
+	}
+	for _, c := range cases {
+		path := writeFile(t, "e.npy", c.b)
+		_, err := OpenNPY(path, NPYOptions{})
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: err %v, want %v", c.name, err, c.want)
+			continue
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Path != path || (c.field != "" && e.Field != c.field) {
+			t.Errorf("%s: %v does not name the file and field %q", c.name, err, c.field)
+		}
+	}
+	// data shorter than the header's shape: 2·3·4 float32 = 96 bytes, give 90.
+	short := npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4), }", 64, data[:90])
+	path := writeFile(t, "s.npy", short)
+	_, err := OpenNPY(path, NPYOptions{})
+	var se *ShortFileError
+	if !errors.As(err, &se) || se.Missing() != 6 {
+		t.Errorf("short data: %v", err)
+	}
+	if _, err := OpenNPY(filepath.Join(t.TempDir(), "none.npy"), NPYOptions{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing: %v", err)
+	}
+}
+
+// FuzzOpenNPY feeds arbitrary bytes as an .npy file: opening must fail with an error
+// or succeed, and a successful dataset must deliver every frame.
+func FuzzOpenNPY(f *testing.F) {
+	f.Add(npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4), }", 64, make([]byte, 96)))
+	f.Add(npyBytes(2, "{'descr': '>u2', 'fortran_order': False, 'shape': (3, 1, 2), }", 16, make([]byte, 12)))
+	f.Add(npyBytes(1, "{'descr': '<c8', 'fortran_order': False, 'shape': (1, 1, 1, 1), }", 5, make([]byte, 8)))
+	f.Add([]byte("\x93NUMPY\x01\x00\x00\x00"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(dir, "f.npy")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := OpenNPY(path, NPYOptions{})
+		if err != nil {
+			var e *Error
+			var se *ShortFileError
+			if !errors.As(err, &e) && !errors.As(err, &se) {
+				t.Fatalf("untyped error %T %v", err, err)
+			}
+			return
+		}
+		defer ds.Close()
+		if ds.Shape().Size() > 1<<16 {
+			return
+		}
+		sch, err := NewTilingScheme(append([]int{3}, ds.Shape().Sig()...), ds.Shape().Sig(), MethodTile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames := 0
+		for _, p := range Partitions(ds, 2) {
+			err := ds.ReadTiles(t.Context(), p, TileRequest{Scheme: sch, DType: array.Float64}, func(tl *Tile) error {
+				frames += tl.Slice.Shape.Dim(0)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if frames != ds.Shape().NavSize() {
+			t.Fatalf("%d frames delivered, want %d", frames, ds.Shape().NavSize())
+		}
+	})
+}
