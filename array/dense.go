@@ -362,8 +362,11 @@ func (a *Dense[T]) Row(i int) *Dense[T] {
 }
 
 // Reshape returns the array with a new shape and the same elements in C order. One
-// extent may be -1: it is inferred. The result is a view when a is C-contiguous and a
-// C-contiguous copy otherwise. Errors wrap ErrShape.
+// extent may be -1: it is inferred. As in numpy, the result is a view whenever the
+// strides allow one — always for a C-contiguous array, and for strided views whose
+// merged or split axes are contiguous among themselves (a sig-sliced (ny, nx, sy, sx)
+// view reshaped to (ny*nx, sy, sx')) — and a C-contiguous copy otherwise. Errors wrap
+// ErrShape.
 func (a *Dense[T]) Reshape(shape ...int) (*Dense[T], error) {
 	shape = append([]int(nil), shape...)
 	infer := -1
@@ -389,11 +392,60 @@ func (a *Dense[T]) Reshape(shape ...int) (*Dense[T], error) {
 	if known != n {
 		return nil, fmt.Errorf("array: reshape %v (size %d) to %v (size %d): %w", a.shape, n, shape, known, ErrShape)
 	}
-	src := a
-	if !a.IsContiguous() {
-		src = a.Copy()
+	if n == 0 || a.IsContiguous() {
+		return a.view(shape, cStrides(shape), a.offset), nil
 	}
-	return src.view(shape, cStrides(shape), src.offset), nil
+	if st, ok := nocopyStrides(a.shape, a.strides, shape); ok {
+		return a.view(shape, st, a.offset), nil
+	}
+	c := a.Copy()
+	return c.view(shape, cStrides(shape), 0), nil
+}
+
+// nocopyStrides returns strides that let newShape index the same elements as (shape,
+// strides) in C order, if they exist (numpy's attempt_nocopy_reshape). Both shapes have
+// the same non-zero size.
+func nocopyStrides(shape, strides, newShape []int) ([]int, bool) {
+	var od, os []int // old axes without extent-1 axes
+	for i, d := range shape {
+		if d != 1 {
+			od = append(od, d)
+			os = append(os, strides[i])
+		}
+	}
+	ns := make([]int, len(newShape))
+	oi, oj, ni, nj := 0, 1, 0, 1
+	for ni < len(newShape) && oi < len(od) {
+		np, op := newShape[ni], od[oi]
+		for np != op {
+			if np < op {
+				np *= newShape[nj]
+				nj++
+			} else {
+				op *= od[oj]
+				oj++
+			}
+		}
+		for k := oi; k < oj-1; k++ {
+			if os[k] != od[k+1]*os[k+1] {
+				return nil, false
+			}
+		}
+		ns[nj-1] = os[oj-1]
+		for k := nj - 1; k > ni; k-- {
+			ns[k-1] = ns[k] * newShape[k]
+		}
+		ni, nj = nj, nj+1
+		oi, oj = oj, oj+1
+	}
+	last := 1
+	if ni >= 1 {
+		last = ns[ni-1]
+	}
+	for k := ni; k < len(newShape); k++ {
+		ns[k] = last
+	}
+	return ns, true
 }
 
 // Transpose returns the view with axes permuted: axis i of the result is axis axes[i] of

@@ -340,3 +340,57 @@ func TestRewrapAndInto(t *testing.T) {
 		v.Rewrap(buf, 5)
 	}()
 }
+
+func TestReshapeStridedViews(t *testing.T) {
+	// (2,3,4,5) with element value = flat C index; sig-slice the last axis
+	d := make([]int32, 120)
+	for i := range d {
+		d[i] = int32(i)
+	}
+	a := Wrap(d, 2, 3, 4, 5)
+	tests := []struct {
+		name    string
+		view    *Dense[int32]
+		shape   []int
+		strides []int // nil: a copy is expected
+	}{
+		{"merge nav of sig-sliced view", a.Slice(Range{0, 2}, Range{0, 3}, Range{0, 4}, Range{1, 4}), []int{6, 4, 3}, []int{20, 5, 1}},
+		{"split an axis", a.Slice(Range{0, 2}, Range{0, 3}, Range{0, 4}, Range{1, 4}), []int{2, 3, 2, 2, 3}, []int{60, 20, 10, 5, 1}},
+		{"insert ones", a.Slice(Range{0, 2}, Range{0, 3}, Range{0, 4}, Range{1, 4}), []int{1, 6, 1, 4, 3, 1}, []int{120, 20, 20, 5, 1, 1}},
+		{"cannot merge sliced axis", a.Slice(Range{0, 2}, Range{0, 3}, Range{0, 4}, Range{1, 4}), []int{6, 12}, nil},
+		{"transpose flatten copies", a.Transpose(), []int{120}, nil},
+		{"transpose keep", a.Transpose(1, 0, 2, 3), []int{3, 2, 20}, []int{20, 60, 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := collect(tc.view)
+			r, err := tc.view.Reshape(tc.shape...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := collect(r); !slices.Equal(got, want) {
+				t.Fatalf("elements %v, want %v", got, want)
+			}
+			if tc.strides == nil {
+				if !r.IsContiguous() {
+					t.Error("copy is not contiguous")
+				}
+				r.Data()[0] = -7
+				if slices.Contains(d, -7) {
+					t.Error("copy shares memory")
+				}
+				return
+			}
+			if !slices.Equal(r.Strides(), tc.strides) {
+				t.Errorf("strides %v, want %v", r.Strides(), tc.strides)
+			}
+			r.ForEach(func(idx []int, v int32) {}) // walk without panicking
+			first := collect(r)[0]
+			r.Set(-1, make([]int, len(tc.shape))...)
+			if !slices.Contains(d, -1) {
+				t.Error("view does not share memory")
+			}
+			d[first] = first
+		})
+	}
+}
