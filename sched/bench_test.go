@@ -97,3 +97,28 @@ func BenchmarkTree10k(b *testing.B) {
 func BenchmarkFlat10k(b *testing.B) {
 	benchGraph(b, func() (*graph.Graph, graph.Key) { return buildFlat(9999) }, 9999*10000/2)
 }
+
+// BenchmarkRunTree10k: scheduling alone (a compiled plan run again and
+// again), per node, with 1 and 2 workers and inline.
+func BenchmarkRunTree10k(b *testing.B) {
+	g, root := buildTree(9999)
+	p, err := g.Compile(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		opts Options
+	}{{"inline", Options{Inline: true}}, {"w1", Options{Workers: 1}}, {"w2", Options{Workers: 2}}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := Run(context.Background(), p, c.opts)
+				if err != nil || out[0].(int) != 5000*5001/2 {
+					b.Fatal(out, err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(p.Len()), "ns/task")
+		})
+	}
+}

@@ -223,6 +223,9 @@ func TestPanicBecomesError(t *testing.T) {
 			if !errors.As(err, &ne) || ne.Key != "p-7" || !errors.As(err, &pe) {
 				t.Fatalf("err = %v, want NodeError wrapping PanicError", err)
 			}
+			if !strings.Contains(err.Error(), "index out of range") || !strings.Contains(err.Error(), "partition 7") {
+				t.Errorf("message %q lacks the panic value or the label", err)
+			}
 			if !strings.Contains(string(pe.Stack), "panickyOp") {
 				t.Errorf("stack does not show the panicking function:\n%s", pe.Stack)
 			}
@@ -301,8 +304,16 @@ func TestCancellation(t *testing.T) {
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("err = %v, want context.Canceled", err)
 			}
-			if n := afterCancel.Load(); n != 0 {
-				t.Errorf("%d nodes started after cancel returned", n)
+			// A worker that has just checked for cancellation when cancel
+			// runs may still enter its op; every later check stops it. So at
+			// most one start per other worker may race with cancel, and none
+			// with one worker.
+			racing := int32(0)
+			if !m.opts.Inline {
+				racing = int32(m.opts.Workers - 1)
+			}
+			if n := afterCancel.Load(); n > racing {
+				t.Errorf("%d nodes started after cancel returned, at most %d may race with it", n, racing)
 			}
 			if elapsed > 2*time.Second {
 				t.Errorf("Compute took %v after cancellation", elapsed)
@@ -564,7 +575,7 @@ func TestLanes(t *testing.T) {
 					}})
 			}
 			opts := m.opts
-			opts.Lanes = []Lane{{Name: "fake:0", Slots: slots}}
+			opts.Lanes = []Lane{{Name: "fake:0", Slots: slots, LockOSThread: true}, {Name: "unused", Slots: 3}}
 			out, err := Compute(context.Background(), g, keys, opts)
 			if err != nil {
 				t.Fatal(err)
