@@ -68,8 +68,7 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 	r := &run{ds: ds, opts: opts, shape: ds.Shape()}
 	r.sig = r.shape.Sig()
 	navSize := r.shape.NavSize()
-	if opts.ROI != nil {
-		m, ok := opts.ROI.(*array.Dense[bool])
+	if m, ok := opts.ROI.(*array.Dense[bool]); opts.ROI != nil && !(ok && m == nil) {
 		if !ok {
 			return nil, fmt.Errorf("%w: roi dtype %v, want bool", ErrROIShape, opts.ROI.DType())
 		}

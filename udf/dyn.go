@@ -14,6 +14,8 @@ type ops interface {
 	arr() array.Array
 	// rows returns the view a[lo:hi] along axis 0.
 	rows(lo, hi int) array.Array
+	// box returns the view restricted to r on the leading axes.
+	box(r []array.Range) array.Array
 	reshape(shape []int) (array.Array, error)
 	// copyFrom copies src (same shape, same element type) into a.
 	copyFrom(src array.Array) error
@@ -74,6 +76,8 @@ func (t typed[T]) arr() array.Array { return t.d }
 func (t typed[T]) rows(lo, hi int) array.Array {
 	return t.d.Slice(array.Range{Start: lo, Stop: hi})
 }
+
+func (t typed[T]) box(r []array.Range) array.Array { return t.d.Slice(r...) }
 
 func (t typed[T]) reshape(shape []int) (array.Array, error) {
 	r, err := t.d.Reshape(shape...)
