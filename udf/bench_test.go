@@ -11,12 +11,12 @@ import (
 
 type emptyFrame struct{}
 
-func (emptyFrame) ResultBuffers(*Meta) []BufferSpec             { return nil }
+func (emptyFrame) ResultBuffers(*Meta) []BufferSpec               { return nil }
 func (emptyFrame) ProcessFrame(env *Env, frame array.Array) error { return nil }
 
 type emptyPartition struct{}
 
-func (emptyPartition) ResultBuffers(*Meta) []BufferSpec                 { return nil }
+func (emptyPartition) ResultBuffers(*Meta) []BufferSpec                  { return nil }
 func (emptyPartition) ProcessPartition(env *Env, part array.Array) error { return nil }
 
 // BenchmarkEmptyFrame runs an empty ProcessFrame UDF over 4,096 frames of 64×64
