@@ -197,7 +197,10 @@ func Value[T any](v T, opts ...Option) Delayed[T] {
 // built by package code (the UDF run compiler). Computing the handle, alone
 // or with others, composes g with the other handles' graphs; nodes of g
 // that the requested handles do not need are culled. g must not be modified
-// afterwards. A key missing from g is reported by Compute.
+// afterwards. A key missing from g is reported by Compute. Keys are global
+// across everything computed together: graphs built for different runs must
+// not reuse keys for different computations (use graph.UniqueKey, or
+// graph.Token over a run identity).
 func FromNode[T any](g *graph.Graph, key graph.Key) Delayed[T] {
 	n := &node{key: key, g: g}
 	if nd, ok := g.Node(key); ok {
@@ -392,6 +395,10 @@ func build(hs []Handle) (*graph.Graph, []graph.Key, error) {
 		if err := g.Add(graph.Node{Key: n.key, Label: n.label, Kind: n.kind, Lane: n.lane, Op: n.op, Deps: deps}); err != nil {
 			return nil, nil, err
 		}
+	}
+	if g.Len() == 0 && len(graphs) == 1 {
+		// Only handles on one package-built graph: use it as it is.
+		return graphs[0], keys, nil
 	}
 	g.Compose(graphs...)
 	return g, keys, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -521,4 +522,19 @@ func BenchmarkBuild100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/build+compile")
+}
+
+func ExampleGraph_WriteDOT() {
+	g := New()
+	_ = g.Add(Node{Key: "part-0", Label: "partition 0", Kind: KindTask, Op: nop})
+	_ = g.Add(Node{Key: "merge-0", Label: "merge", Kind: KindMerge, Op: nop, Deps: []Key{"part-0"}})
+	_ = g.WriteDOT(os.Stdout)
+	// Output:
+	// digraph stemflow {
+	// 	rankdir=TB;
+	// 	node [fontname="Helvetica", fontsize=10];
+	// 	"part-0" [label="partition 0\ntask", shape=box, style=filled, fillcolor="#dbe9f6"];
+	// 	"merge-0" [label="merge\nmerge", shape=ellipse, style=filled, fillcolor="#fde0c5"];
+	// 	"part-0" -> "merge-0";
+	// }
 }
