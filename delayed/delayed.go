@@ -37,6 +37,7 @@ type node struct {
 	lane  string
 	op    graph.Op
 	args  []*node
+	size  int32               // estimated node count of the subgraph (shared parts counted again), saturating
 	g     *graph.Graph        // FromNode: the graph defining key
 	val   atomic.Pointer[any] // set for Value and persisted nodes
 }
@@ -162,7 +163,12 @@ func newNode(defName string, op graph.Op, args []*node, opts []Option) *node {
 	if s.name == "" {
 		s.name = defName
 	}
-	n := &node{label: s.label, kind: s.kind, lane: s.lane, op: op, args: args}
+	n := &node{label: s.label, kind: s.kind, lane: s.lane, op: op, args: args, size: 1}
+	for _, a := range args {
+		if a != nil {
+			n.size = min(n.size+a.size, maxSizeEstimate)
+		}
+	}
 	if n.label == "" {
 		n.label = s.name
 	}
@@ -345,6 +351,11 @@ func WriteDOT(w io.Writer, hs ...Handle) error {
 	return g.WriteDOT(w)
 }
 
+// maxSizeEstimate caps the graph capacity build reserves from node size
+// estimates, which count shared subgraphs once per use and so can grow
+// exponentially for chains of diamonds.
+const maxSizeEstimate = 1 << 13
+
 func constOp(v any) graph.Op {
 	return func(context.Context, []any) (any, error) { return v, nil }
 }
@@ -353,7 +364,13 @@ func constOp(v any) graph.Op {
 // ones as constants), then package-built graphs composed in, so a persisted
 // value shadows the node of the same key in those graphs.
 func build(hs []Handle) (*graph.Graph, []graph.Key, error) {
-	g := graph.New()
+	est := int32(0)
+	for _, h := range hs {
+		if h != nil && h.delayedNode() != nil {
+			est = min(est+h.delayedNode().size, maxSizeEstimate)
+		}
+	}
+	g := graph.NewWithCapacity(int(est))
 	keys := make([]graph.Key, len(hs))
 	var graphs []*graph.Graph
 	seenGraph := map[*graph.Graph]bool{}
