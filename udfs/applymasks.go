@@ -174,17 +174,14 @@ func (a *ApplyMasks) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
 
 // masksTask holds the mask stack and its per-box transposed cuts.
 type masksTask struct {
-	n, px   int
-	sig     []int
-	f32     bool
-	m32     [][]float32 // n masks × px (float32 product)
-	m64     [][]float64 // n masks × px (float64 product)
-	cut32   [][]float32 // per scheme index: box px × n
-	cut64   [][]float64
-	box     sigBox
-	tile64  []float64
-	out64   []float64
-	shifted []float64
+	n, px int
+	sig   []int
+	f32   bool
+	m32   [][]float32 // n masks × px (float32 product)
+	m64   [][]float64 // n masks × px (float64 product)
+	cut32 [][]float32 // per scheme index: box px × n
+	cut64 [][]float64
+	box   sigBox
 }
 
 // TaskData computes the masks once per task.

@@ -273,4 +273,3 @@ func (NoOp) ResultBuffers(*udf.Meta) []udf.BufferSpec { return nil }
 
 // ProcessTile does nothing.
 func (NoOp) ProcessTile(*udf.Env, array.Array) error { return nil }
-

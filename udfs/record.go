@@ -19,11 +19,11 @@ var ErrRecordROI = errors.New("udfs: Record does not support a ROI")
 
 // Record writes its input (the dataset's native dtype unless another UDF of the run
 // asks for more) to a .npy file of the dataset's shape, as the reference's RecordUDF.
-// The file appears atomically: the main node's Preprocess creates a temporary file
-// beside Path with the header and the full size, tasks write their tiles at their
+// The file appears atomically: the first of the main node's Preprocess and the tasks
+// creates a temporary file beside Path with the header and the full size, tasks write their tiles at their
 // offsets, and Results renames it to Path once every partition is merged. A failed run
-// leaves no file at Path (the temporary one is removed by the next successful run's
-// rename only if it is the same; stale temporaries are named Path+".tmp-*").
+// leaves no file at Path (a stale temporary, named Path+".tmp-*", may remain). One
+// Record value serves one run at a time.
 type Record struct {
 	// Path is the .npy file to write.
 	Path string
@@ -74,25 +74,28 @@ func npyHeader(dt array.DType, shape []int) ([]byte, error) {
 	return append(h, dict...), nil
 }
 
-// Preprocess creates the temporary file on the main node (Partition < 0).
-func (r *Record) Preprocess(env *udf.Env) error {
-	m := env.Meta
-	if m.Partition >= 0 {
-		return nil
-	}
+// ensureTmp creates the temporary file (header and full size) once per run; the
+// main node's Preprocess and the tasks may run concurrently, so whichever comes first
+// creates it.
+func (r *Record) ensureTmp(m *udf.Meta) (string, error) {
 	if m.ROI != nil {
-		return fmt.Errorf("%w: %s", ErrRecordROI, r.Path)
+		return "", fmt.Errorf("%w: %s", ErrRecordROI, r.Path)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.tmp != "" {
+		return r.tmp, nil
 	}
 	hdr, err := npyHeader(m.InputDType, m.DatasetShape.Dims())
 	if err != nil {
-		return err
+		return "", err
 	}
 	f, err := os.CreateTemp(filepath.Dir(r.Path), filepath.Base(r.Path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("udfs: Record: %w", err)
+		return "", fmt.Errorf("udfs: Record: %w", err)
 	}
 	size := int64(len(hdr)) + int64(m.DatasetShape.Size())*int64(m.InputDType.ItemSize())
-	if _, err := f.Write(hdr); err == nil {
+	if _, err = f.Write(hdr); err == nil {
 		err = f.Truncate(size)
 	}
 	if cerr := f.Close(); err == nil {
@@ -100,12 +103,20 @@ func (r *Record) Preprocess(env *udf.Env) error {
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("udfs: Record: %s: %w", f.Name(), err)
+		return "", fmt.Errorf("udfs: Record: %s: %w", f.Name(), err)
 	}
-	r.mu.Lock()
 	r.tmp = f.Name()
-	r.mu.Unlock()
-	return nil
+	return r.tmp, nil
+}
+
+// Preprocess creates the temporary file on the main node (Partition < 0) unless a
+// task already did.
+func (r *Record) Preprocess(env *udf.Env) error {
+	if env.Meta.Partition >= 0 {
+		return nil
+	}
+	_, err := r.ensureTmp(env.Meta)
+	return err
 }
 
 type recordTask struct {
@@ -117,11 +128,9 @@ type recordTask struct {
 
 // TaskData opens the temporary file for writing.
 func (r *Record) TaskData(env *udf.Env) (any, error) {
-	r.mu.Lock()
-	tmp := r.tmp
-	r.mu.Unlock()
-	if tmp == "" {
-		return nil, fmt.Errorf("udfs: Record: %s: no temporary file (main-node Preprocess did not run)", r.Path)
+	tmp, err := r.ensureTmp(env.Meta)
+	if err != nil {
+		return nil, err
 	}
 	hdr, err := npyHeader(env.Meta.InputDType, env.Meta.DatasetShape.Dims())
 	if err != nil {

@@ -79,7 +79,6 @@ type stdTask struct {
 	cplx     bool
 	scratch  []float64
 	scratchC []complex128
-	tmp      []float64 // gathered tile for non-contiguous boxes
 }
 
 // TaskData allocates per-box accumulators lazily.
