@@ -3,6 +3,8 @@ package kernels
 import (
 	"encoding/binary"
 	"testing"
+
+	"github.com/stemflow/stemflow/array"
 )
 
 // Benchmarks report GB/s of input read (b.SetBytes) plus a "GB/s" metric
@@ -264,4 +266,28 @@ func BenchmarkStdTileF32(b *testing.B) {
 		n = StdTileF32(sum, vs, n, tile, scratch)
 	}
 	reportGBs(b, 4*len(tile))
+}
+
+// BenchmarkDecodeRow decodes one 256-pixel uint16 row per call: the
+// per-call cost of DecodeF32's dispatch against a DecoderF32 resolved once.
+func BenchmarkDecodeRow(b *testing.B) {
+	src, dst := u16Bytes(256), make([]float32, 256)
+	b.Run("DecodeF32", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if err := DecodeF32(dst, src, array.Uint16, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportGBs(b, len(src))
+	})
+	b.Run("DecoderF32", func(b *testing.B) {
+		dec, err := DecoderF32(array.Uint16, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < b.N; i++ {
+			dec(dst, src)
+		}
+		reportGBs(b, len(src))
+	})
 }

@@ -108,17 +108,23 @@ func decodeAnyF32(dst []float32, src []byte, e elem, bigEndian bool) error {
 	if err := DecodeF32(dst, src, dtypeOf[e], bigEndian); err != nil {
 		return err
 	}
-	typed := map[elem]func([]float32, []byte, bool) error{eU16: DecodeU16ToF32, eF32: DecodeF32ToF32}[e]
-	if typed == nil {
-		return nil
-	}
-	d2 := make([]float32, len(dst))
-	if err := typed(d2, src, bigEndian); err != nil {
+	dec, err := DecoderF32(dtypeOf[e], bigEndian)
+	if err != nil {
 		return err
 	}
-	for i := range d2 {
-		if math.Float32bits(d2[i]) != math.Float32bits(dst[i]) {
-			return fmt.Errorf("typed decoder differs from DecodeF32 at %d: %v vs %v", i, d2[i], dst[i])
+	typed := map[elem]func([]float32, []byte, bool) error{eU16: DecodeU16ToF32, eF32: DecodeF32ToF32}[e]
+	if typed == nil {
+		typed = func(d []float32, s []byte, _ bool) error { dec(d, s); return nil }
+	}
+	for _, f := range []func([]float32, []byte, bool) error{typed, func(d []float32, s []byte, _ bool) error { dec(d, s); return nil }} {
+		d2 := make([]float32, len(dst))
+		if err := f(d2, src, bigEndian); err != nil {
+			return err
+		}
+		for i := range d2 {
+			if math.Float32bits(d2[i]) != math.Float32bits(dst[i]) {
+				return fmt.Errorf("typed or resolved decoder differs from DecodeF32 at %d: %v vs %v", i, d2[i], dst[i])
+			}
 		}
 	}
 	return nil
@@ -128,17 +134,23 @@ func decodeAnyF64(dst []float64, src []byte, e elem, bigEndian bool) error {
 	if err := DecodeF64(dst, src, dtypeOf[e], bigEndian); err != nil {
 		return err
 	}
-	typed := map[elem]func([]float64, []byte, bool) error{eU16: DecodeU16ToF64, eF32: DecodeF32ToF64}[e]
-	if typed == nil {
-		return nil
-	}
-	d2 := make([]float64, len(dst))
-	if err := typed(d2, src, bigEndian); err != nil {
+	dec, err := DecoderF64(dtypeOf[e], bigEndian)
+	if err != nil {
 		return err
 	}
-	for i := range d2 {
-		if math.Float64bits(d2[i]) != math.Float64bits(dst[i]) {
-			return fmt.Errorf("typed decoder differs from DecodeF64 at %d: %v vs %v", i, d2[i], dst[i])
+	typed := map[elem]func([]float64, []byte, bool) error{eU16: DecodeU16ToF64, eF32: DecodeF32ToF64}[e]
+	if typed == nil {
+		typed = func(d []float64, s []byte, _ bool) error { dec(d, s); return nil }
+	}
+	for _, f := range []func([]float64, []byte, bool) error{typed, func(d []float64, s []byte, _ bool) error { dec(d, s); return nil }} {
+		d2 := make([]float64, len(dst))
+		if err := f(d2, src, bigEndian); err != nil {
+			return err
+		}
+		for i := range d2 {
+			if math.Float64bits(d2[i]) != math.Float64bits(dst[i]) {
+				return fmt.Errorf("typed or resolved decoder differs from DecodeF64 at %d: %v vs %v", i, d2[i], dst[i])
+			}
 		}
 	}
 	return nil
@@ -152,6 +164,12 @@ func TestDecodeDTypeError(t *testing.T) {
 		if err := DecodeF64(make([]float64, 1), make([]byte, d.ItemSize()), d, false); !errors.Is(err, ErrDType) {
 			t.Errorf("DecodeF64 from %v: got %v, want ErrDType", d, err)
 		}
+	}
+	if _, err := DecoderF32(array.Complex64, false); !errors.Is(err, ErrDType) {
+		t.Errorf("DecoderF32(complex64): got %v, want ErrDType", err)
+	}
+	if _, err := DecoderF64(array.Bytes(3), true); !errors.Is(err, ErrDType) {
+		t.Errorf("DecoderF64(S3): got %v, want ErrDType", err)
 	}
 	if err := DecodeF32(make([]float32, 2), make([]byte, 3), array.Int16, false); !errors.Is(err, ErrLength) {
 		t.Errorf("DecodeF32 short: got %v, want ErrLength", err)

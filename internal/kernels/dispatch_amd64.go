@@ -103,31 +103,19 @@ func be(b bool) int {
 	return 0
 }
 
-// decodeF32 requires len(src) >= len(dst)*elemSize[e].
-func decodeF32(dst []float32, src []byte, e elem, bigEndian bool) {
-	if useAVX2 && len(dst) >= 8 {
-		if f := decF32Asm[e][be(bigEndian)]; f != nil {
-			n := len(dst) &^ 7
-			sz := elemSize[e]
-			f(dst[:n], src[:n*sz])
-			decodeGo(dst[n:], src[n*sz:], e, bigEndian)
-			return
-		}
+// asmDecoderF32 returns the SIMD decoder for e, or nil.
+func asmDecoderF32(e elem, bigEndian bool) func(dst []float32, src []byte) {
+	if !useAVX2 || int(e) >= len(decF32Asm) {
+		return nil
 	}
-	decodeGo(dst, src, e, bigEndian)
+	return decF32Asm[e][be(bigEndian)]
 }
 
-func decodeF64(dst []float64, src []byte, e elem, bigEndian bool) {
-	if useAVX2 && len(dst) >= 8 && int(e) < len(decF64Asm) {
-		if f := decF64Asm[e][be(bigEndian)]; f != nil {
-			n := len(dst) &^ 7
-			sz := elemSize[e]
-			f(dst[:n], src[:n*sz])
-			decodeGo(dst[n:], src[n*sz:], e, bigEndian)
-			return
-		}
+func asmDecoderF64(e elem, bigEndian bool) func(dst []float64, src []byte) {
+	if !useAVX2 || int(e) >= len(decF64Asm) {
+		return nil
 	}
-	decodeGo(dst, src, e, bigEndian)
+	return decF64Asm[e][be(bigEndian)]
 }
 
 func dotF32(x, y []float32) float32 {

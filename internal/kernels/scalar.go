@@ -301,3 +301,34 @@ func sqDev4F32Go(acc, mean []float64, a, b, c, d []float32) {
 		acc[i] += (da*da + db*db) + (dc*dc + dd*dd)
 	}
 }
+
+// decodeF32 requires len(src) >= len(dst)*elemSize[e].
+func decodeF32(dst []float32, src []byte, e elem, bigEndian bool) {
+	if len(dst) >= 8 {
+		if f := asmDecoderF32(e, bigEndian); f != nil {
+			n := len(dst) &^ 7
+			sz := elemSize[e]
+			f(dst[:n], src[:n*sz])
+			if n < len(dst) {
+				decodeGo(dst[n:], src[n*sz:], e, bigEndian)
+			}
+			return
+		}
+	}
+	decodeGo(dst, src, e, bigEndian)
+}
+
+func decodeF64(dst []float64, src []byte, e elem, bigEndian bool) {
+	if len(dst) >= 8 {
+		if f := asmDecoderF64(e, bigEndian); f != nil {
+			n := len(dst) &^ 7
+			sz := elemSize[e]
+			f(dst[:n], src[:n*sz])
+			if n < len(dst) {
+				decodeGo(dst[n:], src[n*sz:], e, bigEndian)
+			}
+			return
+		}
+	}
+	decodeGo(dst, src, e, bigEndian)
+}
