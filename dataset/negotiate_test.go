@@ -174,3 +174,37 @@ func TestScaleFactors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNegotiate checks that arbitrary inputs give a scheme within the partition or an
+// ErrTiling, never a panic, and that the scheme's boxes tile the signal.
+func FuzzNegotiate(f *testing.F) {
+	f.Add(uint8(0), 0, int64(0), 512, 256, 256, 2, true)
+	f.Add(uint8(1), 0, int64(0), 7, 3, 5, 1, false)
+	f.Add(uint8(2), 5, int64(100), 1, 1, 1, 8, true)
+	f.Fuzz(func(t *testing.T, method uint8, depth int, total int64, pn, sy, sx, nativeSize int, decode bool) {
+		if pn <= 0 || sy <= 0 || sx <= 0 || pn > 1<<16 || sy > 1<<12 || sx > 1<<12 {
+			return
+		}
+		native := map[int]array.DType{1: array.Uint8, 2: array.Uint16, 4: array.Float32, 8: array.Float64}[nativeSize]
+		s, err := Negotiate(NegotiationInput{
+			UDFs:      []TilingPrefs{{Method: Method(method % 3), Depth: depth, TotalSize: total}},
+			ReadDType: array.Float32, NativeDType: native, PartitionShape: []int{pn, sy, sx}, NeedDecode: decode,
+		})
+		if err != nil {
+			if !errors.Is(err, ErrTiling) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if s.Depth < 1 || s.Depth > pn || s.Shape[1] > sy || s.Shape[2] > sx {
+			t.Fatalf("scheme %v outside partition (%d,%d,%d)", s.Shape, pn, sy, sx)
+		}
+		area := 0
+		for _, b := range s.Boxes {
+			area += b.Shape.Size()
+		}
+		if area != sy*sx {
+			t.Fatalf("boxes cover %d of %d pixels", area, sy*sx)
+		}
+	})
+}

@@ -1,0 +1,171 @@
+package dataset
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/internal/kernels"
+)
+
+// The benchmark dataset: float32 (64, 64, 128, 128) = 256 MiB and the same values as
+// uint16 (128 MiB), generated once under bench/data/ at the repository root
+// (git-ignored) and then kept, so the page cache is warm after the first run.
+var benchNav, benchSig = []int{64, 64}, []int{128, 128}
+
+const benchElems = 64 * 64 * 128 * 128
+
+func benchValue(i int) uint16 { return uint16((i*7)%13 + (i>>14)%5) }
+
+// benchFile returns the path of the benchmark file for dt, writing it if it is missing
+// or has the wrong size.
+func benchFile(b *testing.B, dt array.DType) string {
+	b.Helper()
+	dir := filepath.Join("..", "bench", "data")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, "dataset_64x64x128x128_"+dt.String()+".raw")
+	size := int64(benchElems * dt.ItemSize())
+	if st, err := os.Stat(path); err == nil && st.Size() == size {
+		return path
+	}
+	buf := make([]byte, 0, 1<<20)
+	f, err := os.Create(path + ".tmp")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range benchElems {
+		v := benchValue(i)
+		if dt == array.Float32 {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(v)))
+		} else {
+			buf = binary.LittleEndian.AppendUint16(buf, v)
+		}
+		if len(buf) == cap(buf) {
+			if _, err := f.Write(buf); err != nil {
+				b.Fatal(err)
+			}
+			buf = buf[:0]
+		}
+	}
+	if _, err := f.Write(buf); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// benchWant is the exact sum of all values (small integers: exact in float64).
+var benchWant = func() float64 {
+	s := 0.0
+	for i := range benchElems {
+		s += float64(benchValue(i))
+	}
+	return s
+}()
+
+func checkSum(b *testing.B, got float64) {
+	if math.Abs(got-benchWant) > 1e-4*benchWant {
+		b.Fatalf("sum %v, want %v", got, benchWant)
+	}
+}
+
+func reportGBs(b *testing.B, storedBytes int64) {
+	b.ReportMetric(float64(storedBytes)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+}
+
+// benchTiles runs a tile UDF's read (negotiated for one worker) that sums every
+// element of every tile with kernels.SumF32.
+func benchTiles(b *testing.B, dt array.DType) {
+	path := benchFile(b, dt)
+	ds, err := OpenRaw(path, RawOptions{NavShape: benchNav, SigShape: benchSig, DType: dt.TypeStr(binary.LittleEndian)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ds.Close()
+	n := NumPartitions(ds, 1, 0)
+	parts := Partitions(ds, n)
+	sch, err := Negotiate(NegotiationFor(ds, []TilingPrefs{{Method: MethodTile}}, array.Float32, nil, n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s: %d partitions, scheme %v", dt, len(parts), sch)
+	ctx := context.Background()
+	req := TileRequest{Scheme: sch, DType: array.Float32}
+	var total float64
+	fn := func(t *Tile) error {
+		total += float64(kernels.SumF32(t.Data.(*array.Dense[float32]).Data()))
+		return nil
+	}
+	run := func() {
+		total = 0
+		for _, p := range parts {
+			if err := ds.ReadTiles(ctx, p, req, fn); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	run() // warm the page cache and the mapping's page tables
+	checkSum(b, total)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		run()
+	}
+	b.StopTimer()
+	checkSum(b, total)
+	reportGBs(b, int64(benchElems*dt.ItemSize()))
+}
+
+// BenchmarkTilesFloat32: float32 file read as float32 (zero-copy from the mapping).
+func BenchmarkTilesFloat32(b *testing.B) { benchTiles(b, array.Float32) }
+
+// BenchmarkTilesUint16: uint16 file read as float32 (decoded per tile into reused
+// buffers); GB/s counts stored (uint16) bytes.
+func BenchmarkTilesUint16(b *testing.B) { benchTiles(b, array.Uint16) }
+
+// BenchmarkPlainLoopFloat32 is the same summation kernel over the same mapped bytes
+// without the dataset layer, in 1 MiB chunks: the reference for BenchmarkTilesFloat32.
+func BenchmarkPlainLoopFloat32(b *testing.B) {
+	path := benchFile(b, array.Float32)
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	m, err := syscall.Mmap(int(f.Fd()), 0, benchElems*4, syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer syscall.Munmap(m)
+	x, _ := typedView[float32](m)
+	var total float64
+	run := func() {
+		total = 0
+		const chunk = 1 << 18
+		for i := 0; i < len(x); i += chunk {
+			total += float64(kernels.SumF32(x[i : i+chunk]))
+		}
+	}
+	run()
+	checkSum(b, total)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		run()
+	}
+	b.StopTimer()
+	checkSum(b, total)
+	reportGBs(b, benchElems*4)
+}
