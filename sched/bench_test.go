@@ -72,6 +72,7 @@ func buildFlat(leaves int) (*graph.Graph, graph.Key) {
 func benchGraph(b *testing.B, build func() (*graph.Graph, graph.Key), want int) {
 	ctx := context.Background()
 	nodes := 0
+	cpu0 := cpuNanos()
 	for b.Loop() {
 		g, root := build()
 		nodes = g.Len()
@@ -84,6 +85,9 @@ func benchGraph(b *testing.B, build func() (*graph.Graph, graph.Key), want int) 
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(nodes), "us/task")
+	// CPU time per node, all goroutines together (GC included): on a busy
+	// shared machine it varies less than wall time.
+	b.ReportMetric(float64(cpuNanos()-cpu0)/1e3/float64(b.N)/float64(nodes), "cpu-us/task")
 }
 
 // BenchmarkTree10k: build + compute with 2 workers of a balanced binary

@@ -98,9 +98,9 @@ func Worker(ctx context.Context) (WorkerInfo, bool) {
 var (
 	// ErrUnknownLane: a node requires a lane that Options.Lanes lacks.
 	ErrUnknownLane = errors.New("sched: node requires an unconfigured lane")
-	// ErrStalled: no node can run although some are unfinished. It
-	// indicates a bug in the scheduler, never in the graph (cycles are
-	// rejected before the run).
+	// ErrStalled: no node can run although some are unfinished. Compiled
+	// plans never stall (Compile rejects cycles); a hand-made Plan with a
+	// cycle does.
 	ErrStalled = errors.New("sched: run stalled")
 )
 
@@ -222,7 +222,42 @@ type worker struct {
 	_    [64]byte
 }
 
+// ErrBadPlan: a Plan not made by graph.Graph.Compile is inconsistent.
+var ErrBadPlan = errors.New("sched: inconsistent plan")
+
+// checkPlan validates the shape of p, so that a hand-made plan yields an
+// error rather than an index panic inside a worker. Compiled plans pass.
+func checkPlan(p *graph.Plan) error {
+	n := int32(len(p.Nodes))
+	if len(p.DepStart) != int(n)+1 || len(p.SuccStart) != int(n)+1 ||
+		p.DepStart[0] != 0 || p.SuccStart[0] != 0 ||
+		int(p.DepStart[n]) != len(p.Deps) || int(p.SuccStart[n]) != len(p.Succs) || len(p.Deps) != len(p.Succs) {
+		return fmt.Errorf("%w: %d nodes, len(DepStart)=%d, len(SuccStart)=%d, %d deps, %d succs",
+			ErrBadPlan, n, len(p.DepStart), len(p.SuccStart), len(p.Deps), len(p.Succs))
+	}
+	for i := int32(0); i < n; i++ {
+		nd := p.Nodes[i]
+		if nd == nil || nd.Op == nil || nd.Kind >= graph.NumKinds {
+			return fmt.Errorf("%w: node %d is nil, has no op or an invalid kind", ErrBadPlan, i)
+		}
+		if p.DepStart[i] > p.DepStart[i+1] || p.SuccStart[i] > p.SuccStart[i+1] {
+			return fmt.Errorf("%w: node %s: offsets decrease", ErrBadPlan, nd.Key)
+		}
+	}
+	for _, list := range [][]int32{p.Deps, p.Succs, p.Outputs} {
+		for _, d := range list {
+			if d < 0 || d >= n {
+				return fmt.Errorf("%w: node index %d out of range [0, %d)", ErrBadPlan, d, n)
+			}
+		}
+	}
+	return nil
+}
+
 func newRun(ctx context.Context, p *graph.Plan, o *Options) (*run, error) {
+	if err := checkPlan(p); err != nil {
+		return nil, err
+	}
 	n := len(p.Nodes)
 	r := &run{
 		p:       p,

@@ -762,3 +762,44 @@ func Example() {
 	fmt.Println(out[0], err, last.Done, last.Total, last.Kinds[graph.KindMerge].Done)
 	// Output: 42 <nil> 4 4 2
 }
+
+func TestBadPlan(t *testing.T) {
+	op := func(context.Context, []any) (any, error) { return nil, nil }
+	good := func() *graph.Plan {
+		return &graph.Plan{
+			Nodes:    []*graph.Node{{Key: "a", Op: op}, {Key: "b", Op: op}},
+			Outputs:  []int32{1},
+			DepStart: []int32{0, 0, 1}, Deps: []int32{0},
+			SuccStart: []int32{0, 1, 1}, Succs: []int32{1},
+		}
+	}
+	if out, err := Run(context.Background(), good(), Options{}); err != nil || len(out) != 1 {
+		t.Fatalf("hand-made valid plan: %v %v", out, err)
+	}
+	cases := map[string]func(p *graph.Plan){
+		"short DepStart": func(p *graph.Plan) { p.DepStart = p.DepStart[:2] },
+		"dep range":      func(p *graph.Plan) { p.Deps[0] = 5 },
+		"output range":   func(p *graph.Plan) { p.Outputs[0] = -1 },
+		"nil op":         func(p *graph.Plan) { p.Nodes[0] = &graph.Node{Key: "a"} },
+		"bad kind":       func(p *graph.Plan) { p.Nodes[1] = &graph.Node{Key: "b", Op: op, Kind: 42} },
+		"decreasing":     func(p *graph.Plan) { p.SuccStart = []int32{0, 1, 0}; p.Succs = nil; p.Deps = nil },
+	}
+	for name, spoil := range cases {
+		p := good()
+		spoil(p)
+		if _, err := Run(context.Background(), p, Options{}); !errors.Is(err, ErrBadPlan) {
+			t.Errorf("%s: err = %v, want ErrBadPlan", name, err)
+		}
+	}
+	// A hand-made cyclic plan stalls and says so instead of hanging.
+	p := good()
+	p.DepStart = []int32{0, 1, 2}
+	p.Deps = []int32{1, 0}
+	p.SuccStart = []int32{0, 1, 2}
+	p.Succs = []int32{1, 0}
+	for _, m := range modes {
+		if _, err := Run(context.Background(), p, m.opts); !errors.Is(err, ErrStalled) {
+			t.Errorf("%s: cyclic plan: err = %v, want ErrStalled", m.name, err)
+		}
+	}
+}
