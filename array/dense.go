@@ -484,11 +484,7 @@ func (a *Dense[T]) Copy() *Dense[T] {
 		strides: cStrides(a.shape),
 		dtype:   a.dtype,
 	}
-	i := 0
-	a.walk(func(off int) {
-		c.data[i] = a.data[off]
-		i++
-	})
+	copyRows(c, a)
 	return c
 }
 
@@ -509,7 +505,19 @@ func (a *Dense[T]) Fill(v T) {
 		}
 		return
 	}
-	a.walk(func(off int) { a.data[off] = v })
+	a.rows(func(off int) {
+		inner, st := a.shape[len(a.shape)-1], a.strides[len(a.shape)-1]
+		if st == 1 {
+			d := a.data[off : off+inner]
+			for i := range d {
+				d[i] = v
+			}
+			return
+		}
+		for k := range inner {
+			a.data[off+k*st] = v
+		}
+	})
 }
 
 // CopyFrom copies src's elements into a; both may have any strides. The shapes must be
@@ -524,59 +532,67 @@ func (a *Dense[T]) CopyFrom(src *Dense[T]) error {
 		copy(a.data[a.offset:a.offset+n], src.data[src.offset:src.offset+n])
 		return nil
 	}
-	nd := len(a.shape)
+	copyRows(a, src)
+	return nil
+}
+
+// copyRows copies src into dst (same shape) one innermost row at a time.
+func copyRows[T any](dst, src *Dense[T]) {
+	n := dst.Size()
+	if n == 0 {
+		return
+	}
+	nd := len(dst.shape)
+	if nd == 0 {
+		dst.data[dst.offset] = src.data[src.offset]
+		return
+	}
+	inner := dst.shape[nd-1]
+	sd, ss := dst.strides[nd-1], src.strides[nd-1]
 	idx := make([]int, nd)
-	da, ds := a.offset, src.offset
-	for range n {
-		a.data[da] = src.data[ds]
-		for ax := nd - 1; ax >= 0; ax-- {
+	da, ds := dst.offset, src.offset
+	for range n / inner {
+		if sd == 1 && ss == 1 {
+			copy(dst.data[da:da+inner], src.data[ds:ds+inner])
+		} else {
+			for k := range inner {
+				dst.data[da+k*sd] = src.data[ds+k*ss]
+			}
+		}
+		for ax := nd - 2; ax >= 0; ax-- {
 			idx[ax]++
-			da += a.strides[ax]
+			da += dst.strides[ax]
 			ds += src.strides[ax]
-			if idx[ax] < a.shape[ax] {
+			if idx[ax] < dst.shape[ax] {
 				break
 			}
-			da -= idx[ax] * a.strides[ax]
+			da -= idx[ax] * dst.strides[ax]
 			ds -= idx[ax] * src.strides[ax]
 			idx[ax] = 0
 		}
 	}
-	return nil
 }
 
-// walk calls f with the data offset of every element, in C order.
-func (a *Dense[T]) walk(f func(off int)) {
+// rows calls f with the data offset of the first element of every innermost row, in C
+// order. a must not be 0-d.
+func (a *Dense[T]) rows(f func(off int)) {
 	n := a.Size()
 	if n == 0 {
 		return
 	}
 	nd := len(a.shape)
-	if nd == 0 {
-		f(a.offset)
-		return
-	}
 	idx := make([]int, nd)
 	off := a.offset
-	last := nd - 1
-	for {
-		// innermost axis as a tight loop
-		o := off
-		for range a.shape[last] {
-			f(o)
-			o += a.strides[last]
-		}
-		i := last - 1
-		for ; i >= 0; i-- {
-			idx[i]++
-			off += a.strides[i]
-			if idx[i] < a.shape[i] {
+	for range n / a.shape[nd-1] {
+		f(off)
+		for ax := nd - 2; ax >= 0; ax-- {
+			idx[ax]++
+			off += a.strides[ax]
+			if idx[ax] < a.shape[ax] {
 				break
 			}
-			off -= idx[i] * a.strides[i]
-			idx[i] = 0
-		}
-		if i < 0 {
-			return
+			off -= idx[ax] * a.strides[ax]
+			idx[ax] = 0
 		}
 	}
 }

@@ -363,10 +363,22 @@ func (l *npyLexer) tuple() ([]int, error) {
 // grows with the bytes actually read, so a corrupt shape cannot make it allocate more
 // than about twice the data present. Bytes after the data are not read.
 func ReadNPY(r io.Reader) (Array, error) {
+	avail := int64(-1)
+	if l, ok := r.(interface{ Len() int }); ok { // bytes.Reader, bytes.Buffer, strings.Reader
+		avail = int64(l.Len())
+	}
+	return readNPY(r, avail)
+}
+
+// readNPY is ReadNPY knowing that avail bytes remain in r from its current position
+// (-1: unknown). When the data is known to be there it is read into one exact
+// allocation.
+func readNPY(r io.Reader, avail int64) (Array, error) {
 	h, err := ReadNPYHeader(r)
 	if err != nil {
 		return nil, err
 	}
+	exact := avail >= 0 && avail-h.DataOffset >= h.DataLen()
 	if h.FortranOrder {
 		return nil, npyErr("fortran_order", ErrNPYFortranOrder, "the file is column-major; re-save it with numpy.ascontiguousarray")
 	}
@@ -378,7 +390,7 @@ func ReadNPY(r io.Reader) (Array, error) {
 	var a Array
 	switch h.DType {
 	case Bool:
-		b, err := readNumeric[uint8](r, n, false)
+		b, err := readNumeric[uint8](r, n, false, exact)
 		if err != nil {
 			return nil, err
 		}
@@ -388,29 +400,29 @@ func ReadNPY(r io.Reader) (Array, error) {
 		}
 		a = Wrap(d, h.Shape...)
 	case Int8:
-		a, err = readInto[int8](r, n, swap, h.Shape)
+		a, err = readInto[int8](r, n, swap, exact, h.Shape)
 	case Int16:
-		a, err = readInto[int16](r, n, swap, h.Shape)
+		a, err = readInto[int16](r, n, swap, exact, h.Shape)
 	case Int32:
-		a, err = readInto[int32](r, n, swap, h.Shape)
+		a, err = readInto[int32](r, n, swap, exact, h.Shape)
 	case Int64:
-		a, err = readInto[int64](r, n, swap, h.Shape)
+		a, err = readInto[int64](r, n, swap, exact, h.Shape)
 	case Uint8:
-		a, err = readInto[uint8](r, n, swap, h.Shape)
+		a, err = readInto[uint8](r, n, swap, exact, h.Shape)
 	case Uint16:
-		a, err = readInto[uint16](r, n, swap, h.Shape)
+		a, err = readInto[uint16](r, n, swap, exact, h.Shape)
 	case Uint32:
-		a, err = readInto[uint32](r, n, swap, h.Shape)
+		a, err = readInto[uint32](r, n, swap, exact, h.Shape)
 	case Uint64:
-		a, err = readInto[uint64](r, n, swap, h.Shape)
+		a, err = readInto[uint64](r, n, swap, exact, h.Shape)
 	case Float32:
-		a, err = readInto[float32](r, n, swap, h.Shape)
+		a, err = readInto[float32](r, n, swap, exact, h.Shape)
 	case Float64:
-		a, err = readInto[float64](r, n, swap, h.Shape)
+		a, err = readInto[float64](r, n, swap, exact, h.Shape)
 	case Complex64:
-		a, err = readInto[complex64](r, n, swap, h.Shape)
+		a, err = readInto[complex64](r, n, swap, exact, h.Shape)
 	case Complex128:
-		a, err = readInto[complex128](r, n, swap, h.Shape)
+		a, err = readInto[complex128](r, n, swap, exact, h.Shape)
 	default: // byte strings
 		a, err = readBytes(r, n, h.DType, h.Shape)
 	}
@@ -425,8 +437,8 @@ type fixedNum interface {
 		~float32 | ~float64 | ~complex64 | ~complex128
 }
 
-func readInto[T fixedNum](r io.Reader, n int, swap bool, shape []int) (Array, error) {
-	d, err := readNumeric[T](r, n, swap)
+func readInto[T fixedNum](r io.Reader, n int, swap, exact bool, shape []int) (Array, error) {
+	d, err := readNumeric[T](r, n, swap, exact)
 	if err != nil {
 		return nil, err
 	}
@@ -444,12 +456,16 @@ func asBytes[T any](d []T) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&d[0])), len(d)*int(unsafe.Sizeof(z)))
 }
 
-// readNumeric reads n elements of T straight into a growing slice and byte-swaps them
-// when swap is set.
-func readNumeric[T fixedNum](r io.Reader, n int, swap bool) ([]T, error) {
+// readNumeric reads n elements of T straight into a slice and byte-swaps them when swap
+// is set. With exact (the bytes are known to be there) the slice is allocated once;
+// otherwise it grows with the data actually read.
+func readNumeric[T fixedNum](r io.Reader, n int, swap, exact bool) ([]T, error) {
 	var z T
 	sz := int(unsafe.Sizeof(z))
 	step := max(npyChunk/sz, 1)
+	if exact {
+		step = n
+	}
 	d := make([]T, 0, min(n, step))
 	for len(d) < n {
 		k := min(n-len(d), max(step, len(d)))
@@ -505,7 +521,11 @@ func ReadNPYFile(path string) (Array, error) {
 		return nil, err
 	}
 	defer f.Close()
-	a, err := ReadNPY(bufio.NewReaderSize(f, npyChunk))
+	avail := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		avail = st.Size()
+	}
+	a, err := readNPY(bufio.NewReaderSize(f, npyChunk), avail)
 	if err != nil {
 		return nil, withPath(path, err)
 	}
@@ -548,16 +568,18 @@ func npyHeaderBytes(dt DType, shape []int) []byte {
 func WriteNPY(w io.Writer, a Array) error {
 	switch d := a.(type) {
 	case *Dense[bool]:
-		return writeConv(w, d, Bool, func(v bool) uint8 {
-			if v {
-				return 1
-			}
-			return 0
-		})
+		u := Zeros[uint8](d.shape...)
+		boolIntoReal(u.data, d.Contiguous().data)
+		u.dtype = Bool
+		return writeNum(w, u)
 	case *Dense[int]:
-		return writeConv(w, d, Int64, func(v int) int64 { return int64(v) })
+		c := Zeros[int64](d.shape...)
+		realInto(c.data, d.Contiguous().data)
+		return writeNum(w, c)
 	case *Dense[uint]:
-		return writeConv(w, d, Uint64, func(v uint) uint64 { return uint64(v) })
+		c := Zeros[uint64](d.shape...)
+		realInto(c.data, d.Contiguous().data)
+		return writeNum(w, c)
 	case *Dense[int8]:
 		return writeNum(w, d)
 	case *Dense[int16]:
@@ -594,13 +616,25 @@ func WriteNPY(w io.Writer, a Array) error {
 }
 
 func writeNum[T fixedNum](w io.Writer, a *Dense[T]) error {
-	return writeConv(w, a, a.dtype, func(v T) T { return v })
+	if a.IsContiguous() && nativeOrder == binary.LittleEndian {
+		if _, err := w.Write(npyHeaderBytes(a.dtype, a.shape)); err != nil {
+			return err
+		}
+		_, err := w.Write(asBytes(contiguousData(a)))
+		return err
+	}
+	return writeStrided(w, a)
 }
 
-// writeConv writes a's elements in C order, converted by conv to the on-disk type D.
-func writeConv[S any, D fixedNum](w io.Writer, a *Dense[S], dt DType, conv func(S) D) error {
-	if _, err := w.Write(npyHeaderBytes(dt, a.shape)); err != nil {
+// writeStrided writes a's elements in C order, gathering one innermost row at a time
+// into a reused chunk buffer.
+func writeStrided[D fixedNum](w io.Writer, a *Dense[D]) error {
+	if _, err := w.Write(npyHeaderBytes(a.dtype, a.shape)); err != nil {
 		return err
+	}
+	n := a.Size()
+	if n == 0 {
+		return nil
 	}
 	var z D
 	sz := int(unsafe.Sizeof(z))
@@ -610,28 +644,43 @@ func writeConv[S any, D fixedNum](w io.Writer, a *Dense[S], dt DType, conv func(
 		unit = sz / 2
 	}
 	swap := nativeOrder != binary.LittleEndian && unit > 1
-	buf := make([]D, min(max(npyChunk/sz, 1), a.Size()))
-	flush := func(k int) error {
+	buf := make([]D, min(max(npyChunk/sz, 1), n))
+	k := 0
+	flush := func() error {
 		b := asBytes(buf[:k])
 		if swap {
 			swapBytes(b, unit)
 		}
+		k = 0
 		_, err := w.Write(b)
 		return err
 	}
-	k := 0
-	for _, v := range a.All() {
-		buf[k] = conv(v)
-		k++
-		if k == len(buf) {
-			if err := flush(k); err != nil {
-				return err
+	if len(a.shape) == 0 {
+		buf[0] = a.data[a.offset]
+		k = 1
+		return flush()
+	}
+	inner, st := a.shape[len(a.shape)-1], a.strides[len(a.shape)-1]
+	var err error
+	a.rows(func(off int) {
+		for j := 0; j < inner && err == nil; {
+			m := min(inner-j, len(buf)-k)
+			dst := buf[k : k+m]
+			for i := range dst {
+				dst[i] = a.data[off+(j+i)*st]
 			}
-			k = 0
+			k += m
+			j += m
+			if k == len(buf) {
+				err = flush()
+			}
 		}
+	})
+	if err != nil {
+		return err
 	}
 	if k > 0 {
-		return flush(k)
+		return flush()
 	}
 	return nil
 }

@@ -147,9 +147,11 @@ func (s Slice) Subslices(tileshape []int) []Slice {
 	}
 	out := make([]Slice, 0, total)
 	idx := make([]int, n)
+	store := make([]int, 2*n*total) // one allocation for every origin and extent
 	for range total {
-		origin := make([]int, n)
-		dims := make([]int, n)
+		origin := store[:n:n]
+		dims := store[n : 2*n : 2*n]
+		store = store[2*n:]
 		for i := range n {
 			off := idx[i] * tileshape[i]
 			origin[i] = s.Origin[i] + off
