@@ -53,6 +53,17 @@ func BenchmarkMaskProduct(b *testing.B) {
 		report(b)
 	})
 	run("fallback", false)
+	b.Run("fallback-NN", func(b *testing.B) {
+		// The same product with the masks stored pixel-major (k × n).
+		saved := forceGo
+		defer func() { forceGo = saved }()
+		forceGo = true
+		masksT := make([]float32, k*n)
+		for i := 0; i < b.N; i++ {
+			Sgemm(false, false, m, n, k, 1, tile, k, masksT, n, 0, out, n)
+		}
+		report(b)
+	})
 	b.Run("kernel", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			clear(out)

@@ -142,9 +142,10 @@ func check(fn string, transA, transB bool, m, n, k int, la, lda, lb, ldb, lc, ld
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
 // matrices, where op(X) is X or Xᵀ as transA/transB say: op(A) is m × k,
 // op(B) is k × n and C is m × n, with leading dimensions (row strides) lda,
-// ldb, ldc. It uses the native library when loaded, else internal/kernels'
-// MaskDotF32 for the contiguous tile · masksᵀ shape (transB, alpha 1, beta 0
-// or 1) and gonum for the rest.
+// ldb, ldc. It uses the native library when loaded; otherwise contiguous
+// products with alpha 1 and beta 0 or 1 and no transposed A run the FMA
+// kernels of internal/kernels (MaskDotF32 for Bᵀ, GemmF32 for B), and gonum
+// runs the rest.
 //
 // It panics, naming the argument, if a dimension is negative, a leading
 // dimension is smaller than its matrix's row length, or a slice is too short.
@@ -154,15 +155,25 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	l := loaded()
-	if l == nil && !transA && transB && lda == k && ldb == k && ldc == n && alpha == 1 && (beta == 0 || beta == 1) {
-		// The mask-product shape (tile · masksᵀ): the register-blocked FMA
-		// kernel is 2–3× faster than gonum here.
-		cc := c[:m*n]
-		if beta == 0 {
-			clear(cc)
+	if l == nil && !transA && lda == k && ldc == n && alpha == 1 && (beta == 0 || beta == 1) && k > 0 {
+		// The mask-product shapes, contiguous: the register-blocked FMA
+		// kernels of internal/kernels are 2–3× faster than gonum here.
+		if transB && ldb == k {
+			cc := c[:m*n]
+			if beta == 0 {
+				clear(cc)
+			}
+			kernels.MaskDotF32(cc, a[:m*k], b[:n*k], k)
+			return
 		}
-		kernels.MaskDotF32(cc, a[:m*k], b[:n*k], k)
-		return
+		if !transB && ldb == n {
+			cc := c[:m*n]
+			if beta == 0 {
+				clear(cc)
+			}
+			kernels.GemmF32(cc, a[:m*k], b[:k*n], m, k, n)
+			return
+		}
 	}
 	if l == nil || k == 0 {
 		gonum.Implementation{}.Sgemm(trans(transA), trans(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)

@@ -40,6 +40,7 @@ func gemmCases() []gemmCase {
 				cs = append(cs,
 					gemmCase{ta, tb, d[0], d[1], d[2], 0, 0, 0, 1, 0},
 					gemmCase{ta, tb, d[0], d[1], d[2], 2, 3, 1, 2, -1},
+					gemmCase{ta, tb, d[0], d[1], d[2], 0, 0, 0, 1, 1},
 				)
 			}
 		}

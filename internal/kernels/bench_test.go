@@ -291,3 +291,15 @@ func BenchmarkDecodeRow(b *testing.B) {
 		reportGBs(b, len(src))
 	})
 }
+
+// BenchmarkGemmF32 is the mask product with pixel-major masks: a tile of 64
+// frames of 256×256 times 65536 × 16 masks. GB/s is of tile input.
+func BenchmarkGemmF32(b *testing.B) {
+	const m, k, n = 64, 256 * 256, 16
+	tile, masks := filledF32(m*k), filledF32(k*n)
+	out := make([]float32, m*n)
+	for i := 0; i < b.N; i++ {
+		GemmF32(out, tile, masks, m, k, n)
+	}
+	reportGBs(b, 4*len(tile))
+}

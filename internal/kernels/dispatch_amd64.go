@@ -179,3 +179,28 @@ func sqDev4F32(acc, mean []float64, a, b, c, d []float32) {
 	sqDev4F32AVX2(acc[:n], mean[:n], a[:n], b[:n], c[:n], d[:n])
 	sqDev4F32Go(acc[n:], mean[n:], a[n:], b[n:], c[n:], d[n:])
 }
+
+// gemmBlock runs the micro-kernel for an r × cols block (r ≤ 4, cols 8 or
+// 16) or the Go twin.
+func gemmBlock(r, cols int, c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int) {
+	if !useAVX2 {
+		gemmBlockGo(r, cols, c, ldc, a, lda, b, ldb, k)
+		return
+	}
+	switch {
+	case r == 4 && cols == 16:
+		gemm4x16F32AVX2(c, ldc, a, lda, b, ldb, k)
+	case r == 4 && cols == 8:
+		gemm4x8F32AVX2(c, ldc, a, lda, b, ldb, k)
+	case cols == 16:
+		for i := 0; i < r; i++ {
+			gemm1x16F32AVX2(c[i*ldc:], ldc, a[i*lda:], lda, b, ldb, k)
+		}
+	case cols == 8:
+		for i := 0; i < r; i++ {
+			gemm1x8F32AVX2(c[i*ldc:], ldc, a[i*lda:], lda, b, ldb, k)
+		}
+	default:
+		gemmBlockGo(r, cols, c, ldc, a, lda, b, ldb, k)
+	}
+}

@@ -22,3 +22,7 @@ func sqDevF32(acc []float64, x []float32, mean []float64) { sqDevF32Go(acc, x, m
 
 func addRows4F32ToF64(dst []float64, a, b, c, d []float32) { addRows4F32ToF64Go(dst, a, b, c, d) }
 func sqDev4F32(acc, mean []float64, a, b, c, d []float32)  { sqDev4F32Go(acc, mean, a, b, c, d) }
+
+func gemmBlock(r, cols int, c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int) {
+	gemmBlockGo(r, cols, c, ldc, a, lda, b, ldb, k)
+}

@@ -1780,3 +1780,193 @@ sq4_loop:
 sq4_done:
 	VZEROUPPER
 	RET
+
+// func gemm4x16F32AVX2(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int)
+// Requires: AVX, FMA3
+TEXT ·gemm4x16F32AVX2(SB), NOSPLIT, $0-104
+	MOVQ   c_base+0(FP), AX
+	MOVQ   a_base+32(FP), CX
+	MOVQ   b_base+64(FP), DX
+	MOVQ   ldc+24(FP), BX
+	MOVQ   lda+56(FP), SI
+	MOVQ   ldb+88(FP), DI
+	MOVQ   k+96(FP), R8
+	SHLQ   $0x02, SI
+	SHLQ   $0x02, DI
+	SHLQ   $0x02, BX
+	LEAQ   (SI)(SI*2), R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+gemm4x16F32AVX2_loop:
+	TESTQ        R8, R8
+	JZ           gemm4x16F32AVX2_done
+	VMOVUPS      (DX), Y8
+	VMOVUPS      32(DX), Y9
+	VBROADCASTSS (CX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (CX)(SI*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (CX)(SI*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (CX)(R9*1), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x00000004, CX
+	ADDQ         DI, DX
+	DECQ         R8
+	JMP          gemm4x16F32AVX2_loop
+
+gemm4x16F32AVX2_done:
+	VADDPS  (AX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	VADDPS  32(AX), Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	ADDQ    BX, AX
+	VADDPS  (AX), Y2, Y2
+	VMOVUPS Y2, (AX)
+	VADDPS  32(AX), Y3, Y3
+	VMOVUPS Y3, 32(AX)
+	ADDQ    BX, AX
+	VADDPS  (AX), Y4, Y4
+	VMOVUPS Y4, (AX)
+	VADDPS  32(AX), Y5, Y5
+	VMOVUPS Y5, 32(AX)
+	ADDQ    BX, AX
+	VADDPS  (AX), Y6, Y6
+	VMOVUPS Y6, (AX)
+	VADDPS  32(AX), Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+// func gemm1x16F32AVX2(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int)
+// Requires: AVX, FMA3
+TEXT ·gemm1x16F32AVX2(SB), NOSPLIT, $0-104
+	MOVQ   c_base+0(FP), AX
+	MOVQ   a_base+32(FP), CX
+	MOVQ   b_base+64(FP), DX
+	MOVQ   ldc+24(FP), BX
+	MOVQ   lda+56(FP), SI
+	MOVQ   ldb+88(FP), DI
+	MOVQ   k+96(FP), R8
+	SHLQ   $0x02, SI
+	SHLQ   $0x02, DI
+	SHLQ   $0x02, BX
+	LEAQ   (SI)(SI*2), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+gemm1x16F32AVX2_loop:
+	TESTQ        R8, R8
+	JZ           gemm1x16F32AVX2_done
+	VMOVUPS      (DX), Y2
+	VMOVUPS      32(DX), Y3
+	VBROADCASTSS (CX), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         $0x00000004, CX
+	ADDQ         DI, DX
+	DECQ         R8
+	JMP          gemm1x16F32AVX2_loop
+
+gemm1x16F32AVX2_done:
+	VADDPS  (AX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	VADDPS  32(AX), Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func gemm4x8F32AVX2(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int)
+// Requires: AVX, FMA3
+TEXT ·gemm4x8F32AVX2(SB), NOSPLIT, $0-104
+	MOVQ   c_base+0(FP), AX
+	MOVQ   a_base+32(FP), CX
+	MOVQ   b_base+64(FP), DX
+	MOVQ   ldc+24(FP), BX
+	MOVQ   lda+56(FP), SI
+	MOVQ   ldb+88(FP), DI
+	MOVQ   k+96(FP), R8
+	SHLQ   $0x02, SI
+	SHLQ   $0x02, DI
+	SHLQ   $0x02, BX
+	LEAQ   (SI)(SI*2), R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+gemm4x8F32AVX2_loop:
+	TESTQ        R8, R8
+	JZ           gemm4x8F32AVX2_done
+	VMOVUPS      (DX), Y4
+	VBROADCASTSS (CX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS (CX)(SI*1), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS (CX)(SI*2), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS (CX)(R9*1), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         $0x00000004, CX
+	ADDQ         DI, DX
+	DECQ         R8
+	JMP          gemm4x8F32AVX2_loop
+
+gemm4x8F32AVX2_done:
+	VADDPS  (AX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    BX, AX
+	VADDPS  (AX), Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    BX, AX
+	VADDPS  (AX), Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    BX, AX
+	VADDPS  (AX), Y3, Y3
+	VMOVUPS Y3, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm1x8F32AVX2(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int)
+// Requires: AVX, FMA3
+TEXT ·gemm1x8F32AVX2(SB), NOSPLIT, $0-104
+	MOVQ   c_base+0(FP), AX
+	MOVQ   a_base+32(FP), CX
+	MOVQ   b_base+64(FP), DX
+	MOVQ   ldc+24(FP), BX
+	MOVQ   lda+56(FP), SI
+	MOVQ   ldb+88(FP), DI
+	MOVQ   k+96(FP), R8
+	SHLQ   $0x02, SI
+	SHLQ   $0x02, DI
+	SHLQ   $0x02, BX
+	LEAQ   (SI)(SI*2), BX
+	VXORPS Y0, Y0, Y0
+
+gemm1x8F32AVX2_loop:
+	TESTQ        R8, R8
+	JZ           gemm1x8F32AVX2_done
+	VMOVUPS      (DX), Y1
+	VBROADCASTSS (CX), Y2
+	VFMADD231PS  Y1, Y2, Y0
+	ADDQ         $0x00000004, CX
+	ADDQ         DI, DX
+	DECQ         R8
+	JMP          gemm1x8F32AVX2_loop
+
+gemm1x8F32AVX2_done:
+	VADDPS  (AX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	VZEROUPPER
+	RET

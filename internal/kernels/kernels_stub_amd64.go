@@ -93,3 +93,15 @@ func addRows4F32ToF64AVX2(dst []float64, a []float32, b []float32, c []float32, 
 
 //go:noescape
 func sqDev4F32AVX2(acc []float64, mean []float64, a []float32, b []float32, c []float32, d []float32)
+
+//go:noescape
+func gemm4x16F32AVX2(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int)
+
+//go:noescape
+func gemm1x16F32AVX2(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int)
+
+//go:noescape
+func gemm4x8F32AVX2(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int)
+
+//go:noescape
+func gemm1x8F32AVX2(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int)

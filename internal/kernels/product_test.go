@@ -278,3 +278,36 @@ func TestRows4F64(t *testing.T) {
 		}
 	})
 }
+
+func TestGemmF32(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(25, 26))
+		for _, m := range []int{0, 1, 3, 4, 5, 9} {
+			for _, n := range []int{1, 3, 8, 9, 16, 17, 24, 33} {
+				for _, k := range []int{0, 1, 7, 64, 300, 1100} {
+					a := intF32(rng, m*k, rng.IntN(8))
+					b := intF32(rng, k*n, rng.IntN(8))
+					c := make([]float32, m*n)
+					want := make([]float64, m*n)
+					for i := range c {
+						c[i] = float32(i % 5)
+						want[i] = float64(c[i])
+					}
+					for i := 0; i < m; i++ {
+						for j := 0; j < n; j++ {
+							for p := 0; p < k; p++ {
+								want[i*n+j] += float64(a[i*k+p]) * float64(b[p*n+j])
+							}
+						}
+					}
+					GemmF32(c, a, b, m, k, n)
+					for i := range c {
+						if float64(c[i]) != want[i] {
+							t.Fatalf("m=%d n=%d k=%d: c[%d] = %v, want %v", m, n, k, i, c[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	})
+}

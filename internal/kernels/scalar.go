@@ -332,3 +332,18 @@ func decodeF64(dst []float64, src []byte, e elem, bigEndian bool) {
 	}
 	decodeGo(dst, src, e, bigEndian)
 }
+
+// gemmBlockGo is the twin of the gemm micro-kernels for any r × cols block:
+// c[i·ldc + j] += Σ_{p<k} a[i·lda + p] · b[p·ldb + j].
+func gemmBlockGo(r, cols int, c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int) {
+	for i := 0; i < r; i++ {
+		ci := c[i*ldc : i*ldc+cols]
+		ai := a[i*lda : i*lda+k]
+		for p, av := range ai {
+			bp := b[p*ldb : p*ldb+cols]
+			for j := range ci {
+				ci[j] += av * bp[j]
+			}
+		}
+	}
+}

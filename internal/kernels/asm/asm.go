@@ -12,6 +12,8 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -659,6 +661,65 @@ func stdRows() {
 	}
 }
 
+// gemm generates the R×C micro-kernel (C a multiple of 8) of GemmF32:
+// c[i·ldc + j] += Σ_{p<k} a[i·lda + p] · b[p·ldb + j] for i < R, j < C.
+// A values are broadcast, B rows loaded as vectors, R·C/8 accumulators.
+func gemm(R, C int) {
+	name := fmt.Sprintf("gemm%dx%dF32AVX2", R, C)
+	text(name, "func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int)")
+	cp := Load(Param("c").Base(), GP64())
+	a := Load(Param("a").Base(), GP64())
+	b := Load(Param("b").Base(), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	lda := Load(Param("lda"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	k := Load(Param("k"), GP64())
+	SHLQ(U8(2), lda)
+	SHLQ(U8(2), ldb)
+	SHLQ(U8(2), ldc)
+	lda3 := GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	rows := []Mem{{Base: a}, {Base: a, Index: lda, Scale: 1}, {Base: a, Index: lda, Scale: 2}, {Base: a, Index: lda3, Scale: 1}}
+	nb := C / 8
+	acc := make([][]VecVirtual, R)
+	for i := range acc {
+		acc[i] = ymms(nb)
+		zero(acc[i])
+	}
+	loop, done := name+"_loop", name+"_done"
+	Label(loop)
+	TESTQ(k, k)
+	JZ(LabelRef(done))
+	bv := ymms(nb)
+	for j := 0; j < nb; j++ {
+		VMOVUPS(Mem{Base: b}.Offset(32*j), bv[j])
+	}
+	for i := 0; i < R; i++ {
+		t := YMM()
+		VBROADCASTSS(rows[i], t)
+		for j := 0; j < nb; j++ {
+			VFMADD231PS(bv[j], t, acc[i][j])
+		}
+	}
+	ADDQ(U32(4), a)
+	ADDQ(ldb, b)
+	DECQ(k)
+	JMP(LabelRef(loop))
+	Label(done)
+	for i := 0; i < R; i++ {
+		for j := 0; j < nb; j++ {
+			o := Mem{Base: cp}.Offset(32 * j)
+			VADDPS(o, acc[i][j], acc[i][j])
+			VMOVUPS(acc[i][j], o)
+		}
+		if i < R-1 {
+			ADDQ(ldc, cp)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
 func main() {
 	ConstraintExpr("!purego")
 	consts()
@@ -667,5 +728,9 @@ func main() {
 	decoders()
 	products()
 	stdRows()
+	for _, c := range []int{16, 8} {
+		gemm(4, c)
+		gemm(1, c)
+	}
 	Generate()
 }
