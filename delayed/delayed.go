@@ -25,6 +25,8 @@ type Delayed[T any] struct {
 // Handle is any Delayed value, whatever its type; [Compute], [Persist],
 // [Graph] and [WriteDOT] take handles of mixed types.
 type Handle interface {
+	// Key returns the handle's graph key.
+	Key() graph.Key
 	delayedNode() *node
 }
 
@@ -236,6 +238,15 @@ type Results struct {
 
 // Len returns the number of distinct keys computed.
 func (r *Results) Len() int { return len(r.vals) }
+
+// Value returns h's value, untyped, and whether r holds it.
+func (r *Results) Value(h Handle) (any, bool) {
+	if h == nil || h.delayedNode() == nil {
+		return nil, false
+	}
+	v, ok := r.vals[h.Key()]
+	return v, ok
+}
 
 // Get returns d's value from r. It fails with ErrNotComputed when d was not
 // among the computed handles and with a *TypeError when the value is not a

@@ -317,9 +317,19 @@ func TestErrorsAndPanics(t *testing.T) {
 	if _, err := zero.Get(&Results{}); !errors.Is(err, ErrNilHandle) {
 		t.Errorf("get zero: %v", err)
 	}
-	res, _ := Compute(ctx, Value(1))
+	one := Value(1)
+	res, _ := Compute(ctx, one)
 	if _, err := Value(2).Get(res); !errors.Is(err, ErrNotComputed) {
 		t.Errorf("get uncomputed: %v", err)
+	}
+	if v, ok := res.Value(one); v != 1 || !ok {
+		t.Errorf("Results.Value = %v %v, want 1 true", v, ok)
+	}
+	if _, ok := res.Value(zero); ok {
+		t.Error("Results.Value of a zero handle reports a value")
+	}
+	if _, ok := res.Value(Value(3)); ok || res.Len() != 1 {
+		t.Errorf("Results.Value of an uncomputed handle reports a value; Len %d", res.Len())
 	}
 }
 
