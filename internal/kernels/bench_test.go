@@ -124,6 +124,22 @@ func BenchmarkSumColsF32(b *testing.B) {
 		}
 		reportGBs(b, 4*len(src))
 	})
+	b.Run("kernel-f64", func(b *testing.B) {
+		d64 := make([]float64, px)
+		for i := 0; i < b.N; i++ {
+			SumColsF32ToF64(d64, src)
+		}
+		reportGBs(b, 4*len(src))
+	})
+	b.Run("per-row-f64", func(b *testing.B) {
+		d64 := make([]float64, px)
+		for i := 0; i < b.N; i++ {
+			for f := 0; f < depth; f++ {
+				AddF32ToF64(d64, src[f*px:(f+1)*px])
+			}
+		}
+		reportGBs(b, 4*len(src))
+	})
 	b.Run("naive", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			for f := 0; f < depth; f++ {

@@ -84,3 +84,28 @@ func SumColsF32(dst []float32, src []float32) {
 		addF32(dst, src[r*n:(r+1)*n])
 	}
 }
+
+// SumColsF32ToF64 is SumColsF32 with float64 column sums:
+// dst[j] += Σ_i float64(src[i*len(dst)+j]), four rows per pass over dst.
+// It panics under the same conditions as SumColsF32.
+func SumColsF32ToF64(dst []float64, src []float32) {
+	n := len(dst)
+	if n == 0 {
+		if len(src) != 0 {
+			panic(fmt.Sprintf("kernels.SumColsF32ToF64: len(dst) = 0 but len(src) = %d", len(src)))
+		}
+		return
+	}
+	if len(src)%n != 0 {
+		panic(fmt.Sprintf("kernels.SumColsF32ToF64: len(src) = %d is not a multiple of len(dst) = %d", len(src), n))
+	}
+	rows := len(src) / n
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		o := r * n
+		addRows4F32ToF64(dst, src[o:o+n], src[o+n:o+2*n], src[o+2*n:o+3*n], src[o+3*n:o+4*n])
+	}
+	for ; r < rows; r++ {
+		addF32ToF64(dst, src[r*n:(r+1)*n])
+	}
+}

@@ -169,6 +169,16 @@ func TestSumRowsCols(t *testing.T) {
 					}
 				}
 				SumColsF32(cols, src)
+				cols64 := make([]float64, n)
+				for j := range cols64 {
+					cols64[j] = float64(j)
+				}
+				SumColsF32ToF64(cols64, src)
+				for j := range cols64 {
+					if cols64[j] != float64(wantCols[j]) {
+						t.Fatalf("rows=%d n=%d: SumColsF32ToF64[%d] = %v, want %v", rows, n, j, cols64[j], wantCols[j])
+					}
+				}
 				SumRowsF32(sums, src, n)
 				name := fmt.Sprintf("rows=%d n=%d", rows, n)
 				for j := range cols {
@@ -197,6 +207,8 @@ func TestLengthPanics(t *testing.T) {
 		{"SumRowsF32", func() { SumRowsF32(make([]float32, 3), make([]float32, 10), 3) }},
 		{"SumColsF32", func() { SumColsF32(make([]float32, 3), make([]float32, 10)) }},
 		{"SumColsF32 empty dst", func() { SumColsF32(nil, make([]float32, 1)) }},
+		{"SumColsF32ToF64", func() { SumColsF32ToF64(make([]float64, 3), make([]float32, 10)) }},
+		{"SumColsF32ToF64 empty dst", func() { SumColsF32ToF64(nil, make([]float32, 1)) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
