@@ -759,8 +759,12 @@ func Example() {
 		Window:   4,
 		Progress: func(p Progress) { last = p },
 	})
-	fmt.Println(out[0], err, last.Done, last.Total, last.Kinds[graph.KindMerge].Done)
-	// Output: 42 <nil> 4 4 2
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(out[0], last.Done, last.Total, last.Kinds[graph.KindMerge].Done)
+	// Output: 42 4 4 2
 }
 
 func TestBadPlan(t *testing.T) {
@@ -802,4 +806,32 @@ func TestBadPlan(t *testing.T) {
 			t.Errorf("%s: cyclic plan: err = %v, want ErrStalled", m.name, err)
 		}
 	}
+}
+
+// A resource lane: nodes requiring "cuda:0" run only on that lane's two
+// workers (one per stream), the others on the general workers.
+func ExampleLane() {
+	g := graph.New()
+	onGPU := func(context.Context, []any) (any, error) { return 1, nil }
+	for i := 0; i < 4; i++ {
+		_ = g.Add(graph.Node{Key: graph.Key("gpu-task-" + strconv.Itoa(i)), Kind: graph.KindTask, Lane: "cuda:0",
+			Op: func(ctx context.Context, a []any) (any, error) {
+				if w, _ := Worker(ctx); w.Lane != "cuda:0" || w.Slot > 1 {
+					return nil, fmt.Errorf("ran on %+v", w)
+				}
+				return onGPU(ctx, a)
+			}})
+	}
+	_ = g.Add(graph.Node{Key: "sum", Kind: graph.KindMergeAll, Op: func(_ context.Context, a []any) (any, error) { return sumInts(a), nil },
+		Deps: []graph.Key{"gpu-task-0", "gpu-task-1", "gpu-task-2", "gpu-task-3"}})
+	out, err := Compute(context.Background(), g, []graph.Key{"sum"}, Options{
+		Workers: 2,
+		Lanes:   []Lane{{Name: "cuda:0", Slots: 2, LockOSThread: true}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(out[0])
+	// Output: 4
 }
