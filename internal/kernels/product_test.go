@@ -311,3 +311,55 @@ func TestGemmF32(t *testing.T) {
 		}
 	})
 }
+
+// TestBlockKernelsLengths runs the multi-row kernels (4-row add, 2×4 dot)
+// on every length 0..67 and unaligned starts against direct loops.
+func TestBlockKernelsLengths(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(27, 28))
+		for _, n := range testLens() {
+			for _, off := range offsets {
+				var in [6][]float32
+				for r := range in {
+					in[r] = intF32(rng, n, (off+r)%8)
+				}
+				dst := make([]float32, n+off+2)[off:]
+				want := make([]float32, n)
+				for i := 0; i < n; i++ {
+					dst[i] = float32(i % 3)
+					want[i] = dst[i] + in[0][i] + in[1][i] + in[2][i] + in[3][i]
+				}
+				dst[n], dst[n+1] = 99, 99
+				addRows4F32(dst[:n], in[0], in[1], in[2], in[3])
+				for i := 0; i < n; i++ {
+					if dst[i] != want[i] {
+						t.Fatalf("addRows4F32 n=%d off=%d i=%d: %v, want %v", n, off, i, dst[i], want[i])
+					}
+				}
+				if dst[n] != 99 || dst[n+1] != 99 {
+					t.Fatalf("addRows4F32 n=%d off=%d: wrote past the end", n, off)
+				}
+				out := []float32{1, 2, 3, 4, 5, 6, 7, 8, 99}
+				var wantOut [8]float32
+				for f := 0; f < 2; f++ {
+					for k := 0; k < 4; k++ {
+						s := float32(4*f + k + 1)
+						for i := 0; i < n; i++ {
+							s += in[f][i] * in[2+k][i]
+						}
+						wantOut[4*f+k] = s
+					}
+				}
+				dot2x4F32(out[:8], in[0], in[1], in[2], in[3], in[4], in[5])
+				for i, w := range wantOut {
+					if out[i] != w {
+						t.Fatalf("dot2x4F32 n=%d off=%d out[%d] = %v, want %v", n, off, i, out[i], w)
+					}
+				}
+				if out[8] != 99 {
+					t.Fatalf("dot2x4F32 n=%d: wrote past out[7]", n)
+				}
+			}
+		}
+	})
+}
