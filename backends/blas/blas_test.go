@@ -189,3 +189,49 @@ func TestNameAndThreads(t *testing.T) {
 		t.Errorf("1×2 · 2×1 = %v, want 11", c[0])
 	}
 }
+
+// TestGemmConcurrent calls Sgemm from several goroutines at once, as the
+// engine's workers do.
+func TestGemmConcurrent(t *testing.T) {
+	impls(t, func(t *testing.T) {
+		const m, n, k, workers = 8, 16, 700, 4
+		a, b := make([]float32, m*k), make([]float32, n*k)
+		for i := range a {
+			a[i] = float32(i%7 - 3)
+		}
+		for i := range b {
+			b[i] = float32(i%5 - 2)
+		}
+		want := make([]float32, m*n)
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				var s float32
+				for p := 0; p < k; p++ {
+					s += a[i*k+p] * b[j*k+p]
+				}
+				want[i*n+j] = s
+			}
+		}
+		errs := make(chan error, workers)
+		for w := 0; w < workers; w++ {
+			go func() {
+				c := make([]float32, m*n)
+				for rep := 0; rep < 20; rep++ {
+					Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+					for i := range c {
+						if c[i] != want[i] {
+							errs <- fmt.Errorf("C[%d] = %v, want %v", i, c[i], want[i])
+							return
+						}
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for w := 0; w < workers; w++ {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+	})
+}
