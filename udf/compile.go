@@ -33,9 +33,11 @@ type run struct {
 	us      []*udfRun
 	scheme  dataset.TilingScheme
 	boxes   [][]array.Range // sig ranges of every scheme box
-	tasks   []task
-	workers int
-	coords  coordFunc
+	// boxContig tells per box whether it is C-contiguous within a sig-shaped buffer.
+	boxContig []bool
+	tasks     []task
+	workers   int
+	coords    coordFunc
 }
 
 // task is one non-empty partition.
@@ -135,8 +137,10 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 	}
 	r.scheme = scheme
 	r.boxes = make([][]array.Range, len(scheme.Boxes))
+	r.boxContig = make([]bool, len(scheme.Boxes))
 	for i, b := range scheme.Boxes {
 		r.boxes[i] = b.Get()
+		r.boxContig[i] = boxContiguous(r.boxes[i], r.sig)
 	}
 	for _, p := range parts {
 		s := p.ROISlice(r.roi)
@@ -265,4 +269,20 @@ func makeCoords(shape array.Shape, roi []bool) coordFunc {
 			}
 		}
 	}
+}
+
+// boxContiguous reports whether box is one C-contiguous block of an array of shape sig
+// (followed by any extra axes): after the first axis with extent > 1, every axis
+// must be whole.
+func boxContiguous(box []array.Range, sig []int) bool {
+	seen := false
+	for a, rg := range box {
+		if seen && (rg.Start != 0 || rg.Stop != sig[a]) {
+			return false
+		}
+		if rg.Len() > 1 {
+			seen = true
+		}
+	}
+	return true
 }

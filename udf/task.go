@@ -24,6 +24,10 @@ type udfTask struct {
 	views    []view // nil for result-only
 	auxViews []view
 	frame    view // input frame view (frame method)
+	// boxCache holds, per sig buffer and scheme box, a contiguous copy of the box for
+	// boxes that are not contiguous in the buffer (spec §3.5); written back by flush.
+	boxCache [][]array.Array
+	nBoxes   int
 	frameDT  array.DType
 	frameSl  array.Slice
 	tileP    TileProcessor
@@ -119,7 +123,7 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 			switch ut.ur.method {
 			case MethodTile:
 				cur.method = "ProcessTile"
-				ut.tileViews(lo, depth, r.boxes[t.SchemeIdx])
+				ut.tileViews(lo, depth, t.SchemeIdx, r.boxes[t.SchemeIdx], r.boxContig[t.SchemeIdx])
 				m.Slice = t.Slice
 				m.SigSlice = r.scheme.Boxes[t.SchemeIdx]
 				m.TilingSchemeIdx = t.SchemeIdx
@@ -178,6 +182,9 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 	}
 	out = make(partial, len(uts))
 	for i, ut := range uts {
+		if err := ut.flush(r.boxes); err != nil {
+			return nil, wrap(err)
+		}
 		ut.wholeViews(tk)
 		if pp, ok := ut.ur.u.(Postprocessor); ok {
 			cur = cursor{u: i, method: "Postprocess"}
@@ -241,7 +248,7 @@ func (r *run) setupUDF(ur *udfRun, tk task) (*udfTask, error) {
 			return nil, fmt.Errorf("%w: ResultBuffers declared buffer %d as %q (%v, %v) on the task, %q (%v, %v) on the main node", ErrBadDeclaration, j, s.Name, s.Kind, s.Use, ur.specs[j].Name, ur.specs[j].Kind, ur.specs[j].Use)
 		}
 	}
-	ut := &udfTask{ur: ur, meta: m}
+	ut := &udfTask{ur: ur, meta: m, nBoxes: len(r.boxes)}
 	ut.tileP, _ = ur.u.(TileProcessor)
 	ut.frameP, _ = ur.u.(FrameProcessor)
 	ut.partP, _ = ur.u.(PartitionProcessor)
@@ -303,8 +310,11 @@ func gatherRows(a array.Array, idx []int) array.Array {
 	return out
 }
 
-// tileViews points nav views at rows [lo, lo+n) and sig views at the tile's box.
-func (ut *udfTask) tileViews(lo, n int, box []array.Range) {
+// tileViews points nav views at rows [lo, lo+n) and sig views at the tile's box:
+// a view into the buffer when the box is contiguous there, else a cached contiguous
+// copy of the box (written back by flush), so that reshaping a sig view never
+// silently copies (spec §3.5).
+func (ut *udfTask) tileViews(lo, n, boxIdx int, box []array.Range, contiguous bool) {
 	for j, v := range ut.views {
 		if v == nil {
 			continue
@@ -313,6 +323,10 @@ func (ut *udfTask) tileViews(lo, n int, box []array.Range) {
 		case KindNav:
 			v.rows(lo, n)
 		case KindSig:
+			if !contiguous {
+				ut.env.views[j] = ut.cachedBox(j, boxIdx, box)
+				continue
+			}
 			v.box(box)
 		default:
 			continue
@@ -323,6 +337,42 @@ func (ut *udfTask) tileViews(lo, n int, box []array.Range) {
 		v.rows(lo, n)
 		ut.env.auxViews[k] = v.current()
 	}
+}
+
+// cachedBox returns the contiguous copy of box boxIdx of sig buffer j.
+func (ut *udfTask) cachedBox(j, boxIdx int, box []array.Range) array.Array {
+	if ut.boxCache == nil {
+		ut.boxCache = make([][]array.Array, len(ut.views))
+	}
+	if ut.boxCache[j] == nil {
+		ut.boxCache[j] = make([]array.Array, ut.nBoxes)
+	}
+	if c := ut.boxCache[j][boxIdx]; c != nil {
+		return c
+	}
+	src := opsOf(ut.bufs[j]).box(box)
+	c := array.New(src.DType(), src.Shape()...)
+	if err := opsOf(c).copyFrom(src); err != nil {
+		panic(err) // same dtype and shape by construction
+	}
+	ut.boxCache[j][boxIdx] = c
+	return c
+}
+
+// flush writes cached sig boxes back into the partition buffers.
+func (ut *udfTask) flush(boxes [][]array.Range) error {
+	for j, cs := range ut.boxCache {
+		for b, c := range cs {
+			if c == nil {
+				continue
+			}
+			if err := opsOf(opsOf(ut.bufs[j]).box(boxes[b])).copyFrom(c); err != nil {
+				return err
+			}
+		}
+	}
+	ut.boxCache = nil
+	return nil
 }
 
 // frameRow points nav views at row i (sig and single views stay whole).
