@@ -235,3 +235,20 @@ func (d DeviceClass) has(b Backend) bool {
 	}
 	return b.Valid()
 }
+
+// ResultType extends numpy's result type by the backends of a plan (spec §7.1): the GPU
+// sparse formats hold floating point at least (dt is promoted with float32), except that
+// bool stays bool for CuPyCSR; every other backend is neutral. It returns dt promoted
+// accordingly (the zero DType for an invalid dt).
+func ResultType(dt array.DType, bs ...Backend) array.DType {
+	for _, b := range bs {
+		switch b {
+		case CuPyCSR, CuPyCSC, CuPyCOO:
+			if b == CuPyCSR && dt == array.Bool {
+				continue
+			}
+			dt = array.ResultType(dt, array.Float32)
+		}
+	}
+	return dt
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/stemflow/stemflow/array"
 )
 
 func every() []Backend { return append(slices.Clone(All), CUDA) }
@@ -272,5 +274,26 @@ func TestResourcesFor(t *testing.T) {
 	}
 	if _, err := ResourcesFor([][]Backend{{Dense, CuPy}, {CuPy}}, []Backend{Dense}); !errors.Is(err, ErrNoBackend) {
 		t.Errorf("no common backend with user restriction: %v", err)
+	}
+}
+
+func TestResultType(t *testing.T) {
+	tests := []struct {
+		in   array.DType
+		bs   []Backend
+		want array.DType
+	}{
+		{array.Uint16, []Backend{Dense, CSR, CSC}, array.Uint16},
+		{array.Uint16, []Backend{CuPyCSR}, array.Float32},
+		{array.Int32, []Backend{CuPyCOO}, array.Float64},
+		{array.Bool, []Backend{CuPyCSR}, array.Bool},
+		{array.Bool, []Backend{CuPyCSC}, array.Float32},
+		{array.Complex64, []Backend{CuPyCSC}, array.Complex64},
+		{array.Float64, nil, array.Float64},
+	}
+	for _, tc := range tests {
+		if got := ResultType(tc.in, tc.bs...); got != tc.want {
+			t.Errorf("ResultType(%v, %v) = %v, want %v", tc.in, tc.bs, got, tc.want)
+		}
 	}
 }
