@@ -394,7 +394,11 @@ func f32Decoder(native array.DType, bigEndian bool) func(dst []float32, src []by
 	if !kernelDType(native) {
 		return nil
 	}
-	return func(dst []float32, src []byte) { _ = kernels.DecodeF32(dst, src, native, bigEndian) }
+	f, err := kernels.DecoderF32(native, bigEndian)
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 // f64Decoder is f32Decoder for float64 tiles.
@@ -402,7 +406,11 @@ func f64Decoder(native array.DType, bigEndian bool) func(dst []float64, src []by
 	if !kernelDType(native) {
 		return nil
 	}
-	return func(dst []float64, src []byte) { _ = kernels.DecodeF64(dst, src, native, bigEndian) }
+	f, err := kernels.DecoderF64(native, bigEndian)
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 // kernelDType reports whether internal/kernels decodes native to float.

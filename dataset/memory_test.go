@@ -539,3 +539,36 @@ func TestReadTilesErrors(t *testing.T) {
 		t.Errorf("closed: %v", err)
 	}
 }
+
+// TestReadTilesAllocs checks that the number of allocations of a ReadTiles call does not
+// grow with the number of tiles (zero allocation per tile in steady state).
+func TestReadTilesAllocs(t *testing.T) {
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("coverage and race instrumentation change allocation counts")
+	}
+	ds, _ := NewMemory(array.Wrap(ramp(64*8*8), 64, 8, 8), MemoryOptions{})
+	p := Partitions(ds, 1)[0]
+	ctx := context.Background()
+	roi := randomROI(64, 9)
+	for _, c := range []struct {
+		name string
+		ts   []int
+		dt   array.DType
+		roi  []bool
+	}{
+		{"zero-copy frames", []int{1, 8, 8}, array.Float32, nil},
+		{"decode boxes", []int{1, 4, 4}, array.Float64, nil},
+		{"copy boxes", []int{3, 4, 8}, array.Float32, nil},
+		{"roi", []int{2, 8, 2}, array.Float32, roi},
+	} {
+		sch, _ := NewTilingScheme(c.ts, []int{8, 8}, MethodTile)
+		req := TileRequest{Scheme: sch, DType: c.dt, ROI: c.roi}
+		tiles := 0
+		fn := func(*Tile) error { tiles++; return nil }
+		_ = ds.ReadTiles(ctx, p, req, fn) // warm the pool
+		allocs := testing.AllocsPerRun(20, func() { _ = ds.ReadTiles(ctx, p, req, fn) })
+		if tiles < 40 || allocs > 2 {
+			t.Errorf("%s: %v allocs per ReadTiles of %d tiles", c.name, allocs, tiles/21)
+		}
+	}
+}

@@ -126,15 +126,12 @@ type readState[T elem] struct {
 	buf     []T
 	scheme  []int // scheme shape the caches below are for
 	boxes   []boxPlan
-	headers map[[2]int]tileHead[T] // (box index, depth) -> header and slice shape
+	shapes  map[[2]int]array.Shape // (box index, depth) -> tile slice shape
 	frames  []int                  // ROI: stored frame indices of the current block
 	origin  []int
+	dims    []int
+	arr     array.Dense[T] // the tile header, re-pointed per tile (Rewrap)
 	tile    Tile
-}
-
-type tileHead[T elem] struct {
-	arr   *array.Dense[T]
-	shape array.Shape
 }
 
 // boxPlan says how to copy one sig box out of a stored frame: runs of runLen elements
@@ -207,7 +204,7 @@ func getState[T elem](d *dense) (*readState[T], *sync.Pool, error) {
 		}
 		return nil, nil, err
 	}
-	st := &readState[T]{dec: dec, headers: map[[2]int]tileHead[T]{}}
+	st := &readState[T]{dec: dec, shapes: map[[2]int]array.Shape{}}
 	return st, pool, nil
 }
 
@@ -219,7 +216,7 @@ func (st *readState[T]) prepare(s *TilingScheme, depth int) {
 		for _, b := range s.Boxes {
 			st.boxes = append(st.boxes, planBox(s.Sig, b))
 		}
-		clear(st.headers)
+		clear(st.shapes)
 	}
 	maxBox := 0
 	for _, b := range st.boxes {
@@ -227,29 +224,27 @@ func (st *readState[T]) prepare(s *TilingScheme, depth int) {
 	}
 	if need := depth * maxBox; cap(st.buf) < need {
 		st.buf = make([]T, need)
-		clear(st.headers)
 	}
 	if cap(st.frames) < depth {
 		st.frames = make([]int, 0, depth)
 	}
 	if len(st.origin) != 1+len(s.Sig) {
 		st.origin = make([]int, 1+len(s.Sig))
+		st.dims = make([]int, 1+len(s.Sig))
 	}
 }
 
-// head returns the cached tile header for box bi and depth n over the reused buffer.
-func (st *readState[T]) head(bi, n, sigDims int) tileHead[T] {
+// shape returns the cached tile slice shape for box bi and depth n.
+func (st *readState[T]) shape(bi, n, sigDims int) array.Shape {
 	k := [2]int{bi, n}
-	if h, ok := st.headers[k]; ok {
-		return h
+	if sh, ok := st.shapes[k]; ok {
+		return sh
 	}
-	dims := append([]int{n}, st.boxes[bi].dims...)
-	h := tileHead[T]{
-		arr:   array.Wrap(st.buf[:n*st.boxes[bi].size], dims...),
-		shape: array.NewShape(dims, sigDims),
-	}
-	st.headers[k] = h
-	return h
+	st.dims[0] = n
+	copy(st.dims[1:], st.boxes[bi].dims)
+	sh := array.NewShape(st.dims, sigDims)
+	st.shapes[k] = sh
+	return sh
 }
 
 func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequest, fn func(t *Tile) error) error {
@@ -294,14 +289,13 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 			st.origin[0] = c
 			copy(st.origin[1:], scheme.Boxes[bi].Origin)
 			tile.SchemeIdx = bi
+			st.dims[0] = n
+			copy(st.dims[1:], bp.dims)
+			tile.Slice.Shape = st.shape(bi, n, sigDims)
 			if zeroCopy {
 				f0 := contiguousFrom
-				dims := append(make([]int, 0, 1+sigDims), n)
-				dims = append(dims, bp.dims...)
-				tile.Data = array.Wrap(all[f0*sigSize:(f0+n)*sigSize], dims...)
-				tile.Slice.Shape = st.head(bi, n, sigDims).shape
+				st.arr.Rewrap(all[f0*sigSize:(f0+n)*sigSize], st.dims...)
 			} else {
-				h := st.head(bi, n, sigDims)
 				buf := st.buf[:n*bp.size]
 				if contiguousFrom >= 0 && bp.size == sigSize {
 					off := contiguousFrom * d.frameBytes
@@ -325,9 +319,9 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 						}
 					}
 				}
-				tile.Data = h.arr
-				tile.Slice.Shape = h.shape
+				st.arr.Rewrap(buf, st.dims...)
 			}
+			tile.Data = &st.arr
 			if err := fn(tile); err != nil {
 				return err
 			}
