@@ -98,6 +98,9 @@ func Worker(ctx context.Context) (WorkerInfo, bool) {
 var (
 	// ErrUnknownLane: a node requires a lane that Options.Lanes lacks.
 	ErrUnknownLane = errors.New("sched: node requires an unconfigured lane")
+	// ErrGoexit: an op called runtime.Goexit. In inline mode that ends
+	// the calling goroutine, as any function calling Goexit would.
+	ErrGoexit = errors.New("sched: op called runtime.Goexit")
 	// ErrStalled: no node can run although some are unfinished. Compiled
 	// plans never stall (Compile rejects cycles); a hand-made Plan with a
 	// cycle does.
@@ -409,6 +412,9 @@ func (r *run) seed() {
 func (r *run) execute() ([]any, error) {
 	if len(r.p.Nodes) == 0 {
 		r.cancel(nil)
+		if r.progress {
+			r.onProgress(r.snapshot())
+		}
 		return make([]any, len(r.p.Outputs)), nil
 	}
 	stop := context.AfterFunc(r.caller, func() { r.fail(r.caller.Err()) })
@@ -768,14 +774,24 @@ func (w *worker) ready(s int32) {
 	r.wakeOne(g)
 }
 
-// call runs the op, turning a panic into a *PanicError.
+// call runs the op, turning a panic into a *PanicError. An op that calls
+// runtime.Goexit (t.FailNow in a test) takes its worker goroutine down; the
+// run then fails with ErrGoexit instead of waiting for the node forever.
 func (w *worker) call(nd *graph.Node, args []any) (v any, err error) {
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
 		if e := recover(); e != nil {
 			err = &PanicError{Value: e, Stack: debug.Stack()}
+			return
 		}
+		w.r.fail(&NodeError{Key: nd.Key, Label: nd.DisplayLabel(), Kind: nd.Kind, Err: ErrGoexit})
 	}()
-	return nd.Op(w.ctx, args)
+	v, err = nd.Op(w.ctx, args)
+	returned = true
+	return v, err
 }
 
 func (r *run) snapshot() Progress {

@@ -714,9 +714,15 @@ func TestEmptyAndRepeatedOutputs(t *testing.T) {
 	if err != nil || out[0] != 5 || out[1] != 5 || n.Load() != 1 {
 		t.Errorf("repeated output: %v %v, ran %d", out, err, n.Load())
 	}
-	out, err = Compute(context.Background(), g, nil, Options{})
-	if err != nil || len(out) != 0 {
-		t.Errorf("no outputs: %v %v", out, err)
+	calls := 0
+	out, err = Compute(context.Background(), g, nil, Options{Progress: func(p Progress) {
+		calls++
+		if p.Done != 0 || p.Total != 0 {
+			t.Errorf("empty run progress %+v", p)
+		}
+	}})
+	if err != nil || len(out) != 0 || calls != 1 {
+		t.Errorf("no outputs: %v %v, %d progress calls (want 1)", out, err, calls)
 	}
 	if _, err := Compute(context.Background(), g, []graph.Key{"zz"}, Options{}); !errors.Is(err, graph.ErrUnknownKey) {
 		t.Errorf("unknown output: %v", err)
@@ -834,4 +840,25 @@ func ExampleLane() {
 	}
 	fmt.Println(out[0])
 	// Output: 4
+}
+
+func TestGoexitFailsRun(t *testing.T) {
+	for _, m := range modes[1:] { // inline: Goexit would end the test goroutine
+		t.Run(m.name, func(t *testing.T) {
+			g := graph.New()
+			mustAdd(t, g, graph.Node{Key: "quit", Op: func(context.Context, []any) (any, error) {
+				runtime.Goexit()
+				return nil, nil
+			}})
+			mustAdd(t, g, graph.Node{Key: "after", Deps: []graph.Key{"quit"}, Op: func(context.Context, []any) (any, error) { return 1, nil }})
+			for i := 0; i < 20; i++ {
+				mustAdd(t, g, graph.Node{Key: graph.Key("other" + strconv.Itoa(i)), Op: func(context.Context, []any) (any, error) { return 1, nil }})
+			}
+			_, err := Compute(context.Background(), g, g.Keys(), m.opts)
+			var ne *NodeError
+			if !errors.Is(err, ErrGoexit) || !errors.As(err, &ne) || ne.Key != "quit" {
+				t.Fatalf("err = %v, want NodeError for quit wrapping ErrGoexit", err)
+			}
+		})
+	}
 }
