@@ -172,6 +172,7 @@ func copyAny(dst, src Array) error {
 }
 
 func realInto[D, S realNum](d []D, src []S) {
+	d = d[:len(src)] // one bounds check instead of one per element
 	for i, v := range src {
 		d[i] = D(v)
 	}

@@ -314,3 +314,28 @@ func TestFillValue(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseDType(f *testing.F) {
+	for _, s := range []string{"float32", "<u2", ">f4", "|b1", "|S8", "=f8", "O", "S0", "bytes64", "<c16", "?", "", "<"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		dt, order, err := ParseDType(s)
+		if err != nil {
+			if !errors.Is(err, ErrDType) || dt != (DType{}) || order != nil {
+				t.Fatalf("ParseDType(%q) = %v, %v, %v", s, dt, order, err)
+			}
+			return
+		}
+		if !dt.IsValid() {
+			t.Fatalf("ParseDType(%q) returned invalid %v", s, dt)
+		}
+		if order != nil && !dt.byteOrderApplies() {
+			t.Fatalf("ParseDType(%q): order %v for %v", s, order, dt)
+		}
+		back, _, err := ParseDType(dt.TypeStr(order))
+		if err != nil || back != dt {
+			t.Fatalf("TypeStr round trip of %q: %v, %v", s, back, err)
+		}
+	})
+}

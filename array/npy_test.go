@@ -429,3 +429,31 @@ func FuzzNPYHeader(f *testing.F) {
 		}
 	})
 }
+
+func TestNPYVersion2Header(t *testing.T) {
+	// 25,000 axes of extent 1 need a header longer than 65,535 bytes: version 2.0
+	shape := make([]int, 25000)
+	for i := range shape {
+		shape[i] = 1
+	}
+	var b bytes.Buffer
+	if err := WriteNPY(&b, Wrap([]int16{-2}, shape...)); err != nil {
+		t.Fatal(err)
+	}
+	raw := b.Bytes()
+	if raw[6] != 2 || raw[7] != 0 {
+		t.Fatalf("version %d.%d, want 2.0", raw[6], raw[7])
+	}
+	hl := int(binary.LittleEndian.Uint32(raw[8:12]))
+	if (12+hl)%64 != 0 || raw[12+hl-1] != '\n' || len(raw) != 12+hl+2 {
+		t.Fatalf("header length %d, file %d bytes", hl, len(raw))
+	}
+	h, err := ReadNPYHeader(bytes.NewReader(raw))
+	if err != nil || len(h.Shape) != 25000 || h.DataOffset != int64(12+hl) || h.Major != 2 {
+		t.Fatalf("header: %v, %v", h.DataOffset, err)
+	}
+	a, err := ReadNPY(bytes.NewReader(raw))
+	if err != nil || a.(*Dense[int16]).Data()[0] != -2 {
+		t.Fatalf("data: %v", err)
+	}
+}
