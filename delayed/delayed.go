@@ -75,6 +75,7 @@ type TypeError struct {
 	Got  string    // the value's dynamic type
 }
 
+// Error implements the error interface.
 func (e *TypeError) Error() string {
 	return fmt.Sprintf("delayed: value of node %s has type %s, want %s", e.Key, e.Got, e.Want)
 }

@@ -114,6 +114,7 @@ type MissingDepError struct {
 	Dep  Key // the missing dependency
 }
 
+// Error implements the error interface.
 func (e *MissingDepError) Error() string {
 	return fmt.Sprintf("graph: node %q depends on %q, which is not in the graph", e.Node, e.Dep)
 }
@@ -127,6 +128,7 @@ type CycleError struct {
 	Cycle []Key
 }
 
+// Error implements the error interface.
 func (e *CycleError) Error() string {
 	s := "graph: dependency cycle: "
 	for _, k := range e.Cycle {

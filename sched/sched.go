@@ -116,6 +116,7 @@ type NodeError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *NodeError) Error() string {
 	return fmt.Sprintf("sched: node %s (%q, %s): %v", e.Key, e.Label, e.Kind, e.Err)
 }
@@ -129,6 +130,7 @@ type PanicError struct {
 	Stack []byte // the panicking goroutine's stack
 }
 
+// Error implements the error interface.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("panic: %v\n%s", e.Value, e.Stack)
 }
