@@ -90,3 +90,17 @@ func ExamplePersist() {
 	fmt.Println(r1, r2, calls)
 	// Output: 43 84 1
 }
+
+// Pure gives a node a deterministic identity (its name plus its arguments'
+// keys), so building it twice yields one node, computed once.
+func ExamplePure() {
+	calls := 0
+	load := func(path string) string { calls++; return "data of " + path }
+	path := delayed.Value("scan.npy", delayed.Key("path-scan"))
+	a := delayed.Call1(load, path, delayed.Name("load"), delayed.Pure())
+	b := delayed.Call1(load, path, delayed.Name("load"), delayed.Pure())
+	both := delayed.Call2(func(x, y string) int { return len(x) + len(y) }, a, b)
+	n, err := both.Compute(context.Background())
+	fmt.Println(a.Key() == b.Key(), n, calls, err)
+	// Output: true 32 1 <nil>
+}
