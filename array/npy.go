@@ -723,7 +723,7 @@ func writeStrings(w io.Writer, a *Dense[string]) error {
 // temporary file in the same directory, which is synced and then renamed over path, so
 // path holds either its old contents or the complete new file, never a partial one. The
 // file gets mode 0644. Errors name the file.
-func WriteNPYFile(path string, a Array) (err error) {
+func WriteNPYFile(path string, a Array) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -733,33 +733,28 @@ func WriteNPYFile(path string, a Array) (err error) {
 		return fmt.Errorf("npy file %s: %w", path, err)
 	}
 	tmp := f.Name()
+	done := false
 	defer func() {
-		if err != nil {
+		if !done {
 			f.Close()
 			os.Remove(tmp)
 		}
 	}()
 	bw := bufio.NewWriterSize(f, npyChunk)
-	if err = WriteNPY(bw, a); err != nil {
+	if err := WriteNPY(bw, a); err != nil {
 		return withPath(path, err)
 	}
-	if err = bw.Flush(); err != nil {
+	for _, step := range []func() error{bw.Flush, func() error { return f.Chmod(0o644) }, f.Sync, f.Close} {
+		if err := step(); err != nil {
+			return fmt.Errorf("npy file %s: %w", path, err)
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("npy file %s: %w", path, err)
 	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("npy file %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("npy file %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("npy file %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("npy file %s: %w", path, err)
-	}
+	done = true
 	// make the rename durable; failure here does not undo a complete file
-	if d, derr := os.Open(dir); derr == nil {
+	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
