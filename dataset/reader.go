@@ -122,16 +122,16 @@ func checkRequest(b *base, p Partition, req *TileRequest) error {
 // readState is the per-call scratch of readTiles, pooled per dataset and dtype so that
 // a steady stream of partitions allocates nothing per tile.
 type readState[T elem] struct {
-	dec     decoder[T]
-	buf     []T
-	scheme  []int // scheme shape the caches below are for
-	boxes   []boxPlan
-	shapes  map[[2]int]array.Shape // (box index, depth) -> tile slice shape
-	frames  []int                  // ROI: stored frame indices of the current block
-	origin  []int
-	dims    []int
-	arr     array.Dense[T] // the tile header, re-pointed per tile (Rewrap)
-	tile    Tile
+	dec    decoder[T]
+	buf    []T
+	scheme []int // scheme shape the caches below are for
+	boxes  []boxPlan
+	shapes map[[2]int]array.Shape // (box index, depth) -> tile slice shape
+	frames []int                  // ROI: stored frame indices of the current block
+	origin []int
+	dims   []int
+	arr    array.Dense[T] // the tile header, re-pointed per tile (Rewrap)
+	tile   Tile
 }
 
 // boxPlan says how to copy one sig box out of a stored frame: runs of runLen elements
