@@ -584,3 +584,32 @@ func FuzzRawCSRDescriptor(f *testing.F) {
 		}
 	})
 }
+
+func TestRawCSRNegotiation(t *testing.T) {
+	src := makeCSRSource(31, []int{13, 17}, []int{24, 19})
+	path := writeRawCSR(t, t.TempDir(), src, csrLayout{indptr: "<i4", indices: "<i4", data: "<i4"})
+	ds, err := OpenRawCSR(path, RawCSROptions{MaxIOSize: 64 * 24 * 19 * 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	for _, prefs := range [][]TilingPrefs{
+		{{Method: MethodTile}},
+		{{Method: MethodTile, Depth: 4, TotalSize: BestFit}},
+		{{Method: MethodFrame}},
+		{{Method: MethodPartition}},
+	} {
+		in := NegotiationFor(ds, prefs, array.Float32, nil, 2)
+		s, err := Negotiate(in)
+		if err != nil {
+			t.Fatalf("%v: %v", prefs, err)
+		}
+		// Whole frames always; depth bounded by the partition and the I/O size.
+		if !s.FullSig() || s.Depth < 1 || s.Depth > 111 {
+			t.Errorf("%v: scheme %v", prefs, s)
+		}
+		if prefs[0].Method == MethodTile && s.Depth > 64 {
+			t.Errorf("%v: depth %d exceeds the I/O size of 64 frames", prefs, s.Depth)
+		}
+	}
+}
