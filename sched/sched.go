@@ -178,11 +178,7 @@ type run struct {
 	ctx    context.Context // given to ops; cancelled on failure
 	cancel context.CancelCauseFunc
 
-	vals    []any
-	indeg   []atomic.Int32 // unfinished dependencies
-	refs    []atomic.Int32 // unfinished dependents
-	keep    []bool         // outputs: never released
-	groupOf []uint8
+	ns []nodeState // per plan node
 
 	remaining atomic.Int64 // unfinished nodes
 	stopped   atomic.Bool
@@ -203,6 +199,17 @@ type run struct {
 	onProgress func(Progress)
 	interval   time.Duration
 	totals     [graph.NumKinds]int
+}
+
+// nodeState is the run-time state of one plan node, kept together so that
+// a run makes one allocation for all of it and a node's fields share a
+// cache line.
+type nodeState struct {
+	val   any          // the value, until released
+	indeg atomic.Int32 // unfinished dependencies
+	refs  atomic.Int32 // unfinished dependents
+	keep  bool         // a requested output: never released
+	group uint8        // index into run.groups
 }
 
 // group is the general workers or one lane's workers.
@@ -265,15 +272,11 @@ func newRun(ctx context.Context, p *graph.Plan, o *Options) (*run, error) {
 	}
 	n := len(p.Nodes)
 	r := &run{
-		p:       p,
-		caller:  ctx,
-		done:    ctx.Done(),
-		vals:    make([]any, n),
-		indeg:   make([]atomic.Int32, n),
-		refs:    make([]atomic.Int32, n),
-		keep:    make([]bool, n),
-		groupOf: make([]uint8, n),
-		inline:  o.Inline,
+		p:      p,
+		caller: ctx,
+		done:   ctx.Done(),
+		ns:     make([]nodeState, n),
+		inline: o.Inline,
 	}
 	workers := o.Workers
 	if workers <= 0 {
@@ -329,14 +332,14 @@ func newRun(ctx context.Context, p *graph.Plan, o *Options) (*run, error) {
 				return nil, fmt.Errorf("%w: node %s (%q) requires lane %q; configured lanes: %v",
 					ErrUnknownLane, nd.Key, nd.DisplayLabel(), nd.Lane, laneNames(o.Lanes))
 			}
-			r.groupOf[i] = gi
+			r.ns[i].group = gi
 		}
-		r.indeg[i].Store(p.DepStart[i+1] - p.DepStart[i])
-		r.refs[i].Store(p.SuccStart[i+1] - p.SuccStart[i])
+		r.ns[i].indeg.Store(p.DepStart[i+1] - p.DepStart[i])
+		r.ns[i].refs.Store(p.SuccStart[i+1] - p.SuccStart[i])
 		r.totals[nd.Kind]++
 	}
 	for _, o := range p.Outputs {
-		r.keep[o] = true
+		r.ns[o].keep = true
 	}
 	r.remaining.Store(int64(n))
 	r.progress = o.Progress != nil
@@ -380,10 +383,10 @@ func (r *run) seed() {
 	type bucket [2][]int32
 	per := make([]bucket, len(r.groups))
 	for i, nd := range r.p.Nodes {
-		if r.indeg[i].Load() != 0 {
+		if r.ns[i].indeg.Load() != 0 {
 			continue
 		}
-		g := r.groupOf[i]
+		g := r.ns[i].group
 		if nd.Admission {
 			r.groups[g].gate.push(gateItem{order: nd.Order, id: int32(i)})
 			continue
@@ -465,7 +468,7 @@ func (r *run) execute() ([]any, error) {
 	}
 	out := make([]any, len(r.p.Outputs))
 	for i, o := range r.p.Outputs {
-		out[i] = r.vals[o]
+		out[i] = r.ns[o].val
 	}
 	return out, nil
 }
@@ -704,7 +707,7 @@ func (w *worker) exec(id int32) {
 	if len(deps) > 0 {
 		args = make([]any, len(deps))
 		for i, d := range deps {
-			args[i] = r.vals[d]
+			args[i] = r.ns[d].val
 		}
 	}
 	v, err := w.call(nd, args)
@@ -712,13 +715,13 @@ func (w *worker) exec(id int32) {
 		r.fail(&NodeError{Key: nd.Key, Label: nd.DisplayLabel(), Kind: nd.Kind, Err: err})
 		return
 	}
-	r.vals[id] = v
+	r.ns[id].val = v
 	if r.progress {
 		w.done[nd.Kind].Add(1)
 	}
 	// Dependencies: drop values nobody needs any more, close admissions.
 	for _, d := range deps {
-		if r.refs[d].Add(-1) == 0 {
+		if r.ns[d].refs.Add(-1) == 0 {
 			r.release(d)
 		}
 	}
@@ -728,7 +731,7 @@ func (w *worker) exec(id int32) {
 	}
 	// Dependents: queue those now ready.
 	for _, s := range p.Succs[p.SuccStart[id]:p.SuccStart[id+1]] {
-		if r.indeg[s].Add(-1) == 0 {
+		if r.ns[s].indeg.Add(-1) == 0 {
 			w.ready(s)
 		}
 	}
@@ -738,8 +741,8 @@ func (w *worker) exec(id int32) {
 }
 
 func (r *run) release(d int32) {
-	if !r.keep[d] {
-		r.vals[d] = nil
+	if !r.ns[d].keep {
+		r.ns[d].val = nil
 	}
 	if r.p.Nodes[d].Admission {
 		r.live.Add(-1)
@@ -761,7 +764,7 @@ func (r *run) wakeGated() {
 func (w *worker) ready(s int32) {
 	r := w.r
 	nd := r.p.Nodes[s]
-	g := r.groups[r.groupOf[s]]
+	g := r.groups[r.ns[s].group]
 	switch {
 	case nd.Admission:
 		g.gate.push(gateItem{order: nd.Order, id: s})
