@@ -66,3 +66,24 @@ func (m *NavMapper) AppendCoordinates(dst []int, origin, n int) []int {
 	}
 	return dst
 }
+
+// NavROI returns a flat ROI over a nav shape with the given positions selected (each a
+// full nav coordinate), the reference's ds.roi[...] helper. An out-of-range or
+// wrong-length position is an error wrapping ErrROI.
+func NavROI(navShape []int, positions ...[]int) ([]bool, error) {
+	roi := make([]bool, prodInts(navShape))
+	for _, pos := range positions {
+		if len(pos) != len(navShape) {
+			return nil, newErr("", "roi", ErrROI, "position %v has %d coordinates, nav shape %v has %d axes", pos, len(pos), navShape, len(navShape))
+		}
+		f := 0
+		for i, c := range pos {
+			if c < 0 || c >= navShape[i] {
+				return nil, newErr("", "roi", ErrROI, "position %v outside nav shape %v", pos, navShape)
+			}
+			f = f*navShape[i] + c
+		}
+		roi[f] = true
+	}
+	return roi, nil
+}

@@ -58,3 +58,20 @@ func TestNavMapperSpecExamples(t *testing.T) {
 		t.Errorf("%v allocs", n)
 	}
 }
+
+func TestNavROI(t *testing.T) {
+	roi, err := NavROI([]int{3, 4}, []int{0, 0}, []int{2, 3}, []int{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]bool, 12)
+	want[0], want[11], want[6] = true, true, true
+	if !slices.Equal(roi, want) {
+		t.Fatalf("%v", roi)
+	}
+	for _, bad := range [][]int{{3, 0}, {0, -1}, {1}} {
+		if _, err := NavROI([]int{3, 4}, bad); !errors.Is(err, ErrROI) {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}
