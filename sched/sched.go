@@ -422,16 +422,22 @@ func (r *run) execute() ([]any, error) {
 		}
 		return make([]any, len(r.p.Outputs)), nil
 	}
+	// Clean-up is deferred so that it also runs when an inline op ends the
+	// calling goroutine with runtime.Goexit.
 	stop := context.AfterFunc(r.caller, func() { r.fail(r.caller.Err()) })
 	defer stop()
+	defer r.cancel(nil)
 	r.seed()
 
-	var repWG sync.WaitGroup
-	var repStop chan struct{}
 	if r.progress {
-		repStop = make(chan struct{})
+		var repWG sync.WaitGroup
+		repStop := make(chan struct{})
 		repWG.Add(1)
 		go r.reporter(repStop, &repWG)
+		defer func() {
+			close(repStop)
+			repWG.Wait() // includes the final report
+		}()
 	}
 
 	if r.inline {
@@ -451,11 +457,6 @@ func (r *run) execute() ([]any, error) {
 		}
 		wg.Wait()
 	}
-	if r.progress {
-		close(repStop)
-		repWG.Wait()
-	}
-	r.cancel(nil)
 
 	r.errMu.Lock()
 	err := r.err

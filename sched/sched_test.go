@@ -842,6 +842,25 @@ func ExampleLane() {
 	// Output: 4
 }
 
+// TestInlineGoexitCleansUp: an inline op calling runtime.Goexit ends the
+// calling goroutine, but the run's reporter and context are cleaned up
+// (goleak in TestMain checks the goroutines).
+func TestInlineGoexitCleansUp(t *testing.T) {
+	g := graph.New()
+	mustAdd(t, g, graph.Node{Key: "quit", Op: func(context.Context, []any) (any, error) {
+		runtime.Goexit()
+		return nil, nil
+	}})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = Compute(context.Background(), g, []graph.Key{"quit"}, Options{Inline: true,
+			Progress: func(Progress) {}, ProgressInterval: time.Hour})
+		t.Error("Compute returned although the goroutine called Goexit")
+	}()
+	<-done
+}
+
 func TestGoexitFailsRun(t *testing.T) {
 	for _, m := range modes[1:] { // inline: Goexit would end the test goroutine
 		t.Run(m.name, func(t *testing.T) {
