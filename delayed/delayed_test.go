@@ -394,3 +394,54 @@ func BenchmarkCallTree10k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(nodes), "us/task")
 }
+
+func TestKeyCollisionCycle(t *testing.T) {
+	a := Value(1, Key("x"))
+	b := Call1(double, a, Key("y"))
+	c := Call1(double, b, Key("x")) // claims a's key: x -> y -> x
+	_, err := c.Compute(context.Background())
+	var ce *graph.CycleError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want *graph.CycleError", err)
+	}
+}
+
+func TestConcurrentComputeAndPersist(t *testing.T) {
+	var runs atomic.Int32
+	base := Call0(func() int { runs.Add(1); return 7 })
+	xs := make([]Delayed[int], 20)
+	for i := range xs {
+		xs[i] = Call2(add, base, Value(i))
+	}
+	total := CallSlice(func(v []int) int {
+		s := 0
+		for _, x := range v {
+			s += x
+		}
+		return s
+	}, xs)
+	want := 20*7 + 19*20/2
+	errs := make(chan error, 16)
+	for g := 0; g < 8; g++ {
+		go func() {
+			v, err := total.ComputeWith(context.Background(), sched.Options{Workers: 2})
+			if err == nil && v != want {
+				err = errors.New("wrong total")
+			}
+			errs <- err
+		}()
+		go func() { errs <- Persist(context.Background(), base) }()
+	}
+	for i := 0; i < 16; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if !base.Persisted() {
+		t.Error("base not persisted")
+	}
+	n := runs.Load()
+	if v, err := total.Compute(context.Background()); v != want || err != nil || runs.Load() != n {
+		t.Errorf("after Persist: %d %v, base ran again: %v", v, err, runs.Load() != n)
+	}
+}
