@@ -38,9 +38,9 @@ func (u failing) fail(env *Env, method string) error {
 }
 
 func (u failing) ProcessFrame(env *Env, _ array.Array) error { return u.fail(env, "ProcessFrame") }
-func (u failing) Postprocess(env *Env) error                  { return u.fail(env, "Postprocess") }
-func (u failing) Preprocess(env *Env) error                   { return u.fail(env, "Preprocess") }
-func (u failing) TaskData(env *Env) (any, error)              { return nil, u.fail(env, "TaskData") }
+func (u failing) Postprocess(env *Env) error                 { return u.fail(env, "Postprocess") }
+func (u failing) Preprocess(env *Env) error                  { return u.fail(env, "Preprocess") }
+func (u failing) TaskData(env *Env) (any, error)             { return nil, u.fail(env, "TaskData") }
 func (u failing) Merge(dest, src *Views, m *Meta) error {
 	if u.method == "Merge" {
 		if u.panics {
