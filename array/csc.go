@@ -13,6 +13,8 @@ type CSC[T SparseValue, I SparseIndex] struct {
 	Indptr     []I // len Cols+1; column j is [Indptr[j], Indptr[j+1])
 	Indices    []I // row of each stored entry
 	Data       []T // value of each stored entry
+
+	borrowed borrowedSlices // see CSR
 }
 
 // NewCSC wraps an existing triple without copying after checking its structure (see
@@ -57,6 +59,7 @@ func (m *CSC[T, I]) SetDense(src []T, rows, cols int) error {
 		return fmt.Errorf("%w: CSC from dense: %d rows do not fit the index type (max %d)", ErrSparse, rows, lim)
 	}
 	var zero T
+	release(&m.borrowed, &m.Indptr, &m.Indices, &m.Data)
 	m.Indptr = grow(m.Indptr, cols+1)
 	clear(m.Indptr)
 	nnz := 0
@@ -100,6 +103,7 @@ func (m *CSC[T, I]) SetDense(src []T, rows, cols int) error {
 // compression and reusing m's slices when they have room. Row indices come out sorted
 // within each column. m must not share memory with src.
 func (m *CSC[T, I]) SetCSR(src *CSR[T, I]) {
+	release(&m.borrowed, &m.Indptr, &m.Indices, &m.Data)
 	transposeCompressed(src.Rows, src.Cols, src.Indptr, src.Indices, src.Data, &m.Indptr, &m.Indices, &m.Data)
 	m.Rows, m.Cols = src.Rows, src.Cols
 }
@@ -159,7 +163,8 @@ func (m *CSC[T, I]) At(i, j int) T {
 
 // T returns the transpose as a CSR matrix sharing m's memory (no copy).
 func (m *CSC[T, I]) T() *CSR[T, I] {
-	return &CSR[T, I]{Rows: m.Cols, Cols: m.Rows, Indptr: m.Indptr, Indices: m.Indices, Data: m.Data}
+	return &CSR[T, I]{Rows: m.Cols, Cols: m.Rows, Indptr: m.Indptr, Indices: m.Indices, Data: m.Data,
+		borrowed: borrowedSlices{true, true, true}}
 }
 
 // ToCSR returns the same matrix in row compression (a copy).
@@ -249,8 +254,14 @@ func (m *CSC[T, I]) Scale(alpha T) { m.T().Scale(alpha) }
 
 // ScaleInto makes dst alpha·m, sharing m's structure and reusing dst's Data.
 func (m *CSC[T, I]) ScaleInto(dst *CSC[T, I], alpha T) {
-	var r CSR[T, I]
-	r.Data = dst.Data
-	m.T().ScaleInto(&r, alpha)
-	*dst = CSC[T, I]{Rows: m.Rows, Cols: m.Cols, Indptr: r.Indptr, Indices: r.Indices, Data: r.Data}
+	nnz := m.NNZ()
+	release(&dst.borrowed, &dst.Indptr, &dst.Indices, &dst.Data)
+	dst.Rows, dst.Cols = m.Rows, m.Cols
+	dst.Indptr = m.Indptr
+	dst.Indices = m.Indices[:nnz:nnz]
+	dst.Data = grow(dst.Data, nnz)
+	for k, v := range m.Data[:nnz] {
+		dst.Data[k] = v * alpha
+	}
+	dst.borrowed = borrowedSlices{indptr: true, indices: true}
 }

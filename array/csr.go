@@ -10,13 +10,21 @@ import (
 // builds a CSR by hand should call Validate.
 //
 // A CSR is an Array of Format FormatCSR. Methods that read never modify the matrix;
-// methods named ...Into write into a caller-given destination, reusing its memory, so
-// that per-tile work allocates nothing in steady state.
+// methods named ...Into (and SetDense, SetCSC) write into a caller-given destination,
+// reusing its memory, so that per-tile work allocates nothing in steady state. A
+// destination remembers which of its slices are views into another matrix (after
+// SliceRowsInto, ScaleInto, T): later writes replace those slices instead of writing
+// through them, so reusing a destination never modifies a source.
 type CSR[T SparseValue, I SparseIndex] struct {
 	Rows, Cols int
 	Indptr     []I // len Rows+1; row i is [Indptr[i], Indptr[i+1])
 	Indices    []I // column of each stored entry
 	Data       []T // value of each stored entry
+
+	// borrowed marks slices that are views into another matrix (set by SliceRowsInto,
+	// ScaleInto, T, ...): methods writing into m replace them instead of reusing them,
+	// so that writing into a destination never modifies the matrix it was a view of.
+	borrowed borrowedSlices
 }
 
 // NewCSR wraps an existing triple without copying after checking its structure (lengths,
@@ -83,6 +91,7 @@ func (m *CSR[T, I]) SetDense(src []T, rows, cols int) error {
 		return fmt.Errorf("%w: CSR from dense: %d stored entries do not fit the index type (max %d)", ErrSparse, nnz, lim)
 	}
 	m.Rows, m.Cols = rows, cols
+	release(&m.borrowed, &m.Indptr, &m.Indices, &m.Data)
 	m.Indptr = grow(m.Indptr, rows+1)
 	m.Indices = grow(m.Indices, nnz)
 	m.Data = grow(m.Data, nnz)
@@ -106,6 +115,7 @@ func (m *CSR[T, I]) SetDense(src []T, rows, cols int) error {
 // compression and reusing m's slices when they have room. The result has sorted column
 // indices; duplicates in src stay duplicates. m must not share memory with src.
 func (m *CSR[T, I]) SetCSC(src *CSC[T, I]) {
+	release(&m.borrowed, &m.Indptr, &m.Indices, &m.Data)
 	transposeCompressed(src.Cols, src.Rows, src.Indptr, src.Indices, src.Data, &m.Indptr, &m.Indices, &m.Data)
 	m.Rows, m.Cols = src.Rows, src.Cols
 }
@@ -200,7 +210,8 @@ func (m *CSR[T, I]) At(i, j int) T {
 // T returns the transpose as a CSC matrix sharing m's memory (no copy): the CSR storage
 // of an r×c matrix is the CSC storage of its c×r transpose.
 func (m *CSR[T, I]) T() *CSC[T, I] {
-	return &CSC[T, I]{Rows: m.Cols, Cols: m.Rows, Indptr: m.Indptr, Indices: m.Indices, Data: m.Data}
+	return &CSC[T, I]{Rows: m.Cols, Cols: m.Rows, Indptr: m.Indptr, Indices: m.Indices, Data: m.Data,
+		borrowed: borrowedSlices{true, true, true}}
 }
 
 // Clone returns a deep copy of m.
@@ -236,6 +247,7 @@ func (m *CSR[T, I]) SliceRowsInto(dst *CSR[T, I], a, b int) {
 	}
 	base := m.Indptr[a]
 	end := m.Indptr[b]
+	release(&dst.borrowed, &dst.Indptr, &dst.Indices, &dst.Data)
 	dst.Indptr = grow(dst.Indptr, b-a+1)
 	for i, p := range m.Indptr[a : b+1] {
 		dst.Indptr[i] = p - base
@@ -243,6 +255,7 @@ func (m *CSR[T, I]) SliceRowsInto(dst *CSR[T, I], a, b int) {
 	dst.Rows, dst.Cols = b-a, m.Cols
 	dst.Indices = m.Indices[base:end:end]
 	dst.Data = m.Data[base:end:end]
+	dst.borrowed = borrowedSlices{indices: true, data: true}
 }
 
 // GatherRows returns a new matrix whose row k is row rows[k] of m (rows may repeat and
@@ -264,6 +277,7 @@ func (m *CSR[T, I]) GatherRowsInto(dst *CSR[T, I], rows []int) {
 		}
 		nnz += int(m.Indptr[r+1] - m.Indptr[r])
 	}
+	release(&dst.borrowed, &dst.Indptr, &dst.Indices, &dst.Data)
 	dst.Indptr = grow(dst.Indptr, len(rows)+1)
 	dst.Indices = grow(dst.Indices, nnz)
 	dst.Data = grow(dst.Data, nnz)
@@ -293,6 +307,7 @@ func (m *CSR[T, I]) SelectRowsInto(dst *CSR[T, I], keep []bool) error {
 			n++
 		}
 	}
+	release(&dst.borrowed, &dst.Indptr, &dst.Indices, &dst.Data)
 	dst.Indptr = grow(dst.Indptr, n+1)
 	dst.Indices = grow(dst.Indices, nnz)
 	dst.Data = grow(dst.Data, nnz)
@@ -437,10 +452,12 @@ func (m *CSR[T, I]) Scale(alpha T) {
 // and gets its own Data, reused when it has room. dst must not be m.
 func (m *CSR[T, I]) ScaleInto(dst *CSR[T, I], alpha T) {
 	nnz := m.NNZ()
+	release(&dst.borrowed, &dst.Indptr, &dst.Indices, &dst.Data)
 	dst.Rows, dst.Cols = m.Rows, m.Cols
 	dst.Indptr = m.Indptr
 	dst.Indices = m.Indices[:nnz:nnz]
 	dst.Data = grow(dst.Data, nnz)
+	dst.borrowed = borrowedSlices{indptr: true, indices: true}
 	for k, v := range m.Data[:nnz] {
 		dst.Data[k] = v * alpha
 	}

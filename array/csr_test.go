@@ -493,3 +493,45 @@ func FuzzNewCSR(f *testing.F) {
 		_ = m.SumAxis1(nil)
 	})
 }
+
+func TestDestinationsNeverWriteIntoSources(t *testing.T) {
+	src, _ := CSRFromCOO[float32, int32](3, 3, []int{0, 1, 2, 2}, []int{0, 2, 0, 1}, []float32{1, 2, 3, 4})
+	want := slices.Clone(src.ToDense().Data())
+	wantIdx := slices.Clone(src.Indices)
+	check := func(step string) {
+		t.Helper()
+		if !slices.Equal(src.ToDense().Data(), want) || !slices.Equal(src.Indices, wantIdx) {
+			t.Fatalf("%s modified the source: %v", step, src.ToDense().Data())
+		}
+	}
+	var d CSR[float32, int32]
+	src.SliceRowsInto(&d, 0, 3) // d's Indices/Data are views into src
+	if err := d.SetDense([]float32{9, 0, 0, 0, 0, 0, 0, 0, 9}, 3, 3); err != nil { // 2 entries: fits the borrowed capacity
+		t.Fatal(err)
+	}
+	check("SetDense after SliceRowsInto")
+	src.SliceRowsInto(&d, 1, 3)
+	src.GatherRowsInto(&d, []int{2, 2})
+	check("GatherRowsInto after SliceRowsInto")
+	src.ScaleInto(&d, 3) // d shares src's Indptr and Indices
+	_ = d.SelectRowsInto(&CSR[float32, int32]{}, []bool{true, true, true})
+	d.SetCSC(src.ToCSC())
+	check("SetCSC after ScaleInto")
+	var ls CSR[float32, int32]
+	if err := LogScaleCSRInto(&ls, src.SliceRows(1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	_ = ls.SetDense([]float32{0, 0, 0, 7, 0, 0, 0, 0, 0}, 3, 3)
+	check("SetDense after LogScaleCSRInto")
+	tv := src.T()
+	_ = tv.SetDense([]float32{0, 5, 0, 0, 0, 0, 0, 0, 5}, 3, 3)
+	check("CSC.SetDense on a transposed view")
+	var c CSC[float32, int32]
+	src.ToCSC().ScaleInto(&c, 2)
+	c.SetCSR(src)
+	check("CSC.SetCSR after ScaleInto")
+	// Steady-state reuse of own slices still allocates nothing.
+	if n := testing.AllocsPerRun(20, func() { src.ScaleInto(&d, 2) }); n != 0 {
+		t.Fatalf("repeated ScaleInto allocates %v times", n)
+	}
+}

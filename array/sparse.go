@@ -231,6 +231,24 @@ func denseMatrixDims(shape []int) (int, int) {
 // allocating (Dense.Shape returns a fresh slice).
 func denseDims[T any](d *Dense[T]) (int, int) { return denseMatrixDims(d.shape) }
 
+// borrowedSlices records which of a sparse matrix's slices are views into another
+// matrix's memory.
+type borrowedSlices struct{ indptr, indices, data bool }
+
+// release drops borrowed slices (so that grow allocates fresh ones) and clears the marks.
+func release[T SparseValue, I SparseIndex](b *borrowedSlices, indptr, indices *[]I, data *[]T) {
+	if b.indptr {
+		*indptr = nil
+	}
+	if b.indices {
+		*indices = nil
+	}
+	if b.data {
+		*data = nil
+	}
+	*b = borrowedSlices{}
+}
+
 // grow returns s resliced to length n, reallocating only when its capacity is too small.
 func grow[E any](s []E, n int) []E {
 	if cap(s) >= n {

@@ -390,6 +390,7 @@ func LogScaleCSRInto[T SparseFloat, I SparseIndex](dst, a *CSR[T, I]) error {
 		}
 	}
 	nnz := a.NNZ()
+	release(&dst.borrowed, &dst.Indptr, &dst.Indices, &dst.Data)
 	data := grow(dst.Data, nnz)
 	for r := 0; r < a.Rows; r++ {
 		mn := RowMin(a, r)
@@ -401,5 +402,6 @@ func LogScaleCSRInto[T SparseFloat, I SparseIndex](dst, a *CSR[T, I]) error {
 	dst.Indptr = a.Indptr
 	dst.Indices = a.Indices[:nnz:nnz]
 	dst.Data = data
+	dst.borrowed = borrowedSlices{indptr: true, indices: true}
 	return nil
 }
