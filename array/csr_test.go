@@ -505,7 +505,7 @@ func TestDestinationsNeverWriteIntoSources(t *testing.T) {
 		}
 	}
 	var d CSR[float32, int32]
-	src.SliceRowsInto(&d, 0, 3) // d's Indices/Data are views into src
+	src.SliceRowsInto(&d, 0, 3)                                                    // d's Indices/Data are views into src
 	if err := d.SetDense([]float32{9, 0, 0, 0, 0, 0, 0, 0, 9}, 3, 3); err != nil { // 2 entries: fits the borrowed capacity
 		t.Fatal(err)
 	}
