@@ -132,6 +132,7 @@ type comTask struct {
 	colsum []float32 // per-frame column sums (length sx)
 	colF64 []float64
 	xs     []float64 // column coordinates
+	kern   *kernels.CoM
 }
 
 // TaskData validates the shape and builds the selection.
@@ -171,6 +172,13 @@ func (c *CoM) newTask(sy, sx int) *comTask {
 			}
 		}
 	}
+	var spans []kernels.Span
+	for y, row := range t.spans {
+		for _, sp := range row {
+			spans = append(spans, kernels.Span{Y: y, X0: sp[0], X1: sp[1]})
+		}
+	}
+	t.kern, _ = kernels.NewCoM(sy, sx, spans) // spans lie inside the frame by construction
 	return t
 }
 
@@ -185,6 +193,17 @@ func (c *CoM) ProcessTile(env *udf.Env, tile array.Array) error {
 	switch d := tile.(type) {
 	case *array.Dense[float32]:
 		data := tileData(d)
+		if by == t.sy && bx == t.sx && t.kern != nil {
+			// Whole frames: the fused SIMD kernel (Σp and Σx·p in one pass per span).
+			n := by * bx
+			for f := 0; f < depth; f++ {
+				s, sy, sxw := t.kern.Frame(data[f*n : (f+1)*n])
+				if err := addMoments(out, f, s, sy, sxw); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		for f := 0; f < depth; f++ {
 			s, sy, sxw := t.frameF32(data[f*by*bx:(f+1)*by*bx], oy, ox, by, bx)
 			if err := addMoments(out, f, s, sy, sxw); err != nil {

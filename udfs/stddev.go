@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/internal/kernels"
 	"github.com/stemflow/stemflow/udf"
 )
 
@@ -90,7 +91,7 @@ func (s StdDev) TaskData(env *udf.Env) (any, error) {
 		boxes:    make([]*stdBox, len(env.Meta.TilingScheme)),
 		sig:      env.Meta.DatasetShape.Sig(),
 		cplx:     env.Meta.InputDType.Kind() == array.KindComplex,
-		scratch:  make([]float64, 2*stdPixBlock),
+		scratch:  make([]float64, 2*max(stdPixBlock, kernels.StdBlockPixels)),
 		scratchC: make([]complex128, stdPixBlock),
 	}, nil
 }
@@ -119,7 +120,7 @@ func (StdDev) ProcessTile(env *udf.Env, tile array.Array) error {
 	depth := env.Meta.Slice.Shape.Dim(0)
 	switch d := tile.(type) {
 	case *array.Dense[float32]:
-		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+		b.n = kernels.StdTileF32(b.sum, b.varsum, b.n, tileData(d)[:depth*px], t.scratch)
 	case *array.Dense[float64]:
 		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
 	case *array.Dense[uint16]:
