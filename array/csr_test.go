@@ -505,8 +505,9 @@ func TestDestinationsNeverWriteIntoSources(t *testing.T) {
 		}
 	}
 	var d CSR[float32, int32]
-	src.SliceRowsInto(&d, 0, 3)                                                    // d's Indices/Data are views into src
-	if err := d.SetDense([]float32{9, 0, 0, 0, 0, 0, 0, 0, 9}, 3, 3); err != nil { // 2 entries: fits the borrowed capacity
+	// d's Indices/Data become views into src; 2 entries fit their capacity.
+	src.SliceRowsInto(&d, 0, 3)
+	if err := d.SetDense([]float32{9, 0, 0, 0, 0, 0, 0, 0, 9}, 3, 3); err != nil {
 		t.Fatal(err)
 	}
 	check("SetDense after SliceRowsInto")
