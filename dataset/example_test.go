@@ -2,7 +2,11 @@ package dataset_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/dataset"
@@ -100,4 +104,40 @@ func ExampleOpen() {
 	_, err := dataset.Open("", "scan.unknown", dataset.OpenOptions{})
 	fmt.Println(err != nil)
 	// Output: true
+}
+
+// A raw file of big-endian uint16 frames, read as float32 (decoded per tile).
+func ExampleOpenRaw() {
+	dir, _ := os.MkdirTemp("", "stemflow-example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "scan.raw")
+	var b []byte
+	for i := range 2 * 3 * 4 * 4 {
+		b = binary.BigEndian.AppendUint16(b, uint16(i))
+	}
+	_ = os.WriteFile(path, b, 0o644)
+
+	ds, err := dataset.OpenRaw(path, dataset.RawOptions{NavShape: []int{2, 3}, SigShape: []int{4, 4}, DType: ">u2"})
+	if err != nil {
+		panic(err)
+	}
+	defer ds.Close()
+	fmt.Print(strings.Replace(ds.Info().String(), path, "PATH", 1))
+	scheme, _ := dataset.NewTilingScheme([]int{6, 4, 4}, []int{4, 4}, dataset.MethodTile)
+	p := dataset.Partitions(ds, 1)[0]
+	_ = ds.ReadTiles(context.Background(), p, dataset.TileRequest{Scheme: scheme, DType: array.Float32}, func(t *dataset.Tile) error {
+		d := t.Data.(*array.Dense[float32])
+		fmt.Println(d.Shape(), d.At(5, 3, 3))
+		return nil
+	})
+	// Output:
+	// format: raw
+	// path: PATH
+	// shape: [2 3 4 4] (nav [2 3], sig [4 4])
+	// dtype: >u2
+	// image_count: 6
+	// sync_offset: 0
+	// bytes: 192
+	// io: mmap
+	// [6 4 4] 95
 }
