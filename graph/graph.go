@@ -146,6 +146,12 @@ func (e *CycleError) Error() string {
 type Graph struct {
 	nodes []Node
 	index map[Key]int32
+	// Dependency indices resolved when a node is added (graphs are mostly
+	// built dependencies first), so compiling needs no second key lookup:
+	// node i's are dflat[dstart[i]:][:len(Deps)], or dstart[i] is -1 when
+	// some dependency was not yet present and must be looked up by key.
+	dstart []int32
+	dflat  []int32
 }
 
 // New returns an empty graph.
@@ -153,7 +159,38 @@ func New() *Graph { return &Graph{index: make(map[Key]int32)} }
 
 // NewWithCapacity returns an empty graph with room for n nodes.
 func NewWithCapacity(n int) *Graph {
-	return &Graph{nodes: make([]Node, 0, n), index: make(map[Key]int32, n)}
+	return &Graph{
+		nodes:  make([]Node, 0, n),
+		index:  make(map[Key]int32, n),
+		dstart: make([]int32, 0, n),
+		dflat:  make([]int32, 0, 2*n),
+	}
+}
+
+// push appends n, whose key must be new, and resolves its dependencies.
+func (g *Graph) push(n *Node) {
+	g.index[n.Key] = int32(len(g.nodes))
+	g.nodes = append(g.nodes, *n)
+	start := len(g.dflat)
+	for _, dk := range n.Deps {
+		d, ok := g.index[dk]
+		if !ok {
+			g.dflat = g.dflat[:start]
+			g.dstart = append(g.dstart, -1)
+			return
+		}
+		g.dflat = append(g.dflat, d)
+	}
+	g.dstart = append(g.dstart, int32(start))
+}
+
+// dep returns the index of dependency j of node id.
+func (g *Graph) dep(id int32, j int) (int32, bool) {
+	if s := g.dstart[id]; s >= 0 {
+		return g.dflat[int(s)+j], true
+	}
+	d, ok := g.index[g.nodes[id].Deps[j]]
+	return d, ok
 }
 
 func checkNode(n *Node) error {
@@ -180,8 +217,7 @@ func (g *Graph) Add(n Node) error {
 	if _, ok := g.index[n.Key]; ok {
 		return fmt.Errorf("%w: %q", ErrDuplicateKey, n.Key)
 	}
-	g.index[n.Key] = int32(len(g.nodes))
-	g.nodes = append(g.nodes, n)
+	g.push(&n)
 	return nil
 }
 
@@ -195,8 +231,7 @@ func (g *Graph) AddOrKeep(n Node) (added bool, err error) {
 	if _, ok := g.index[n.Key]; ok {
 		return false, nil
 	}
-	g.index[n.Key] = int32(len(g.nodes))
-	g.nodes = append(g.nodes, n)
+	g.push(&n)
 	return true, nil
 }
 
@@ -264,8 +299,7 @@ func (g *Graph) Compose(others ...*Graph) {
 		for i := range o.nodes {
 			n := &o.nodes[i]
 			if _, ok := g.index[n.Key]; !ok {
-				g.index[n.Key] = int32(len(g.nodes))
-				g.nodes = append(g.nodes, *n)
+				g.push(n)
 			}
 		}
 	}
@@ -328,8 +362,7 @@ func (g *Graph) Cull(outputs ...Key) (*Graph, error) {
 	}
 	c := NewWithCapacity(len(order))
 	for _, o := range order {
-		c.index[g.nodes[o].Key] = int32(len(c.nodes))
-		c.nodes = append(c.nodes, g.nodes[o])
+		c.push(&g.nodes[o]) // postorder: dependencies resolve at once
 	}
 	return c, nil
 }
@@ -377,12 +410,11 @@ func (g *Graph) postorder(roots []int32) ([]int32, error) {
 				stack = stack[:len(stack)-1]
 				continue
 			}
-			dk := n.Deps[top.dep]
-			top.dep++
-			d, ok := g.index[dk]
+			d, ok := g.dep(top.id, int(top.dep))
 			if !ok {
-				return nil, &MissingDepError{Node: n.Key, Dep: dk}
+				return nil, &MissingDepError{Node: n.Key, Dep: n.Deps[top.dep]}
 			}
+			top.dep++
 			switch color[d] {
 			case white:
 				color[d] = grey

@@ -70,10 +70,11 @@ func (g *Graph) Compile(outputs ...Key) (*Plan, error) {
 	// Dependencies; count dependents per node on the way.
 	cnt := p.SuccStart[1:]
 	e := int32(0)
-	for i, nd := range nodes {
+	for i, o := range order {
 		p.DepStart[i] = e
-		for _, dk := range nd.Deps {
-			d := pos[g.index[dk]] // present and visited: postorder checked it
+		for j := range nodes[i].Deps {
+			gd, _ := g.dep(o, j) // present and visited: postorder checked it
+			d := pos[gd]
 			p.Deps[e] = d
 			cnt[d]++
 			e++
