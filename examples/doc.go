@@ -1,0 +1,11 @@
+// Package examples holds runnable stemflow programs, one per folder, each a main
+// package that runs on the built-in synthetic sample (or on a file given as its
+// first argument):
+//
+//	customudf  a custom tile UDF in about 20 lines
+//	lazy       a lazy pipeline: UDF results composed with a Go function, graph export
+//	onepass    several built-in UDFs in one pass over the data
+//	progress   RunIter with live progress and partial results
+//
+// Run one with `go run ./examples/customudf [FILE]`.
+package examples
