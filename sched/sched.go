@@ -22,7 +22,8 @@ type Options struct {
 	// Inline runs every node on the calling goroutine, one at a time, in a
 	// deterministic order, with the same priorities, admission window and
 	// failure semantics. Lane nodes run inline too (their slot limits hold
-	// trivially); their lanes must still be configured.
+	// trivially, and Worker reports general worker 0); their lanes must
+	// still be configured.
 	Inline bool
 	// Window bounds the number of live partial results: nodes flagged
 	// graph.Node.Admission that have started and whose dependents have not
@@ -98,6 +99,8 @@ func Worker(ctx context.Context) (WorkerInfo, bool) {
 var (
 	// ErrUnknownLane: a node requires a lane that Options.Lanes lacks.
 	ErrUnknownLane = errors.New("sched: node requires an unconfigured lane")
+	// ErrBadPlan: a Plan not made by graph.Graph.Compile is inconsistent.
+	ErrBadPlan = errors.New("sched: inconsistent plan")
 	// ErrGoexit: an op called runtime.Goexit. In inline mode that ends
 	// the calling goroutine, as any function calling Goexit would.
 	ErrGoexit = errors.New("sched: op called runtime.Goexit")
@@ -233,9 +236,6 @@ type worker struct {
 	done [graph.NumKinds]atomic.Int64
 	_    [64]byte
 }
-
-// ErrBadPlan: a Plan not made by graph.Graph.Compile is inconsistent.
-var ErrBadPlan = errors.New("sched: inconsistent plan")
 
 // checkPlan validates the shape of p, so that a hand-made plan yields an
 // error rather than an index panic inside a worker. Compiled plans pass.
