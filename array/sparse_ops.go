@@ -3,6 +3,7 @@ package array
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Products with sparse operands. All of them accumulate, dst += a·b, because that is
@@ -213,10 +214,9 @@ func MulAddCSRCSR[T SparseValue, I SparseIndex](dst *Dense[T], a *CSR[T, I], b *
 }
 
 // MulAddCSRCSRT computes dst += a · bᵀ for CSR matrices a (f×p) and b (m×p): a sparse
-// tile times a sparse mask stack with one mask per row. When both have sorted indices
-// each output element is a merge of two sorted index lists; otherwise the function
-// falls back to scattering each row of a into a dense scratch row, which allocates p
-// elements per call.
+// tile times a sparse mask stack with one mask per row. Each row of a is scattered into
+// a pooled dense scratch row of p elements and every mask gathers from it; indices need
+// not be sorted. It allocates only when the pool has no scratch row of that size.
 func MulAddCSRCSRT[T SparseValue, I SparseIndex](dst *Dense[T], a *CSR[T, I], b *CSR[T, I]) error {
 	if a.Cols != b.Cols {
 		return fmt.Errorf("%w: MulAddCSRCSRT: a is %d×%d, b is %d×%d, want equal column counts", ErrShape, a.Rows, a.Cols, b.Rows, b.Cols)
@@ -245,37 +245,11 @@ func MulAddCSRCSC[T SparseValue, I SparseIndex](dst *Dense[T], a *CSR[T, I], b *
 }
 
 func mulAddCompressedCompressedT[T SparseValue, I SparseIndex](dst []T, f, p int, aptr, aidx []I, aval []T, m int, bptr, bidx []I, bval []T) {
-	if sortedUnique(aptr, aidx) && sortedUnique(bptr, bidx) {
-		for r := 0; r < f; r++ {
-			ai := aidx[aptr[r]:aptr[r+1]]
-			av := aval[aptr[r]:aptr[r+1]]
-			if len(ai) == 0 {
-				continue
-			}
-			out := dst[r*m : (r+1)*m]
-			for j := range out {
-				bi := bidx[bptr[j]:bptr[j+1]]
-				bv := bval[bptr[j]:bptr[j+1]]
-				var s T
-				x, y := 0, 0
-				for x < len(ai) && y < len(bi) {
-					switch {
-					case ai[x] < bi[y]:
-						x++
-					case ai[x] > bi[y]:
-						y++
-					default:
-						s += av[x] * bv[y]
-						x++
-						y++
-					}
-				}
-				out[j] += s
-			}
-		}
-		return
-	}
-	work := make([]T, p)
+	// Scatter each row of a into a dense scratch row, then gather along every row of b:
+	// per frame 2·nnz(a_f) + nnz(b) steps, better than merging sorted index lists
+	// (nnz(a_f)·m + nnz(b)). The scratch row is pooled per dtype.
+	wp := getWork[T](p)
+	work := *wp
 	for r := 0; r < f; r++ {
 		ai := aidx[aptr[r]:aptr[r+1]]
 		av := aval[aptr[r]:aptr[r+1]]
@@ -287,15 +261,48 @@ func mulAddCompressedCompressedT[T SparseValue, I SparseIndex](dst []T, f, p int
 		}
 		out := dst[r*m : (r+1)*m]
 		for j := range out {
-			var s T
-			for q, c := range bidx[bptr[j]:bptr[j+1]] {
-				s += bval[int(bptr[j])+q] * work[c]
+			lo, hi := bptr[j], bptr[j+1]
+			bi := bidx[lo:hi:hi]
+			bv := bval[lo:hi:hi]
+			bv = bv[:len(bi)]
+			var s0, s1 T
+			q := 0
+			for ; q+2 <= len(bi); q += 2 {
+				s0 += bv[q] * work[bi[q]]
+				s1 += bv[q+1] * work[bi[q+1]]
 			}
-			out[j] += s
+			if q < len(bi) {
+				s0 += bv[q] * work[bi[q]]
+			}
+			out[j] += s0 + s1
 		}
 		for _, c := range ai {
 			work[c] = 0
 		}
+	}
+	putWork(wp)
+}
+
+// workPools holds zeroed scratch rows per dtype (key DType, value *sync.Pool of *[]T).
+var workPools sync.Map
+
+// getWork returns a zeroed scratch slice of length n from the pool for T's dtype.
+func getWork[T SparseValue](n int) *[]T {
+	pool, _ := workPools.LoadOrStore(DTypeOf[T](), &sync.Pool{})
+	if w, ok := pool.(*sync.Pool).Get().(*[]T); ok {
+		if cap(*w) >= n {
+			*w = (*w)[:n]
+			return w
+		}
+	}
+	w := make([]T, n)
+	return &w
+}
+
+// putWork returns a scratch slice (all zero again) to its pool.
+func putWork[T SparseValue](w *[]T) {
+	if pool, ok := workPools.Load(DTypeOf[T]()); ok {
+		pool.(*sync.Pool).Put(w)
 	}
 }
 
