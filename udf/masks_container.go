@@ -1,0 +1,217 @@
+package udf
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/stemflow/stemflow/array"
+)
+
+// MaskFactory returns a mask stack of shape (n,)+sig, or one mask of shape sig.
+type MaskFactory func() (array.Array, error)
+
+// MaskContainer holds a dense mask stack built from factories and hands it out cut to
+// the signal box of a tile, flattened to (n, boxPixels) or transposed to
+// (boxPixels, n) — the layout a tile × masks product wants (spec §11, MaskContainer).
+// The stack is computed once, on first use; each cut is computed once per box and
+// cached. Create one per task (in TaskData): a container is safe for concurrent use,
+// but its cache is meant for one task's boxes. Sparse stacks come later.
+type MaskContainer struct {
+	stack     MaskFactory
+	list      []MaskFactory
+	dtype     array.DType
+	once      sync.Once
+	masks     array.Array // (n,)+sig, dtype
+	err       error
+	mu        sync.Mutex
+	cache     []maskCut
+	countHint int
+}
+
+type maskCut struct {
+	origin, shape []int
+	transpose     bool
+	arr           array.Array
+}
+
+// NewMaskStack returns a container over one factory returning the whole stack
+// (n,)+sig. A zero dt keeps the stack's dtype.
+func NewMaskStack(f MaskFactory, dt array.DType) *MaskContainer {
+	return &MaskContainer{stack: f, dtype: dt}
+}
+
+// NewMaskList returns a container over factories each returning one sig-shaped mask.
+// A zero dt keeps the first mask's dtype.
+func NewMaskList(fs []MaskFactory, dt array.DType) *MaskContainer {
+	return &MaskContainer{list: slices.Clone(fs), dtype: dt, countHint: len(fs)}
+}
+
+// Count returns the number of masks (computing the stack if a single factory gives
+// it).
+func (c *MaskContainer) Count() (int, error) {
+	if c.countHint > 0 {
+		return c.countHint, nil
+	}
+	m, err := c.Stack()
+	if err != nil {
+		return 0, err
+	}
+	return m.Shape()[0], nil
+}
+
+// Stack returns the whole stack (n,)+sig in the container's dtype.
+func (c *MaskContainer) Stack() (array.Array, error) {
+	c.once.Do(func() { c.masks, c.err = c.build() })
+	return c.masks, c.err
+}
+
+func (c *MaskContainer) build() (array.Array, error) {
+	var parts []array.Array
+	if c.stack != nil {
+		s, err := c.stack()
+		if err != nil {
+			return nil, err
+		}
+		parts = []array.Array{s}
+	} else {
+		for i, f := range c.list {
+			m, err := f()
+			if err != nil {
+				return nil, fmt.Errorf("mask %d: %w", i, err)
+			}
+			r, err := reshapeDyn(m, append([]int{1}, m.Shape()...))
+			if err != nil {
+				return nil, err
+			}
+			parts = append(parts, r)
+		}
+	}
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("%w: no masks", ErrAuxData)
+	}
+	dt := c.dtype
+	if !dt.IsValid() {
+		dt = parts[0].DType()
+	}
+	for i, p := range parts {
+		if p.DType() != dt {
+			q, err := array.Convert(p, dt)
+			if err != nil {
+				return nil, err
+			}
+			parts[i] = q
+		}
+	}
+	if len(parts) == 1 {
+		if opsOf(parts[0]) != nil {
+			cp := array.New(dt, parts[0].Shape()...)
+			if err := opsOf(cp).copyFrom(parts[0]); err != nil {
+				return nil, err
+			}
+			return cp, nil
+		}
+		return nil, fmt.Errorf("mask stack format %v is not dense", parts[0].Format())
+	}
+	return concatDyn(parts)
+}
+
+// Get returns the stack cut to box (a signal slice, e.g. Meta.SigSlice) as a
+// C-contiguous (n, boxPixels) array, or (boxPixels, n) with transpose. The result is
+// cached per box and shared: do not modify it.
+func (c *MaskContainer) Get(box array.Slice, transpose bool) (array.Array, error) {
+	masks, err := c.Stack()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	shape := box.Shape.Dims()
+	for _, e := range c.cache {
+		if e.transpose == transpose && slices.Equal(e.origin, box.Origin) && slices.Equal(e.shape, shape) {
+			return e.arr, nil
+		}
+	}
+	ms := masks.Shape()
+	if len(shape) != len(ms)-1 {
+		return nil, fmt.Errorf("%w: box %v for masks of shape %v", ErrSigSlice, box, ms)
+	}
+	rg := []array.Range{{Start: 0, Stop: ms[0]}}
+	px := 1
+	for a, r := range box.Get() {
+		if r.Start < 0 || r.Stop > ms[a+1] {
+			return nil, fmt.Errorf("%w: box %v outside masks of shape %v", ErrSigSlice, box, ms)
+		}
+		rg = append(rg, r)
+		px *= r.Len()
+	}
+	cut := opsOf(masks).box(rg)
+	flat := array.New(masks.DType(), ms[0], px)
+	fv, _ := reshapeDyn(flat, cut.Shape())
+	if err := opsOf(fv).copyFrom(cut); err != nil {
+		return nil, err
+	}
+	var out array.Array = flat
+	if transpose {
+		out = transposeCopy(flat)
+	}
+	c.cache = append(c.cache, maskCut{origin: slices.Clone(box.Origin), shape: shape, transpose: transpose, arr: out})
+	return out, nil
+}
+
+// transposeCopy returns a C-contiguous transpose of a 2-d dense array.
+func transposeCopy(a array.Array) array.Array {
+	switch d := a.(type) {
+	case *array.Dense[float32]:
+		return d.Transpose().Copy()
+	case *array.Dense[float64]:
+		return d.Transpose().Copy()
+	case *array.Dense[complex64]:
+		return d.Transpose().Copy()
+	case *array.Dense[complex128]:
+		return d.Transpose().Copy()
+	case *array.Dense[bool]:
+		return d.Transpose().Copy()
+	case *array.Dense[int32]:
+		return d.Transpose().Copy()
+	case *array.Dense[int64]:
+		return d.Transpose().Copy()
+	case *array.Dense[uint8]:
+		return d.Transpose().Copy()
+	case *array.Dense[uint16]:
+		return d.Transpose().Copy()
+	}
+	s := a.Shape()
+	out := array.New(a.DType(), s[1], s[0])
+	o, oo := opsOf(a), opsOf(out)
+	for i := 0; i < s[0]; i++ {
+		row := o.rows(i, i+1)
+		col := oo.box([]array.Range{{Start: 0, Stop: s[1]}, {Start: i, Stop: i + 1}})
+		r2, _ := reshapeDyn(row, col.Shape())
+		_ = opsOf(col).copyFrom(r2)
+	}
+	return out
+}
+
+// concatDyn concatenates dense arrays of one dtype along axis 0.
+func concatDyn(parts []array.Array) (array.Array, error) {
+	n := 0
+	tail := parts[0].Shape()[1:]
+	for _, p := range parts {
+		if !slices.Equal(p.Shape()[1:], tail) {
+			return nil, fmt.Errorf("masks of different shapes %v and %v", parts[0].Shape(), p.Shape())
+		}
+		n += p.Shape()[0]
+	}
+	out := array.New(parts[0].DType(), append([]int{n}, tail...)...)
+	o := opsOf(out)
+	at := 0
+	for _, p := range parts {
+		k := p.Shape()[0]
+		if err := opsOf(o.rows(at, at+k)).copyFrom(p); err != nil {
+			return nil, err
+		}
+		at += k
+	}
+	return out, nil
+}
