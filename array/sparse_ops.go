@@ -283,28 +283,53 @@ func mulAddCompressedCompressedT[T SparseValue, I SparseIndex](dst []T, f, p int
 	putWork(wp)
 }
 
-// workPools holds zeroed scratch rows per dtype (key DType, value *sync.Pool of *[]T).
-var workPools sync.Map
+// workPools holds zeroed scratch rows (*[]T), one pool per value type (see workIndex).
+var workPools [13]sync.Pool
 
-// getWork returns a zeroed scratch slice of length n from the pool for T's dtype.
+// workIndex returns T's pool index without allocating; named types share the pool of
+// their dtype and fail the type assertion in getWork, which then allocates.
+func workIndex[T SparseValue]() int {
+	switch any((*T)(nil)).(type) {
+	case *float32:
+		return 0
+	case *float64:
+		return 1
+	case *int8:
+		return 2
+	case *int16:
+		return 3
+	case *int32:
+		return 4
+	case *int64:
+		return 5
+	case *uint8:
+		return 6
+	case *uint16:
+		return 7
+	case *uint32:
+		return 8
+	case *uint64:
+		return 9
+	case *complex64:
+		return 10
+	case *complex128:
+		return 11
+	}
+	return 12
+}
+
+// getWork returns a zeroed scratch slice of length n from T's pool.
 func getWork[T SparseValue](n int) *[]T {
-	pool, _ := workPools.LoadOrStore(DTypeOf[T](), &sync.Pool{})
-	if w, ok := pool.(*sync.Pool).Get().(*[]T); ok {
-		if cap(*w) >= n {
-			*w = (*w)[:n]
-			return w
-		}
+	if w, ok := workPools[workIndex[T]()].Get().(*[]T); ok && cap(*w) >= n {
+		*w = (*w)[:n]
+		return w
 	}
 	w := make([]T, n)
 	return &w
 }
 
 // putWork returns a scratch slice (all zero again) to its pool.
-func putWork[T SparseValue](w *[]T) {
-	if pool, ok := workPools.Load(DTypeOf[T]()); ok {
-		pool.(*sync.Pool).Put(w)
-	}
-}
+func putWork[T SparseValue](w *[]T) { workPools[workIndex[T]()].Put(w) }
 
 // Log scaling. LiberTEM's Logsum adds log(frame − min(frame) + 1) per frame, where the
 // minimum is over the whole frame: for a sparse row with implicit zeros the minimum is at

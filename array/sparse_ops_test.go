@@ -336,7 +336,8 @@ func BenchmarkMulAddDenseCSRT(b *testing.B) {
 }
 
 // BenchmarkSparseTileMasks: a CSR tile of 64 frames (256×256 pixels, 1 % stored — event
-// data) times 16 masks, given dense (MulAddCSRDenseT), as a CSC stack at 10 % density
+// data) times 16 masks, given dense (MulAddCSRDenseT; MulAddCSRDense with the stack
+// transposed to pixels × masks), as a CSC stack at 10 % density
 // (MulAddCSRCSC) and pixel-major CSR (MulAddCSRCSR). Frames/s and dense-equivalent GB/s.
 func BenchmarkSparseTileMasks(b *testing.B) {
 	const side, nmasks, frames = 256, 16, 64
@@ -352,14 +353,16 @@ func BenchmarkSparseTileMasks(b *testing.B) {
 	tile, _ := CSRFromCOO[float32, int32](frames, p, ri, ci, v)
 	sparse := benchMasks(nmasks, side, 0.10)
 	denseMasks := sparse.ToDense()
-	csc := sparse.T()       // (p, masks), one mask per column
-	pixMajor := csc.ToCSR() // (p, masks) row per pixel
+	denseT := sparse.T().ToDense() // (p, masks)
+	csc := sparse.T()              // (p, masks), one mask per column
+	pixMajor := csc.ToCSR()        // (p, masks) row per pixel
 	dst := Zeros[float32](frames, nmasks)
 	cases := []struct {
 		name string
 		run  func() error
 	}{
 		{"dense-masks", func() error { return MulAddCSRDenseT(dst, tile, denseMasks) }},
+		{"dense-masks-transposed", func() error { return MulAddCSRDense(dst, tile, denseT) }},
 		{"csc-masks", func() error { return MulAddCSRCSC(dst, tile, csc) }},
 		{"pixel-major-masks", func() error { return MulAddCSRCSR(dst, tile, pixMajor) }},
 	}
