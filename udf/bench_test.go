@@ -75,3 +75,21 @@ func BenchmarkEmptyPartitions(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNavBufferFrame is BenchmarkEmptyFrame with a nav and a sig buffer written
+// per frame: views are re-pointed per frame without allocation.
+func BenchmarkNavBufferFrame(b *testing.B) {
+	data := array.Zeros[float32](64, 64, 64, 64)
+	ds, err := dataset.NewMemory(data, dataset.MemoryOptions{NumPartitions: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := RunOne(ctx, ds, navFrame{}, Options{Workers: 2}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/4096, "us/frame")
+}

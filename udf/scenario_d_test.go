@@ -16,7 +16,7 @@ import (
 // Test stand-ins for the built-ins of scenario 22.
 
 // sigSumT sums each frame's signal (tiled, nav buffer); merge overridden, or merge_all.
-type sigSumT struct{ all bool }
+type sigSumT struct{}
 
 func (sigSumT) ResultBuffers(*Meta) []BufferSpec { return []BufferSpec{NavBuffer("s", array.Float64)} }
 func (sigSumT) ProcessTile(env *Env, tile array.Array) error {
@@ -89,7 +89,6 @@ func (navSumAll) MergeAll(parts []Partial, m *Meta) (map[string]array.Array, err
 
 // masksT applies a mask stack per tile through a MaskContainer in task data.
 type masksT struct {
-	sig   []int
 	masks func(sig []int) *array.Dense[float32]
 	n     int
 }
