@@ -132,7 +132,34 @@ type comTask struct {
 	colsum []float32 // per-frame column sums (length sx)
 	colF64 []float64
 	xs     []float64 // column coordinates
-	kern   *kernels.CoM
+	// kerns caches, per scheme index, the SIMD kernel for that signal box (spans
+	// clipped to the box, box-local coordinates).
+	kerns []*kernels.CoM
+}
+
+// boxKernel returns the cached kernel for the box of scheme index idx.
+func (t *comTask) boxKernel(idx, oy, ox, by, bx int) *kernels.CoM {
+	for idx >= len(t.kerns) {
+		t.kerns = append(t.kerns, nil)
+	}
+	if k := t.kerns[idx]; k != nil && k.FrameLen() == by*bx {
+		return k
+	}
+	var spans []kernels.Span
+	for y := 0; y < by; y++ {
+		for _, sp := range t.spans[oy+y] {
+			a, b := max(sp[0], ox), min(sp[1], ox+bx)
+			if a < b {
+				spans = append(spans, kernels.Span{Y: y, X0: a - ox, X1: b - ox})
+			}
+		}
+	}
+	k, err := kernels.NewCoM(by, bx, spans)
+	if err != nil {
+		return nil // cannot happen: spans are clipped to the box
+	}
+	t.kerns[idx] = k
+	return k
 }
 
 // TaskData validates the shape and builds the selection.
@@ -172,13 +199,6 @@ func (c *CoM) newTask(sy, sx int) *comTask {
 			}
 		}
 	}
-	var spans []kernels.Span
-	for y, row := range t.spans {
-		for _, sp := range row {
-			spans = append(spans, kernels.Span{Y: y, X0: sp[0], X1: sp[1]})
-		}
-	}
-	t.kern, _ = kernels.NewCoM(sy, sx, spans) // spans lie inside the frame by construction
 	return t
 }
 
@@ -193,12 +213,14 @@ func (c *CoM) ProcessTile(env *udf.Env, tile array.Array) error {
 	switch d := tile.(type) {
 	case *array.Dense[float32]:
 		data := tileData(d)
-		if by == t.sy && bx == t.sx && t.kern != nil {
-			// Whole frames: the fused SIMD kernel (Σp and Σx·p in one pass per span).
+		if k := t.boxKernel(env.Meta.TilingSchemeIdx, oy, ox, by, bx); k != nil {
+			// The fused SIMD kernel (Σp and Σx·p in one pass per span) on the box,
+			// with box-local coordinates shifted back to the frame's.
 			n := by * bx
+			fy, fx := float64(oy), float64(ox)
 			for f := 0; f < depth; f++ {
-				s, sy, sxw := t.kern.Frame(data[f*n : (f+1)*n])
-				if err := addMoments(out, f, s, sy, sxw); err != nil {
+				s, sy, sxw := k.Frame(data[f*n : (f+1)*n])
+				if err := addMoments(out, f, s, sy+fy*s, sxw+fx*s); err != nil {
 					return err
 				}
 			}

@@ -3,6 +3,7 @@ package udfs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/cmplx"
 	"os"
@@ -314,5 +315,65 @@ func TestNoOp(t *testing.T) {
 	}
 	if (NoOp{}).PreferredInputDType() != udf.NativeDType || (NoOp{InputDType: array.Float32}).PreferredInputDType() != array.Float32 {
 		t.Fatal("preferred dtype")
+	}
+}
+
+// TestCoMMoments checks raw_com and raw_shifts against a direct float64 computation on
+// random data, for whole frames and cropped signal boxes, disk and ring selections,
+// float32 and uint16 input.
+func TestCoMMoments(t *testing.T) {
+	ny, nx, sy, sx := 4, 5, 13, 11
+	frames := ny * nx
+	f32 := randF32(frames*sy*sx, 50)
+	u16 := randU16(frames*sy*sx, 51)
+	for _, tile := range [][]int{nil, {3, 5, 7}, {4, 13, 11}} {
+		for _, sel := range []struct {
+			name   string
+			r, ri  float64
+			cy, cx float64
+		}{{"full", math.Inf(1), 0, 6, 5}, {"disk", 4.5, 0, 5.5, 4}, {"ring", 5, 2, 7, 6}} {
+			for _, input := range []string{"f32", "u16"} {
+				t.Run(fmt.Sprintf("%v/%s/%s", tile, sel.name, input), func(t *testing.T) {
+					var arr array.Array
+					val := func(i int) float64 { return float64(f32[i]) }
+					if input == "f32" {
+						arr = array.Wrap(f32, ny, nx, sy, sx)
+					} else {
+						arr = array.Wrap(u16, ny, nx, sy, sx)
+						val = func(i int) float64 { return float64(u16[i]) }
+					}
+					ds := memDS(t, arr, dataset.MemoryOptions{NumPartitions: 3, TileShape: tile})
+					c, err := NewCoM(WithCenter(sel.cy, sel.cx), WithRing(sel.ri, sel.r))
+					if err != nil {
+						t.Fatal(err)
+					}
+					res := runOne(t, ds, c, udf.Options{Workers: 2}, nil)
+					got, sh := f64(t, res.Get("raw_com").RawData())
+					shapeIs(t, "raw_com", sh, frames, 2)
+					shifts, _ := f64(t, res.Get("raw_shifts").RawData())
+					want := make([]float64, 0, 2*frames)
+					wantS := make([]float64, 0, 2*frames)
+					for f := range frames {
+						var s, syw, sxw float64
+						for y := range sy {
+							for x := range sx {
+								d2 := (float64(y)-sel.cy)*(float64(y)-sel.cy) + (float64(x)-sel.cx)*(float64(x)-sel.cx)
+								if d2 > sel.r*sel.r || (sel.ri != 0 && d2 <= sel.ri*sel.ri) {
+									continue
+								}
+								v := val((f*sy+y)*sx + x)
+								s += v
+								syw += float64(y) * v
+								sxw += float64(x) * v
+							}
+						}
+						want = append(want, syw/s, sxw/s)
+						wantS = append(wantS, syw/s-sel.cy, sxw/s-sel.cx)
+					}
+					closeTo(t, "raw_com", got, want, 2e-6, 1e-5)
+					closeTo(t, "raw_shifts", shifts, wantS, 0, 2e-5)
+				})
+			}
+		}
 	}
 }
