@@ -557,6 +557,9 @@ func (w *worker) loop() {
 		}
 		id, ok := w.find()
 		if !ok {
+			if idleHook != nil {
+				idleHook()
+			}
 			if !w.park() {
 				return
 			}
@@ -648,9 +651,20 @@ func (w *worker) park() bool {
 	if r.parked.Load() == r.nworkers {
 		r.unstall()
 	}
+	if parkHook != nil {
+		parkHook()
+	}
 	<-w.wake
 	return true
 }
+
+// parkHook, when set (by tests, before a run), is called each time a worker
+// blocks in park.
+var parkHook func()
+
+// idleHook, when set (by tests, before a run), is called each time a
+// worker finds no work.
+var idleHook func()
 
 // unstall runs when every worker is parked. If gated nodes wait while the
 // window is full of partials whose consumers need other gated nodes first

@@ -881,3 +881,38 @@ func TestGoexitFailsRun(t *testing.T) {
 		})
 	}
 }
+
+// TestIdleWorkersPark: while one op blocks, the other workers park instead
+// of spinning: their number of failed searches for work stops growing.
+func TestIdleWorkersPark(t *testing.T) {
+	var parks, idles atomic.Int64
+	parkHook = func() { parks.Add(1) }
+	idleHook = func() { idles.Add(1) }
+	defer func() { parkHook, idleHook = nil, nil }()
+	release := make(chan struct{})
+	g := graph.New()
+	mustAdd(t, g, graph.Node{Key: "block", Op: func(context.Context, []any) (any, error) { <-release; return 1, nil }})
+	done := make(chan error, 1)
+	go func() {
+		_, err := Compute(context.Background(), g, []graph.Key{"block"}, Options{Workers: 8})
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for parks.Load() < 7 {
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("only %d of 7 idle workers parked", parks.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	before := idles.Load()
+	time.Sleep(20 * time.Millisecond)
+	after := idles.Load()
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("idle workers searched for work %d more times while parked", after-before)
+	}
+}
