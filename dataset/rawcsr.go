@@ -683,6 +683,21 @@ func valueDecoder[T array.SparseValue](from array.DType, big bool) func(dst []T,
 		}
 	}
 	isz := from.ItemSize()
+	if to == from {
+		swap := big != hostBig && isz > 1
+		w := wordSize(from)
+		return func(dst []T, src []byte) error {
+			if len(src) != len(dst)*isz {
+				return fmt.Errorf("decode %d values from %d bytes of %v", len(dst), len(src), from)
+			}
+			b := bytesOf(dst)
+			copy(b, src)
+			if swap {
+				swapInPlace(b, w)
+			}
+			return nil
+		}
+	}
 	return func(dst []T, src []byte) error {
 		if len(src) != len(dst)*isz {
 			return fmt.Errorf("decode %d values from %d bytes of %v", len(dst), len(src), from)

@@ -300,6 +300,14 @@ func TestRawCSRShapeOverridesAndSyncOffset(t *testing.T) {
 	if !slices.Equal(got, src.dense) {
 		t.Fatal("flat overrides change the data")
 	}
+	// Other tile dtypes from float32 storage (element-wise conversion).
+	got64, _ := readAllCSR[int64](t, ds, 2, 4, nil)
+	gotC, _ := readAllCSR[complex64](t, ds, 1, 30, nil)
+	for i, v := range src.dense {
+		if got64[i] != int64(v) || gotC[i] != complex(float32(v), 0) {
+			t.Fatalf("element %d: int64 %v complex64 %v, want %v", i, got64[i], gotC[i], v)
+		}
+	}
 	ds.Close()
 	// Sync offsets: nav position i shows stored frame i+k; others stay empty.
 	for _, k := range []int{3, -4, 29, -29} {
