@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -279,4 +280,46 @@ type badMergeAll struct{ sumAllOnly }
 
 func (badMergeAll) MergeAll(parts []Partial, _ *Meta) (map[string]array.Array, error) {
 	return map[string]array.Array{"intensity": array.Zeros[float64](8, 8)}, nil
+}
+
+// windowProbe counts started partitions and merged ones; a partition starting while
+// more than window partials await their merge fails the run.
+type windowProbe struct {
+	started, merged *atomic.Int64
+	window          int64
+}
+
+func (windowProbe) ResultBuffers(*Meta) []BufferSpec {
+	return []BufferSpec{SingleBuffer("n", array.Int64)}
+}
+
+func (u windowProbe) ProcessPartition(env *Env, _ array.Array) error {
+	s := u.started.Add(1)
+	if live := s - u.merged.Load(); live > u.window {
+		return fmt.Errorf("%d partials alive, window %d", live, u.window)
+	}
+	if env.Meta.Partition < 4 {
+		time.Sleep(5 * time.Millisecond) // slow early partitions
+	}
+	View[int64](env, 0).Data()[0] = 1
+	return nil
+}
+
+func (u windowProbe) Merge(dest, src *Views, _ *Meta) error {
+	View[int64](dest, 0).Data()[0] += View[int64](src, 0).Data()[0]
+	u.merged.Add(1)
+	return nil
+}
+
+func TestAdmissionWindowWithMergeAll(t *testing.T) {
+	ds := memDS(t, testData(64, 2, 2), dataset.MemoryOptions{NumPartitions: 64})
+	var started, merged atomic.Int64
+	probe := windowProbe{started: &started, merged: &merged, window: 4}
+	rs, err := Run(context.Background(), ds, []UDF{probe, sumAllOnly{}}, Options{Workers: 2, Window: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := rs[0].Get("n").Data().(*array.Dense[int64]).Data()[0]; n != 64 {
+		t.Fatalf("merged %d partitions, want 64", n)
+	}
 }

@@ -34,12 +34,11 @@ var errStopped = errors.New("udf: iteration stopped")
 func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 	T := len(r.tasks)
 	c := &compiled{g: graph.NewWithCapacity(T*(len(r.us)+2) + 4*len(r.us) + 1)}
+	// Every task node is window-gated: merge_all UDFs receive their partials through
+	// per-task select nodes, so a task's value is released (and its admission slot
+	// freed) once its selects and ordered merges are done, while the selected
+	// partials wait for the merge_all node outside the window.
 	c.admitted = true
-	for _, ur := range r.us {
-		if ur.mode != mergeChain {
-			c.admitted = false
-		}
-	}
 	for k := range r.tasks {
 		key := graph.UniqueKey(fmt.Sprintf("task-%d", r.tasks[k].part.Index))
 		kk := k
@@ -105,10 +104,23 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 				last = keys[len(keys)-1]
 			}
 		default:
-			key, err := mergeall.All(c.g, fmt.Sprint(i), init, c.tasks, func(ctx context.Context, a any, parts []any) (any, error) {
+			sel := make([]graph.Key, len(c.tasks))
+			for k, tk := range c.tasks {
+				sel[k] = graph.UniqueKey(fmt.Sprintf("select-%d-%d", i, k))
+				if err := c.g.Add(graph.Node{
+					Key: sel[k], Label: fmt.Sprintf("select udf %d partition %d", i, r.tasks[k].part.Index),
+					Kind: graph.KindMerge, Deps: []graph.Key{tk},
+					Op: func(_ context.Context, args []any) (any, error) {
+						return args[0].(partial)[ur.idx], nil
+					},
+				}); err != nil {
+					return nil, err
+				}
+			}
+			key, err := mergeall.All(c.g, fmt.Sprint(i), init, sel, func(ctx context.Context, a any, parts []any) (any, error) {
 				refs := make([]partialRef, len(parts))
 				for k, p := range parts {
-					refs[k] = partialRef{task: k, bufs: p.(partial)[ur.idx]}
+					refs[k] = partialRef{task: k, bufs: p.([]array.Array)}
 				}
 				return r.mergeAllFresh(a.(*acc), refs)
 			})
