@@ -13,8 +13,9 @@ import (
 // row-major order, in any shape: a (depth, masks) buffer view, for example. Dense
 // operands are read as matrices: shape (shape[0], prod(shape[1:])), so a (depth, sy, sx)
 // tile is (depth, sy·sx) and a (masks, sy, sx) stack is (masks, sy·sx); non-contiguous
-// dense operands are copied first. Shape errors wrap ErrShape. None of the functions
-// allocates when its operands are contiguous.
+// dense operands are copied first. Shape errors wrap ErrShape. Sparse operands must be
+// structurally valid (Validate): an index outside the matrix panics like slice indexing.
+// None of the functions allocates in steady state when its operands are contiguous.
 
 // denseOperand returns the row-major data and matrix dims of a dense operand.
 func denseOperand[T SparseValue](d *Dense[T]) ([]T, int, int) {
