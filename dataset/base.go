@@ -22,6 +22,7 @@ type base struct {
 	tileShape     []int // forced tile shape (memory); nil = none
 	maxIO         int64
 	forceDecode   bool
+	copyIO        bool // reads always copy (pread I/O)
 	dataOffset    int64
 	io            string
 }
@@ -71,13 +72,13 @@ func (b *base) AdjustTileShape(tileshape []int, roi []bool) []int {
 func (b *base) MaxIOSize() int64 { return b.maxIO }
 
 // NeedDecode is true when a ROI is given, the read dtype differs from the native dtype,
-// the stored byte order is not the host's, the sync offset is negative, or decoding is
-// forced (spec §6.4 step 1).
+// the stored byte order is not the host's, the sync offset is negative, decoding is
+// forced (spec §6.4 step 1), or the dataset reads with pread (every read copies).
 func (b *base) NeedDecode(read array.DType, roi []bool) bool {
 	if !read.IsValid() {
 		read = b.native
 	}
-	return roi != nil || read != b.native || needsSwap(b.native, b.order) || b.syncOffset < 0 || b.forceDecode
+	return roi != nil || read != b.native || needsSwap(b.native, b.order) || b.syncOffset < 0 || b.forceDecode || b.copyIO
 }
 
 // DefaultPartitions returns the num_partitions option (0 = generic rule).

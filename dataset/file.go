@@ -42,6 +42,59 @@ func openMapped(path, field string, need int64, populate bool) (*mapping, int64,
 	return &mapping{data: b}, size, nil
 }
 
+// IO methods for file formats.
+const (
+	// IOMmap maps the file read-only; native reads of whole frames are zero-copy.
+	IOMmap = "mmap"
+	// IORead reads tiles with pread into reused buffers: every read copies, so
+	// negotiation caps tiles at the I/O size, but no page tables are set up (cheaper for
+	// a one-shot pass over a file that needs decoding anyway).
+	IORead = "pread"
+)
+
+// storage is an opened file: either mapped (data) or kept open for pread (file).
+type storage struct {
+	data    []byte
+	file    *os.File
+	size    int64
+	release func() error
+	io      string
+}
+
+// openStorage opens path for the given I/O method ("" = IOMmap), checking it holds at
+// least need bytes.
+func openStorage(path, field string, need int64, method string, populate bool) (*storage, error) {
+	switch method {
+	case "", IOMmap:
+		m, size, err := openMapped(path, field, need, populate)
+		if err != nil {
+			return nil, err
+		}
+		return &storage{data: m.data, size: size, release: m.close, io: ioKind}, nil
+	case IORead:
+	default:
+		return nil, newErr(path, "io", ErrOption, "unknown I/O method %q (want %q or %q)", method, IOMmap, IORead)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, openErr(path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, &Error{Path: path, Detail: "stat failed", Err: err}
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, newErr(path, "path", ErrNotFound, "is a directory, not a file")
+	}
+	if st.Size() < need {
+		f.Close()
+		return nil, &ShortFileError{Path: path, Field: field, Need: need, Have: st.Size()}
+	}
+	return &storage{file: f, size: st.Size(), release: f.Close, io: IORead}, nil
+}
+
 func openErr(path string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Error{Path: path, Field: "path", Detail: "no such file", Err: errors.Join(ErrNotFound, err)}

@@ -94,10 +94,17 @@ func TestRawReassembly(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.dtype, func(t *testing.T) {
 			path := writeFile(t, "data.raw", encode(vals, c.dt, c.order))
-			for _, k := range []int{0, 7, -11} {
-				ds, err := OpenRaw(path, RawOptions{NavShape: []int{ny, nx}, SigShape: []int{sy, sx}, DType: c.dtype, SyncOffset: k})
+			for _, tc := range []struct {
+				k  int
+				io string
+			}{{0, ""}, {7, ""}, {-11, ""}, {0, IORead}, {7, IORead}, {-11, IORead}} {
+				k := tc.k
+				ds, err := OpenRaw(path, RawOptions{NavShape: []int{ny, nx}, SigShape: []int{sy, sx}, DType: c.dtype, SyncOffset: k, IO: tc.io})
 				if err != nil {
 					t.Fatal(err)
+				}
+				if tc.io == IORead && (!ds.NeedDecode(ds.DType(), nil) || ds.Info().IO != IORead) {
+					t.Error("pread dataset does not need decode")
 				}
 				for _, roi := range [][]bool{nil, randomROI(ny*nx, uint64(k+20))} {
 					for _, ts := range [][]int{{4, sy, sx}, {3, 3, 4}} {
@@ -105,7 +112,13 @@ func TestRawReassembly(t *testing.T) {
 						r := readAll[float32](t, ds, 3, sch, roi, array.Float32)
 						want := expect(vals, ny*nx, sy*sx, ny*nx, k, roi)
 						if i := sameNaN(r.data, want); i >= 0 {
-							t.Fatalf("k=%d ts=%v: element %d = %v, want %v", k, ts, i, r.data[i], want[i])
+							t.Fatalf("k=%d io=%q ts=%v: element %d = %v, want %v", k, tc.io, ts, i, r.data[i], want[i])
+						}
+						if c.dt == array.Float32 {
+							rn := readAll[float32](t, ds, 2, sch, roi, array.DType{})
+							if i := sameNaN(rn.data, want); i >= 0 {
+								t.Fatalf("native io=%q: element %d", tc.io, i)
+							}
 						}
 						r64 := readAll[float64](t, ds, 2, sch, roi, array.Float64)
 						if i := sameNaN(r64.data, want); i >= 0 {
@@ -177,6 +190,8 @@ func TestRawErrors(t *testing.T) {
 		{"sync", good, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "f4", SyncOffset: 4}, ErrSyncOffset, "sync_offset"},
 		{"sync neg", good, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "f4", SyncOffset: -4}, ErrSyncOffset, "sync_offset"},
 		{"partitions", good, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "f4", NumPartitions: -2}, ErrOption, "num_partitions"},
+		{"io", good, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "f4", IO: "direct"}, ErrOption, "io"},
+		{"missing pread", missing, RawOptions{NavShape: []int{4}, SigShape: []int{4, 4}, DType: "f4", IO: IORead}, ErrNotFound, "path"},
 	}
 	for _, c := range cases {
 		_, err := OpenRaw(c.path, c.opts)
@@ -193,11 +208,14 @@ func TestRawErrors(t *testing.T) {
 		t.Errorf("missing file does not wrap fs.ErrNotExist: %v", err)
 	}
 	// 5 frames of 4·4 float32 need 320 bytes; the file has 256: 64 missing.
-	_, err := OpenRaw(good, RawOptions{NavShape: []int{5}, SigShape: []int{4, 4}, DType: "<f4"})
-	var se *ShortFileError
-	if !errors.Is(err, ErrFileTooShort) || !errors.As(err, &se) || se.Missing() != 64 || se.Need != 320 || se.Have != 256 || se.Path != good {
-		t.Fatalf("short file: %v", err)
+	for _, io := range []string{IOMmap, IORead} {
+		_, err := OpenRaw(good, RawOptions{NavShape: []int{5}, SigShape: []int{4, 4}, DType: "<f4", IO: io})
+		var se *ShortFileError
+		if !errors.Is(err, ErrFileTooShort) || !errors.As(err, &se) || se.Missing() != 64 || se.Need != 320 || se.Have != 256 || se.Path != good {
+			t.Fatalf("short file (%s): %v", io, err)
+		}
 	}
+	_, err := OpenRaw(good, RawOptions{NavShape: []int{5}, SigShape: []int{4, 4}, DType: "<f4"})
 	if !strings.Contains(err.Error(), "64 bytes missing") {
 		t.Errorf("message %q does not say how many bytes are missing", err)
 	}
@@ -254,39 +272,41 @@ func TestNPYReassembly(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d, %d), }", c.descr, n, sy, sx)
 			path := writeFile(t, "d.npy", npyBytes(c.major, dict, c.align, encode(vals, c.dt, c.order)))
-			ds, err := Open("auto", path, OpenOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ds.Close()
-			if !slices.Equal(ds.Shape().Dims(), []int{n, sy, sx}) || ds.DType() != c.dt || ds.ImageCount() != n {
-				t.Fatalf("shape %v dtype %v", ds.Shape(), ds.DType())
-			}
-			for _, ts := range [][]int{{5, sy, sx}, {4, 2, 6}, {1, 5, 1}} {
-				sch, _ := NewTilingScheme(ts, []int{sy, sx}, MethodTile)
-				for _, roi := range [][]bool{nil, randomROI(n, 5)} {
-					r := readAll[float32](t, ds, 3, sch, roi, array.Float32)
-					want := expect(vals, n, sy*sx, n, 0, roi)
-					if i := sameNaN(r.data, want); i >= 0 {
-						t.Fatalf("ts %v: element %d = %v, want %v", ts, i, r.data[i], want[i])
+			for _, io := range []string{IOMmap, IORead} {
+				ds, err := Open("auto", path, OpenOptions{IO: io})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer ds.Close()
+				if !slices.Equal(ds.Shape().Dims(), []int{n, sy, sx}) || ds.DType() != c.dt || ds.ImageCount() != n {
+					t.Fatalf("shape %v dtype %v", ds.Shape(), ds.DType())
+				}
+				for _, ts := range [][]int{{5, sy, sx}, {4, 2, 6}, {1, 5, 1}} {
+					sch, _ := NewTilingScheme(ts, []int{sy, sx}, MethodTile)
+					for _, roi := range [][]bool{nil, randomROI(n, 5)} {
+						r := readAll[float32](t, ds, 3, sch, roi, array.Float32)
+						want := expect(vals, n, sy*sx, n, 0, roi)
+						if i := sameNaN(r.data, want); i >= 0 {
+							t.Fatalf("ts %v: element %d = %v, want %v", ts, i, r.data[i], want[i])
+						}
 					}
 				}
-			}
-			// native read
-			sch, _ := NewTilingScheme([]int{5, sy, sx}, []int{sy, sx}, MethodTile)
-			var r reassembly
-			switch c.dt {
-			case array.Float32:
-				r = readAll[float32](t, ds, 2, sch, nil, c.dt)
-			case array.Uint16:
-				r = readAll[uint16](t, ds, 2, sch, nil, c.dt)
-			case array.Uint8:
-				r = readAll[uint8](t, ds, 2, sch, nil, c.dt)
-			case array.Float64:
-				r = readAll[float64](t, ds, 2, sch, nil, c.dt)
-			}
-			if i := sameNaN(r.data, vals); i >= 0 {
-				t.Fatalf("native: element %d", i)
+				// native read
+				sch, _ := NewTilingScheme([]int{5, sy, sx}, []int{sy, sx}, MethodTile)
+				var r reassembly
+				switch c.dt {
+				case array.Float32:
+					r = readAll[float32](t, ds, 2, sch, nil, c.dt)
+				case array.Uint16:
+					r = readAll[uint16](t, ds, 2, sch, nil, c.dt)
+				case array.Uint8:
+					r = readAll[uint8](t, ds, 2, sch, nil, c.dt)
+				case array.Float64:
+					r = readAll[float64](t, ds, 2, sch, nil, c.dt)
+				}
+				if i := sameNaN(r.data, vals); i >= 0 {
+					t.Fatalf("native io=%s: element %d", io, i)
+				}
 			}
 		})
 	}
@@ -415,4 +435,53 @@ func FuzzOpenNPY(f *testing.F) {
 			t.Fatalf("%d frames delivered, want %d", frames, ds.Shape().NavSize())
 		}
 	})
+}
+
+// TestTruncatedAfterOpen: a file cut short after Open gives an error (pread) or a
+// recoverable panic (mmap: the fault becomes a panic while ReadTiles runs), never a
+// crash.
+func TestTruncatedAfterOpen(t *testing.T) {
+	const n = 64
+	frame := 4096 // one page per frame
+	for _, io := range []string{IORead, IOMmap} {
+		path := writeFile(t, "t.raw", make([]byte, n*frame))
+		ds, err := OpenRaw(path, RawOptions{NavShape: []int{n}, SigShape: []int{frame}, DType: "u1", IO: io})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(path, 0); err != nil {
+			t.Fatal(err)
+		}
+		sch, _ := NewTilingScheme([]int{8, frame}, []int{frame}, MethodTile)
+		p := Partitions(ds, 1)[0]
+		var sum float64
+		read := func() (err error, panicked bool) {
+			defer func() {
+				if r := recover(); r != nil {
+					panicked = true
+				}
+			}()
+			return ds.ReadTiles(t.Context(), p, TileRequest{Scheme: sch, DType: array.Float32}, func(tl *Tile) error {
+				for _, v := range tl.Data.(*array.Dense[float32]).Data() {
+					sum += float64(v)
+				}
+				return nil
+			}), false
+		}
+		err, panicked := read()
+		switch io {
+		case IORead:
+			var e *Error
+			if !errors.As(err, &e) || e.Path != path || e.Field != "data" {
+				t.Errorf("pread of truncated file: err %v", err)
+			}
+		case IOMmap:
+			if !panicked {
+				t.Errorf("mmap of truncated file: no panic (err %v)", err)
+			}
+		}
+		if err := ds.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -24,6 +24,8 @@ type NPYOptions struct {
 	MaxIOSize int64
 	// Populate pre-faults the mapping at open (see OpenOptions.Populate).
 	Populate bool
+	// IO is the I/O method: IOMmap (default) or IORead.
+	IO string
 }
 
 // NPY is a NumPy .npy file (C order, numeric dtype, either byte order), read through a
@@ -88,7 +90,7 @@ func OpenNPY(path string, opts NPYOptions) (*NPY, error) {
 		return nil, err
 	}
 	need := h.DataOffset + h.DataLen()
-	m, _, err := openMapped(path, "header.shape", need, opts.Populate)
+	sto, err := openStorage(path, "header.shape", need, opts.IO, opts.Populate)
 	if err != nil {
 		return nil, err
 	}
@@ -107,11 +109,17 @@ func OpenNPY(path string, opts NPYOptions) (*NPY, error) {
 		// an unaligned data offset rules out typed views: always copy
 		forceDecode: h.DataOffset%align != 0,
 		dataOffset:  h.DataOffset,
-		io:          ioKind,
+		io:          sto.io,
+		copyIO:      sto.file != nil,
 	}
-	n.mapped = ioKind == "mmap"
-	n.release = m.close
-	n.initStore(m.data[h.DataOffset:need])
+	n.mapped = sto.io == IOMmap
+	n.file = sto.file
+	n.release = sto.release
+	if sto.data != nil {
+		n.initStore(sto.data[h.DataOffset:need])
+	} else {
+		n.initStore(nil)
+	}
 	return n, nil
 }
 
@@ -125,7 +133,7 @@ func init() {
 		Open: func(path string, o OpenOptions) (Dataset, error) {
 			return OpenNPY(path, NPYOptions{
 				SigDims: o.SigDims, NavShape: slices.Clone(o.NavShape), SigShape: slices.Clone(o.SigShape),
-				SyncOffset: o.SyncOffset, NumPartitions: o.NumPartitions, MaxIOSize: o.MaxIOSize, Populate: o.Populate,
+				SyncOffset: o.SyncOffset, NumPartitions: o.NumPartitions, MaxIOSize: o.MaxIOSize, Populate: o.Populate, IO: o.IO,
 			})
 		},
 	})

@@ -28,6 +28,8 @@ type OpenOptions struct {
 	// Populate pre-faults the whole mapping at open (MAP_POPULATE): faster first
 	// reads of a file in the page cache, but it touches the whole file up front.
 	Populate bool
+	// IO is the I/O method of file formats: IOMmap (default) or IORead.
+	IO string
 }
 
 // Opener opens a dataset of one format.

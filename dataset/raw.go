@@ -22,6 +22,8 @@ type RawOptions struct {
 	MaxIOSize int64
 	// Populate pre-faults the mapping at open (see OpenOptions.Populate).
 	Populate bool
+	// IO is the I/O method: IOMmap (default) or IORead.
+	IO string
 }
 
 // Raw is a headerless binary file: frames of SigShape in C order, back to back, read
@@ -63,13 +65,13 @@ func OpenRaw(path string, opts RawOptions) (*Raw, error) {
 	}
 	frameBytes := int64(shape.SigSize()) * int64(dt.ItemSize())
 	need := int64(shape.NavSize()) * frameBytes
-	m, size, err := openMapped(path, "nav_shape", need, opts.Populate)
+	sto, err := openStorage(path, "nav_shape", need, opts.IO, opts.Populate)
 	if err != nil {
 		return nil, err
 	}
-	imageCount := int(size / frameBytes)
+	imageCount := int(sto.size / frameBytes)
 	if err := checkSync(path, opts.SyncOffset, imageCount); err != nil {
-		_ = m.close()
+		_ = sto.release()
 		return nil, err
 	}
 	r := &Raw{}
@@ -83,11 +85,13 @@ func OpenRaw(path string, opts RawOptions) (*Raw, error) {
 		syncOffset:    opts.SyncOffset,
 		numPartitions: opts.NumPartitions,
 		maxIO:         opts.MaxIOSize,
-		io:            ioKind,
+		io:            sto.io,
+		copyIO:        sto.file != nil,
 	}
-	r.mapped = ioKind == "mmap"
-	r.release = m.close
-	r.initStore(m.data)
+	r.mapped = sto.io == IOMmap
+	r.file = sto.file
+	r.release = sto.release
+	r.initStore(sto.data)
 	return r, nil
 }
 
@@ -98,7 +102,7 @@ func init() {
 		Open: func(path string, o OpenOptions) (Dataset, error) {
 			return OpenRaw(path, RawOptions{
 				NavShape: slices.Clone(o.NavShape), SigShape: slices.Clone(o.SigShape), DType: o.DType,
-				SyncOffset: o.SyncOffset, NumPartitions: o.NumPartitions, MaxIOSize: o.MaxIOSize, Populate: o.Populate,
+				SyncOffset: o.SyncOffset, NumPartitions: o.NumPartitions, MaxIOSize: o.MaxIOSize, Populate: o.Populate, IO: o.IO,
 			})
 		},
 	})

@@ -2,6 +2,8 @@ package dataset
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -18,6 +20,7 @@ type dense struct {
 	frameBytes int
 	swap       bool
 	mapped     bool         // data is a read-only mapping: turn faults into panics while reading
+	file       *os.File     // pread I/O: frames are read from here at dataOffset, not from data
 	release    func() error // frees the storage at Close
 	mu         sync.RWMutex // read-held by ReadTiles, write-held by Close
 	closed     bool
@@ -26,7 +29,9 @@ type dense struct {
 
 func (d *dense) initStore(data []byte) {
 	d.frameBytes = d.shape.SigSize() * d.native.ItemSize()
-	d.data = data[:d.imageCount*d.frameBytes]
+	if data != nil {
+		d.data = data[:d.imageCount*d.frameBytes]
+	}
 	d.swap = needsSwap(d.native, d.order)
 }
 
@@ -128,6 +133,7 @@ type readState[T elem] struct {
 	boxes  []boxPlan
 	shapes map[[2]int]array.Shape // (box index, depth) -> tile slice shape
 	frames []int                  // ROI: stored frame indices of the current block
+	raw    []byte                 // pread I/O: the stored bytes of the current block
 	origin []int
 	dims   []int
 	arr    array.Dense[T] // the tile header, re-pointed per tile (Rewrap)
@@ -269,18 +275,26 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 	sigDims := len(scheme.Sig)
 	sigSize := d.shape.SigSize()
 	isz := d.native.ItemSize()
+	fbytes := d.frameBytes
+	sameType := array.DTypeOf[T]() == d.native && !d.swap && !d.forceDecode
+	if d.file != nil && cap(st.raw) < depth*fbytes {
+		st.raw = make([]byte, depth*fbytes)
+	}
 
 	var all []T
 	zeroCopy := false
-	if req.ROI == nil && array.DTypeOf[T]() == d.native && !d.swap && !d.forceDecode && scheme.FullSig() {
+	if d.file == nil && req.ROI == nil && sameType && scheme.FullSig() {
 		all, zeroCopy = typedView[T](d.data)
 	}
+	// direct: pread straight into the tile buffer (no decode step).
+	direct := d.file != nil && req.ROI == nil && sameType && scheme.FullSig()
 	tile := &st.tile
 	tile.Slice.Origin = st.origin
 
 	// emit delivers the tiles of one block: n frames whose first has compressed index
-	// c; frame j of the block is stored frame frameAt(j).
-	emit := func(c, n int, contiguousFrom int) error {
+	// c. The frames are stored frames f0... (no ROI), or st.frames. blk holds the n
+	// frames back to back, or is nil (ROI on a mapping: frames from d.data).
+	emit := func(c, n, f0 int, blk []byte) error {
 		for bi := range st.boxes {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -292,22 +306,25 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 			st.dims[0] = n
 			copy(st.dims[1:], bp.dims)
 			tile.Slice.Shape = st.shape(bi, n, sigDims)
-			if zeroCopy {
-				f0 := contiguousFrom
+			switch {
+			case zeroCopy:
 				st.arr.Rewrap(all[f0*sigSize:(f0+n)*sigSize], st.dims...)
-			} else {
+			case direct:
+				st.arr.Rewrap(st.buf[:n*sigSize], st.dims...)
+			default:
 				buf := st.buf[:n*bp.size]
-				if contiguousFrom >= 0 && bp.size == sigSize {
-					off := contiguousFrom * d.frameBytes
-					st.dec(buf, d.data[off:off+n*d.frameBytes])
+				if blk != nil && bp.size == sigSize {
+					st.dec(buf, blk[:n*fbytes])
 				} else {
 					pos := 0
 					for j := range n {
-						f := contiguousFrom + j
-						if contiguousFrom < 0 {
-							f = st.frames[j]
+						var fb []byte
+						if blk != nil {
+							fb = blk[j*fbytes : (j+1)*fbytes]
+						} else {
+							f := st.frames[j]
+							fb = d.data[f*fbytes : (f+1)*fbytes]
 						}
-						fb := d.data[f*d.frameBytes : (f+1)*d.frameBytes]
 						if bp.size == sigSize {
 							st.dec(buf[pos:pos+sigSize], fb)
 							pos += sigSize
@@ -332,11 +349,45 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 	if req.ROI == nil {
 		for b := lo; b < hi; b += depth {
 			e := min(b+depth, hi)
-			if err := emit(b, e-b, b+k); err != nil {
+			n, f0 := e-b, b+k
+			var blk []byte
+			switch {
+			case d.file == nil:
+				blk = d.data[f0*fbytes : (f0+n)*fbytes]
+			case direct:
+				if err := d.readFrames(bytesOf(st.buf[:n*sigSize]), f0); err != nil {
+					return err
+				}
+			default:
+				blk = st.raw[:n*fbytes]
+				if err := d.readFrames(blk, f0); err != nil {
+					return err
+				}
+			}
+			if err := emit(b, n, f0, blk); err != nil {
 				return err
 			}
 		}
 		return nil
+	}
+	flush := func(c int) error {
+		n := len(st.frames)
+		var blk []byte
+		if d.file != nil {
+			blk = st.raw[:n*fbytes]
+			// one read per run of consecutive stored frames
+			for j := 0; j < n; {
+				e := j + 1
+				for e < n && st.frames[e] == st.frames[e-1]+1 {
+					e++
+				}
+				if err := d.readFrames(blk[j*fbytes:e*fbytes], st.frames[j]); err != nil {
+					return err
+				}
+				j = e
+			}
+		}
+		return emit(c, n, -1, blk)
 	}
 	c := countTrue(req.ROI[:lo])
 	st.frames = st.frames[:0]
@@ -346,15 +397,24 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 		}
 		st.frames = append(st.frames, i+k)
 		if len(st.frames) == depth {
-			if err := emit(c, depth, -1); err != nil {
+			if err := flush(c); err != nil {
 				return err
 			}
 			c += depth
 			st.frames = st.frames[:0]
 		}
 	}
-	if n := len(st.frames); n > 0 {
-		return emit(c, n, -1)
+	if len(st.frames) > 0 {
+		return flush(c)
+	}
+	return nil
+}
+
+// readFrames fills dst with whole stored frames starting at frame f (pread I/O).
+func (d *dense) readFrames(dst []byte, f int) error {
+	off := d.dataOffset + int64(f)*int64(d.frameBytes)
+	if _, err := d.file.ReadAt(dst, off); err != nil {
+		return &Error{Path: d.path, Field: "data", Detail: fmt.Sprintf("reading %d bytes at offset %d", len(dst), off), Err: err}
 	}
 	return nil
 }
