@@ -323,3 +323,22 @@ func TestAdmissionWindowWithMergeAll(t *testing.T) {
 		t.Fatalf("merged %d partitions, want 64", n)
 	}
 }
+
+func TestProgress(t *testing.T) {
+	ds := memDS(t, testData(8, 8, 4, 4), dataset.MemoryOptions{NumPartitions: 6})
+	var mu sync.Mutex
+	var last Progress
+	calls := 0
+	_, err := RunOne(context.Background(), ds, pixelSumFrame{}, Options{Workers: 2, Progress: func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		last = p
+		calls++
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls == 0 || last != (Progress{Done: 6, Total: 6}) {
+		t.Fatalf("%d calls, last %+v, want a final {6 6}", calls, last)
+	}
+}

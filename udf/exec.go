@@ -74,8 +74,12 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 		}
 		c.inits = append(c.inits, init)
 		var last graph.Key
-		switch ur.mode {
-		case mergeChain:
+		// In iterated runs nav-only UDFs without Merge are merged by an ordered chain
+		// of default nav merges rather than one concatenation node, so snapshots show
+		// their progress (the results are identical).
+		chained := ur.mode == mergeChain || (yield != nil && ur.mode == mergeConcat)
+		switch {
+		case chained:
 			var gate func(int) []graph.Key
 			if yield != nil {
 				gate = func(k int) []graph.Key {
@@ -161,11 +165,11 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 		for k := range c.iters {
 			var deps []graph.Key
 			lastIter := k == len(c.iters)-1
-			for i, ur := range r.us {
+			for i := range r.us {
 				switch {
 				case lastIter:
 					deps = append(deps, c.merged[i])
-				case ur.mode == mergeChain:
+				case c.chains[i] != nil:
 					deps = append(deps, c.chains[i][k])
 				default:
 					deps = append(deps, c.inits[i])

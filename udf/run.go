@@ -111,6 +111,10 @@ func (s *Snapshot) Results() ([]*Result, error) {
 // when nothing is merged, e.g. with an empty ROI). Merging pauses while the loop body
 // runs; partition tasks continue up to the window. Breaking out of the loop cancels
 // the run. An error is yielded once, with a nil snapshot, and ends the sequence.
+//
+// UDFs merged by MergeAll show their zero buffers until the last snapshot (as in the
+// reference's delayed executor); nav-only UDFs without Merge are merged row by row in
+// iterated runs, so their snapshots show progress.
 func RunIter(ctx context.Context, ds dataset.Dataset, udfs []UDF, opts Options) iter.Seq2[*Snapshot, error] {
 	return func(yield func(*Snapshot, error) bool) {
 		r, err := compile(ds, udfs, opts)

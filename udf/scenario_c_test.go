@@ -742,3 +742,26 @@ func TestScenario28_LazyResultsAndROICopy(t *testing.T) {
 	}
 	checkPixelsum(t, rs[0], data, 64, keep)
 }
+
+// TestIterShowsNavProgress: a nav-only UDF without Merge shows merged rows in every
+// snapshot (ordered default merges in iterated runs), and only those rows.
+func TestIterShowsNavProgress(t *testing.T) {
+	data := testData(8, 8, 4, 4)
+	ds := memDS(t, data, dataset.MemoryOptions{NumPartitions: 4})
+	want := frameSums(data.Data(), 16)
+	for s, err := range RunIter(context.Background(), ds, []UDF{pixelSumFrame{}}, Options{Workers: 2}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := s.Results()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := f32data(t, rs[0].Get("pixelsum").RawData())
+		for i, d := range s.Damage() {
+			if d != close32(raw[i], want[i]) || (!d && raw[i] != 0) {
+				t.Fatalf("snapshot %d: row %d = %v (damage %v), want %v", s.Done(), i, raw[i], d, want[i])
+			}
+		}
+	}
+}
