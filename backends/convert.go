@@ -295,3 +295,45 @@ func reshape[T any](d *array.Dense[T], shape []int) (array.Array, error) {
 	}
 	return d.Reshape(shape...)
 }
+
+// TileConverter is the dtype-independent face of Converter, for engines that know the
+// input dtype only at run time (NewConverterFor).
+type TileConverter interface {
+	SetTile(data array.Array, shape []int)
+	Get(b Backend) (array.Array, error)
+	Frame(tile array.Array, i int) (array.Array, error)
+}
+
+var _ TileConverter = (*Converter[float32])(nil)
+
+// NewConverterFor returns a Converter for tiles of dtype dt (any numeric dtype but
+// bool). Errors wrap ErrUnsupported.
+func NewConverterFor(dt array.DType) (TileConverter, error) {
+	switch dt {
+	case array.Float32:
+		return NewConverter[float32](), nil
+	case array.Float64:
+		return NewConverter[float64](), nil
+	case array.Int8:
+		return NewConverter[int8](), nil
+	case array.Int16:
+		return NewConverter[int16](), nil
+	case array.Int32:
+		return NewConverter[int32](), nil
+	case array.Int64:
+		return NewConverter[int64](), nil
+	case array.Uint8:
+		return NewConverter[uint8](), nil
+	case array.Uint16:
+		return NewConverter[uint16](), nil
+	case array.Uint32:
+		return NewConverter[uint32](), nil
+	case array.Uint64:
+		return NewConverter[uint64](), nil
+	case array.Complex64:
+		return NewConverter[complex64](), nil
+	case array.Complex128:
+		return NewConverter[complex128](), nil
+	}
+	return nil, fmt.Errorf("%w: no converter for dtype %v", ErrUnsupported, dt)
+}

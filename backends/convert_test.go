@@ -194,3 +194,24 @@ func TestForBuf(t *testing.T) {
 		t.Fatal("non-dense target did not pass through")
 	}
 }
+
+func TestNewConverterFor(t *testing.T) {
+	for _, dt := range []array.DType{array.Float32, array.Float64, array.Int8, array.Int16, array.Int32, array.Int64,
+		array.Uint8, array.Uint16, array.Uint32, array.Uint64, array.Complex64, array.Complex128} {
+		c, err := NewConverterFor(dt)
+		if err != nil {
+			t.Fatalf("%v: %v", dt, err)
+		}
+		tile := array.New(dt, 2, 3)
+		c.SetTile(tile, []int{2, 3})
+		out, err := c.Get(CSR)
+		if err != nil || out.DType() != dt || !slices.Equal(out.Shape(), []int{2, 3}) {
+			t.Fatalf("%v: CSR tile %v %v, %v", dt, out.DType(), out.Shape(), err)
+		}
+	}
+	for _, dt := range []array.DType{array.Bool, array.Object, array.Bytes(3)} {
+		if _, err := NewConverterFor(dt); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("%v: %v", dt, err)
+		}
+	}
+}
