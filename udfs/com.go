@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 
+	"unsafe"
+
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/internal/kernels"
 	"github.com/stemflow/stemflow/udf"
@@ -86,6 +88,11 @@ func NewCoM(opts ...CoMOption) (*CoM, error) {
 // Name returns "CoM".
 func (*CoM) Name() string { return "CoM" }
 
+// PreferredInputDType returns udf.NativeDType: uint16 frames are decoded into a small
+// cache-resident buffer right before the kernel instead of into a float32 tile. The
+// buffer dtypes are the reference's (result_type(input, float32)).
+func (*CoM) PreferredInputDType() array.DType { return udf.NativeDType }
+
 const (
 	comRaw = iota
 	comRawCom
@@ -135,6 +142,7 @@ type comTask struct {
 	// kerns caches, per scheme index, the SIMD kernel for that signal box (spans
 	// clipped to the box, box-local coordinates).
 	kerns []*kernels.CoM
+	dec   []float32 // one decoded frame box (uint16 input)
 }
 
 // boxKernel returns the cached kernel for the box of scheme index idx.
@@ -236,7 +244,36 @@ func (c *CoM) ProcessTile(env *udf.Env, tile array.Array) error {
 	case *array.Dense[float64]:
 		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
 	case *array.Dense[uint16]:
-		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
+		data := tileData(d)
+		k := t.boxKernel(env.Meta.TilingSchemeIdx, oy, ox, by, bx)
+		if k == nil || len(data) == 0 {
+			return comGeneric(t, out, data, depth, oy, ox, by, bx)
+		}
+		n := by * bx
+		if cap(t.dec) < n {
+			t.dec = make([]float32, n)
+		}
+		dec := t.dec[:n]
+		// The host is little-endian (amd64, arm64): the elements' bytes are the
+		// little-endian encoding the decoder reads.
+		raw := unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), 2*len(data))
+		fy, fx := float64(oy), float64(ox)
+		for f := 0; f < depth; f++ {
+			if err := kernels.DecodeU16ToF32(dec, raw[2*f*n:2*(f+1)*n], false); err != nil {
+				return err
+			}
+			s, sy, sxw := k.Frame(dec)
+			if err := addMoments(out, f, s, sy+fy*s, sxw+fx*s); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *array.Dense[bool]:
+		conv, err := array.Convert(d, array.Float32)
+		if err != nil {
+			return err
+		}
+		return c.ProcessTile(env, conv)
 	case *array.Dense[int32]:
 		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
 	}

@@ -12,30 +12,46 @@ import (
 // float64 accumulators.
 const sumGroup = 16
 
-// Sum sums all frames: intensity (kind sig, dtype = the run's input dtype) = Σ over
-// the ROI-selected frames. It is the reference's SumUDF: DType is the preferred input
-// dtype (zero means float32). Partial sums are accumulated in float64 (complex128)
-// and rounded into intensity once per partition; partitions are merged in order, and
-// MergeAll sums the partials in float64.
+// Sum sums all frames: intensity (kind sig) = Σ over the ROI-selected frames. It is
+// the reference's SumUDF. With DType set, DType is the preferred input dtype and
+// intensity has the run's input dtype, exactly as in the reference. With the zero
+// DType, Sum reads the stored dtype (integer data is not decoded to float32 first)
+// and intensity has dtype result_type(input, float32): for the reference's default
+// (float32) the same dtype and values, but a run of Sum alone on uint16 data reports
+// an input dtype of uint16 (a deliberate deviation: the decode is fused into the sum).
+//
+// Partial sums are exact integer sums (uint16) or float32 sums of at most 16 frames,
+// accumulated in float64 (complex128) and rounded into intensity once per partition;
+// partitions are merged in order, and MergeAll sums the partials in float64.
 type Sum struct {
-	// DType is the preferred input dtype; the zero value means float32.
+	// DType is the preferred input dtype; the zero value means the stored dtype with
+	// a float32 result (see the type comment).
 	DType array.DType
 }
 
 // Name returns "Sum".
 func (Sum) Name() string { return "Sum" }
 
-// PreferredInputDType returns s.DType (float32 by default).
+// PreferredInputDType returns s.DType, or udf.NativeDType when it is zero.
 func (s Sum) PreferredInputDType() array.DType {
 	if s.DType == (array.DType{}) {
-		return array.Float32
+		return udf.NativeDType
 	}
 	return s.DType
 }
 
-// ResultBuffers declares intensity: sig, input dtype.
-func (Sum) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
-	return []udf.BufferSpec{udf.SigBuffer("intensity", m.InputDType).OnDevice()}
+// dtype returns intensity's dtype for input dtype in.
+func (s Sum) dtype(in array.DType) array.DType {
+	if s.DType == (array.DType{}) {
+		return array.ResultType(in, array.Float32)
+	}
+	return in
+}
+
+// ResultBuffers declares intensity: sig, input dtype (or result_type(input, float32)
+// with the zero DType).
+func (s Sum) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
+	return []udf.BufferSpec{udf.SigBuffer("intensity", s.dtype(m.InputDType)).OnDevice()}
 }
 
 // sumTask is Sum's per-task scratch.
@@ -43,8 +59,12 @@ type sumTask struct {
 	acc  []float64    // real input
 	accC []complex128 // complex input
 	tmp  []float32    // float32 group sums
-	box  sigBox
-	sig  []int
+	// acc32 holds exact uint16 sums of n32 frames, flushed into acc before they
+	// could overflow.
+	acc32 []uint32
+	n32   int
+	box   sigBox
+	sig   []int
 }
 
 // TaskData allocates the float64 accumulators of the partition.
@@ -102,7 +122,14 @@ func (Sum) ProcessTile(env *udf.Env, tile array.Array) error {
 	case *array.Dense[float64]:
 		return sumTileReal(t, tileData(d), depth)
 	case *array.Dense[uint16]:
-		return sumTileReal(t, tileData(d), depth)
+		return sumTileU16(t, tileData(d), depth)
+	case *array.Dense[bool]:
+		c, err := array.Convert(d, array.Float32)
+		if err != nil {
+			return err
+		}
+		f, _ := flatOf[float32](c)
+		return sumTileReal(t, f, depth)
 	case *array.Dense[uint8]:
 		return sumTileReal(t, tileData(d), depth)
 	case *array.Dense[int8]:
@@ -142,6 +169,44 @@ func tileTypeError(name string, tile array.Array) error {
 	return fmt.Errorf("%w: %s: tile dtype %v", ErrUnsupportedDType, name, tile.DType())
 }
 
+// maxU32Frames bounds the frames summed in uint32 before a flush (65535·65537 < 2³²).
+const maxU32Frames = 65536
+
+// sumTileU16 adds uint16 frames exactly in uint32 (SIMD widening adds).
+func sumTileU16(t *sumTask, data []uint16, depth int) error {
+	px := t.box.size()
+	if t.acc32 == nil {
+		t.acc32 = make([]uint32, len(t.acc))
+	}
+	for f := 0; f < depth; f++ {
+		if t.n32 == maxU32Frames {
+			t.flush32()
+		}
+		if t.box.full {
+			addU16ToU32(t.acc32[t.box.start:t.box.start+px], data[f*px:(f+1)*px])
+		} else {
+			for r := 0; r < t.box.runs; r++ {
+				off := t.box.runOff(r)
+				run := data[f*px+r*t.box.runLen : f*px+(r+1)*t.box.runLen]
+				addU16ToU32(t.acc32[off:off+len(run)], run)
+			}
+		}
+		// Frames of different boxes count separately, but a box never sees more
+		// frames than the partition, so counting per tile frame is an upper bound.
+		t.n32++
+	}
+	return nil
+}
+
+// flush32 moves the exact uint32 sums into the float64 accumulators.
+func (t *sumTask) flush32() {
+	for i, v := range t.acc32 {
+		t.acc[i] += float64(v)
+	}
+	clear(t.acc32)
+	t.n32 = 0
+}
+
 func sumTileReal[T realNumber](t *sumTask, data []T, depth int) error {
 	px := t.box.size()
 	for f := 0; f < depth; f++ {
@@ -175,6 +240,9 @@ func (Sum) Postprocess(env *udf.Env) error {
 	if t.accC != nil {
 		return storeC128(env.At(0), t.accC)
 	}
+	if t.acc32 != nil {
+		t.flush32()
+	}
 	return storeF64(env.At(0), t.acc)
 }
 
@@ -184,12 +252,12 @@ func (Sum) Merge(dest, src *udf.Views, _ *udf.Meta) error {
 }
 
 // MergeAll sums every partition's intensity in float64 (the reference's stack-sum).
-func (Sum) MergeAll(parts []udf.Partial, m *udf.Meta) (map[string]array.Array, error) {
+func (s Sum) MergeAll(parts []udf.Partial, m *udf.Meta) (map[string]array.Array, error) {
 	arrs := make([]array.Array, len(parts))
 	for i, p := range parts {
 		arrs[i] = p.Buffers.At(0)
 	}
-	out, err := sumParts(arrs, m.InputDType, m.DatasetShape.Sig())
+	out, err := sumParts(arrs, s.dtype(m.InputDType), m.DatasetShape.Sig())
 	if err != nil {
 		return nil, err
 	}
@@ -199,11 +267,16 @@ func (Sum) MergeAll(parts []udf.Partial, m *udf.Meta) (map[string]array.Array, e
 // SumSig sums each frame: intensity (kind nav, dtype result_type(input, float32)) =
 // Σ over the signal, per nav position (the reference's SumSigUDF). Sig-tiled frames
 // accumulate (+=) over their boxes. Float32 frames are summed by the SIMD kernel in
-// float64.
+// float64, uint16 frames by the SIMD uint16 kernel. SumSig reads the stored dtype
+// (udf.NativeDType): the result dtype is the reference's, but a run of SumSig alone
+// on integer data reports the stored input dtype (the decode is fused into the sum).
 type SumSig struct{}
 
 // Name returns "SumSig".
 func (SumSig) Name() string { return "SumSig" }
+
+// PreferredInputDType returns udf.NativeDType.
+func (SumSig) PreferredInputDType() array.DType { return udf.NativeDType }
 
 // ResultBuffers declares intensity: nav, result_type(input, float32).
 func (SumSig) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
@@ -233,7 +306,24 @@ func (SumSig) ProcessTile(env *udf.Env, tile array.Array) error {
 	case *array.Dense[float64]:
 		return sumSigGeneric(out, tileData(d), depth)
 	case *array.Dense[uint16]:
-		return sumSigGeneric(out, tileData(d), depth)
+		data := tileData(d)
+		o, ok := out.(*array.Dense[float32])
+		if !ok || depth == 0 {
+			return sumSigGeneric(out, data, depth)
+		}
+		ov := contiguous(o)
+		px := len(data) / depth
+		for f := range ov[:depth] {
+			ov[f] += kernels.SumU16AsF32(data[f*px : (f+1)*px])
+		}
+		return nil
+	case *array.Dense[bool]:
+		c, err := array.Convert(d, array.Float32)
+		if err != nil {
+			return err
+		}
+		f, _ := flatOf[float32](c)
+		return sumSigGeneric(out, f, depth)
 	case *array.Dense[uint8]:
 		return sumSigGeneric(out, tileData(d), depth)
 	case *array.Dense[int8]:

@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package udfs
+
+// addU16ToU32 adds src to dst element-wise, widening to uint32 (exact). It panics if
+// dst is shorter than src.
+func addU16ToU32(dst []uint32, src []uint16) { addU16ToU32Go(dst[:len(src)], src) }
