@@ -621,3 +621,33 @@ func TestRawCSRNegotiation(t *testing.T) {
 		}
 	}
 }
+
+func TestRawCSRROIWithSyncOffset(t *testing.T) {
+	src := makeCSRSource(12, []int{5, 6}, []int{3, 3})
+	path := writeRawCSR(t, t.TempDir(), src, csrLayout{indptr: "<u8", indices: ">i4", data: "<i8"})
+	rng := rand.New(rand.NewPCG(12, 12))
+	for _, k := range []int{-7, 0, 5} {
+		ds, err := OpenRawCSR(path, RawCSROptions{SyncOffset: k, Strict: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		roi := make([]bool, 30)
+		var want []int32
+		for i := range roi {
+			roi[i] = rng.IntN(3) != 0
+			if !roi[i] {
+				continue
+			}
+			if f := i + k; f >= 0 && f < 30 {
+				want = append(want, src.dense[f*9:(f+1)*9]...)
+			} else {
+				want = append(want, make([]int32, 9)...)
+			}
+		}
+		got, n := readAllCSR[int32](t, ds, 4, 3, roi)
+		if n != countTrue(roi) || !slices.Equal(got, want) {
+			t.Fatalf("k=%d: ROI tiles differ", k)
+		}
+		ds.Close()
+	}
+}
