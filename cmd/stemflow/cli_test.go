@@ -651,6 +651,23 @@ func TestInfo(t *testing.T) {
 			t.Errorf("info output lacks %q:\n%s", want, o.stdout)
 		}
 	}
+	roi := filepath.Join(t.TempDir(), "roi.npy")
+	sel := make([]bool, f.frameCount)
+	for i := 0; i < 10; i++ {
+		sel[i*3] = true
+	}
+	if err := array.WriteNPYFile(roi, array.Wrap(sel, f.ny, f.nx)); err != nil {
+		t.Fatal(err)
+	}
+	o = mustRun(t, f.dir, "info", "--udf", "com", "--udf", "logsum", "--roi", roi, "--workers", "1", f.npy)
+	for _, want := range []string{"udfs: com (tile), logsum (frame)", "roi: 10 of 48 positions", "(for 1 workers)", "input dtype: float32"} {
+		if !strings.Contains(o.stdout, want) {
+			t.Errorf("info output lacks %q:\n%s", want, o.stdout)
+		}
+	}
+	if o := stemflow(t, f.dir, "info", f.npy, "--udf", "nope"); o.code != exitUsage {
+		t.Errorf("info with a bad spec: exit %d, want 2", o.code)
+	}
 	o = stemflow(t, f.dir, "info", filepath.Join(f.dir, "nope.raw"), "--dtype", "float32", "--nav-shape", "2,2", "--sig-shape", "2,2")
 	if o.code != 1 || !strings.Contains(o.stderr, "nope.raw") {
 		t.Errorf("info on a missing file: exit %d, stderr %q", o.code, o.stderr)
