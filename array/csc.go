@@ -101,7 +101,7 @@ func (m *CSC[T, I]) SetDense(src []T, rows, cols int) error {
 
 // SetCSR makes m hold the same matrix as src (same shape), converting from row to column
 // compression and reusing m's slices when they have room. Row indices come out sorted
-// within each column. m must not share memory with src.
+// within each column.
 func (m *CSC[T, I]) SetCSR(src *CSR[T, I]) {
 	release(&m.borrowed, &m.Indptr, &m.Indices, &m.Data)
 	transposeCompressed(src.Rows, src.Cols, src.Indptr, src.Indices, src.Data, &m.Indptr, &m.Indices, &m.Data)

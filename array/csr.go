@@ -113,7 +113,7 @@ func (m *CSR[T, I]) SetDense(src []T, rows, cols int) error {
 
 // SetCSC makes m hold the same matrix as src (same shape), converting from column to row
 // compression and reusing m's slices when they have room. The result has sorted column
-// indices; duplicates in src stay duplicates. m must not share memory with src.
+// indices; duplicates in src stay duplicates.
 func (m *CSR[T, I]) SetCSC(src *CSC[T, I]) {
 	release(&m.borrowed, &m.Indptr, &m.Indices, &m.Data)
 	transposeCompressed(src.Cols, src.Rows, src.Indptr, src.Indices, src.Data, &m.Indptr, &m.Indices, &m.Data)
@@ -267,8 +267,8 @@ func (m *CSR[T, I]) GatherRows(rows []int) *CSR[T, I] {
 }
 
 // GatherRowsInto makes dst the matrix whose row k is row rows[k] of m, copying the
-// entries into dst's slices (reused when they have room). dst must not share memory
-// with m. It panics if an entry of rows is out of range.
+// entries into dst's slices (reused when they have room). dst must not be m. It panics
+// if an entry of rows is out of range.
 func (m *CSR[T, I]) GatherRowsInto(dst *CSR[T, I], rows []int) {
 	nnz := 0
 	for _, r := range rows {
