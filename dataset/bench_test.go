@@ -218,3 +218,23 @@ func BenchmarkOneShotUint16(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPartitionOverhead: the fixed cost of one ReadTiles call (one zero-copy tile
+// of a small partition): ns per partition.
+func BenchmarkPartitionOverhead(b *testing.B) {
+	ds, _ := NewMemory(array.Wrap(make([]float32, 128*4*4), 128, 4, 4), MemoryOptions{})
+	parts := Partitions(ds, 128)
+	sch, _ := NewTilingScheme([]int{1, 4, 4}, []int{4, 4}, MethodPartition)
+	req := TileRequest{Scheme: sch, DType: array.Float32}
+	ctx := context.Background()
+	fn := func(*Tile) error { return nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, p := range parts {
+			if err := ds.ReadTiles(ctx, p, req, fn); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(parts)), "ns/partition")
+}
