@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/backends"
 	"github.com/stemflow/stemflow/dataset"
 )
 
@@ -38,6 +39,11 @@ type run struct {
 	tasks     []task
 	workers   int
 	coords    coordFunc
+	// plan assigns each UDF a backend; srcFormat is the format tiles are read in;
+	// convert tells whether any UDF needs a converted tile.
+	plan      backends.Plan
+	srcFormat array.Format
+	convert   bool
 }
 
 // task is one non-empty partition.
@@ -49,14 +55,15 @@ type task struct {
 
 // udfRun is one UDF of a run.
 type udfRun struct {
-	idx    int
-	u      UDF
-	name   string
-	specs  []BufferSpec
-	index  map[string]int
-	method Method
-	mode   mergeMode
-	aux    []*AuxData
+	idx     int
+	u       UDF
+	name    string
+	specs   []BufferSpec
+	index   map[string]int
+	method  Method
+	mode    mergeMode
+	aux     []*AuxData
+	backend backends.Backend
 }
 
 // compile validates a run and prepares its plan (spec §2.4).
@@ -88,7 +95,28 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 			}
 		}
 	}
-	// input dtype (spec §7.1)
+	// execution plan (spec §8.2), then the input dtype (spec §7.1)
+	lists := make([][]backends.Backend, len(udfs))
+	for i, u := range udfs {
+		if bl, ok := u.(BackendLister); ok {
+			lists[i] = bl.Backends()
+		}
+	}
+	plan, err := backends.NewPlan(lists, backends.ForFormats(ds.Formats()), backends.DeviceCPU, opts.Backends)
+	if err != nil {
+		return nil, fmt.Errorf("udf: backend plan: %w", err)
+	}
+	r.plan = plan
+	f, ok := plan.Source.Format()
+	if !ok {
+		return nil, fmt.Errorf("udf: backend plan: %w: the dataset cannot deliver %v", backends.ErrNoBackend, plan.Source)
+	}
+	r.srcFormat = f
+	for _, b := range plan.ByUDF {
+		if b != plan.Source {
+			r.convert = true
+		}
+	}
 	t := ds.DType()
 	for _, u := range udfs {
 		pref := array.Float32
@@ -97,7 +125,8 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 		}
 		t = array.ResultType(pref, t)
 	}
-	r.input = t
+	r.input = backends.ResultType(t, plan.Targets()...)
+	t = r.input
 	r.coords = makeCoords(r.shape, r.roi)
 	r.meta = &Meta{
 		DatasetShape: r.shape,
@@ -113,6 +142,7 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 		if err != nil {
 			return nil, err
 		}
+		ur.backend = plan.ByUDF[i]
 		r.us = append(r.us, ur)
 		var p TilingPrefs
 		if tp, ok := u.(TilingPreferrer); ok && ur.method == MethodTile {

@@ -2,6 +2,7 @@ package udf
 
 import (
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/backends"
 )
 
 // Meta describes the run and the unit of work being processed (spec §4). A task's Meta
@@ -35,9 +36,9 @@ type Meta struct {
 	TilingSchemeIdx int
 	// DeviceClass is "cpu" (or "cuda" on GPU tasks later).
 	DeviceClass string
-	// ArrayBackend names the array format the UDF receives ("numpy" for dense);
-	// empty on the main node.
-	ArrayBackend string
+	// ArrayBackend is the array backend the UDF receives (backends.Dense, printed
+	// "numpy", unless it lists others); the zero Backend on the main node.
+	ArrayBackend backends.Backend
 	// ThreadsPerWorker is the thread budget for user code on a task (1 on the
 	// parallel engine, 0 = unlimited).
 	ThreadsPerWorker int

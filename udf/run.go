@@ -6,6 +6,7 @@ import (
 	"iter"
 
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/backends"
 	"github.com/stemflow/stemflow/dataset"
 )
 
@@ -29,6 +30,8 @@ type Options struct {
 	// Progress, when set, is called after every merged partition (from one goroutine
 	// at a time).
 	Progress func(Progress)
+	// Backends restricts the array backends the run may use (nil: all).
+	Backends []backends.Backend
 	// CheckInput is a debug mode: every tile is checksummed before and after each
 	// UDF's call and a change fails the run with ErrTileModified naming the UDF.
 	CheckInput bool

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/backends"
 	"github.com/stemflow/stemflow/dataset"
 )
 
@@ -109,7 +110,13 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 		seed = maphash.MakeSeed()
 	}
 	fullSig := r.sigFull()
-	req := dataset.TileRequest{Scheme: r.scheme, ROI: r.roi, DType: r.input, Format: array.FormatDense}
+	req := dataset.TileRequest{Scheme: r.scheme, ROI: r.roi, DType: r.input, Format: r.srcFormat}
+	var conv backends.TileConverter
+	if r.convert || r.srcFormat != array.FormatDense {
+		if conv, err = backends.NewConverterFor(r.input); err != nil {
+			return nil, wrap(err)
+		}
+	}
 	err = r.ds.ReadTiles(ctx, tk.part, req, func(t *dataset.Tile) error {
 		var sum uint64
 		if r.opts.CheckInput {
@@ -117,9 +124,19 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 		}
 		lo := t.Slice.Origin[0] - tk.lo
 		depth := t.Slice.Shape.Dim(0)
+		if conv != nil {
+			conv.SetTile(t.Data, t.Slice.Shape.Dims())
+		}
 		for i, ut := range uts {
 			cur.u = i
 			m := ut.meta
+			data := t.Data
+			if conv != nil {
+				var err error
+				if data, err = conv.Get(ut.ur.backend); err != nil {
+					return err
+				}
+			}
 			switch ut.ur.method {
 			case MethodTile:
 				cur.method = "ProcessTile"
@@ -127,7 +144,7 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 				m.Slice = t.Slice
 				m.SigSlice = r.scheme.Boxes[t.SchemeIdx]
 				m.TilingSchemeIdx = t.SchemeIdx
-				if err := ut.tileP.ProcessTile(ut.env, t.Data); err != nil {
+				if err := ut.tileP.ProcessTile(ut.env, data); err != nil {
 					return err
 				}
 			case MethodFrame:
@@ -135,19 +152,35 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 				if !fullSig[t.SchemeIdx] {
 					return fmt.Errorf("%w: frame processing needs whole frames, the tile's signal box is %v of %v", ErrSigSlice, t.Slice.Sig().Shape, r.sig)
 				}
-				if ut.frame == nil || t.Data.DType() != ut.frameDT {
-					o := opsOf(t.Data)
-					if o == nil {
-						return fmt.Errorf("%w: tile format %v", ErrSigSlice, t.Data.Format())
-					}
-					ut.frame = o.newView()
-					ut.frameDT = t.Data.DType()
-				} else {
-					ut.frame.setBase(t.Data)
-				}
 				m.SigSlice = r.scheme.Boxes[t.SchemeIdx]
 				m.TilingSchemeIdx = t.SchemeIdx
 				o0 := t.Slice.Origin[0]
+				if data.Format() != array.FormatDense {
+					// 2-D backends: (1, prod(sig)) rows from the converter
+					for f := 0; f < depth; f++ {
+						fr, err := conv.Frame(data, f)
+						if err != nil {
+							return err
+						}
+						ut.frameRow(lo + f)
+						ut.frameSl.Origin[0] = o0 + f
+						m.Slice = ut.frameSl
+						if err := ut.frameP.ProcessFrame(ut.env, fr); err != nil {
+							return err
+						}
+					}
+					break
+				}
+				if ut.frame == nil || data.DType() != ut.frameDT {
+					o := opsOf(data)
+					if o == nil {
+						return fmt.Errorf("%w: tile format %v", ErrSigSlice, data.Format())
+					}
+					ut.frame = o.newView()
+					ut.frameDT = data.DType()
+				} else {
+					ut.frame.setBase(data)
+				}
 				for f := 0; f < depth; f++ {
 					ut.frameRow(lo + f)
 					ut.frame.row(f)
@@ -166,7 +199,7 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 				m.Slice = t.Slice
 				m.SigSlice = r.scheme.Boxes[t.SchemeIdx]
 				m.TilingSchemeIdx = t.SchemeIdx
-				if err := ut.partP.ProcessPartition(ut.env, t.Data); err != nil {
+				if err := ut.partP.ProcessPartition(ut.env, data); err != nil {
 					return err
 				}
 			}
@@ -231,7 +264,7 @@ func (r *run) setupUDF(ur *udfRun, tk task) (*udfTask, error) {
 	m.coords = r.coords
 	m.TileShape = r.scheme.Shape
 	m.TilingScheme = r.scheme.Boxes
-	m.ArrayBackend = "numpy"
+	m.ArrayBackend = ur.backend
 	m.ThreadsPerWorker = 1
 	if r.opts.Inline {
 		m.ThreadsPerWorker = 0

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/backends"
 	"github.com/stemflow/stemflow/dataset"
 )
 
@@ -153,6 +154,15 @@ const (
 // TilingPreferrer reports tiling preferences; it may depend on m (main node).
 type TilingPreferrer interface {
 	TilingPreferences(m *Meta) TilingPrefs
+}
+
+// BackendLister lists the array backends (formats) the UDF can process, preferred
+// first; without it a UDF receives dense arrays (backends.Dense) only. The run's plan
+// (backends.NewPlan) gives each UDF one backend with the least conversion from the
+// dataset's format; Meta.ArrayBackend tells which. 2-D-only backends (CSR, CSC) deliver
+// tiles as (depth, prod(sig box)) matrices and frames as (1, prod(sig)) rows.
+type BackendLister interface {
+	Backends() []backends.Backend
 }
 
 // AuxProvider lists the UDF's auxiliary per-frame data (spec §9.1). The engine slices
