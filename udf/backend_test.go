@@ -15,9 +15,11 @@ import (
 // csrSumSig sums frames from CSR tiles (or CSR frames) into a nav buffer.
 type csrSumSig struct{ method Method }
 
-func (u csrSumSig) Method(*Meta) Method            { return u.method }
-func (csrSumSig) Backends() []backends.Backend     { return []backends.Backend{backends.CSR} }
-func (csrSumSig) ResultBuffers(*Meta) []BufferSpec { return []BufferSpec{NavBuffer("s", array.Float64)} }
+func (u csrSumSig) Method(*Meta) Method        { return u.method }
+func (csrSumSig) Backends() []backends.Backend { return []backends.Backend{backends.CSR} }
+func (csrSumSig) ResultBuffers(*Meta) []BufferSpec {
+	return []BufferSpec{NavBuffer("s", array.Float64)}
+}
 
 func (csrSumSig) add(env *Env, a array.Array) error {
 	if env.Meta.ArrayBackend != backends.CSR {
@@ -79,7 +81,9 @@ func TestBackendsCSRFromDense(t *testing.T) {
 // backendEcho records Meta.ArrayBackend of a dense UDF.
 type backendEcho struct{}
 
-func (backendEcho) ResultBuffers(*Meta) []BufferSpec { return []BufferSpec{NavBuffer("b", array.Object)} }
+func (backendEcho) ResultBuffers(*Meta) []BufferSpec {
+	return []BufferSpec{NavBuffer("b", array.Object)}
+}
 func (backendEcho) ProcessTile(env *Env, t array.Array) error {
 	if _, ok := t.(*array.Dense[float32]); !ok {
 		return fmt.Errorf("dense UDF got %T", t)
