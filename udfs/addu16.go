@@ -14,3 +14,12 @@ func addU16ToU32Go(dst []uint32, src []uint16) {
 		dst[i] += uint32(src[i])
 	}
 }
+
+// addRows4U16ToU32Go is the scalar twin: dst[i] += a[i] + b[i] + c[i] + d[i] (uint32).
+func addRows4U16ToU32Go(dst []uint32, a, b, c, d []uint16) {
+	n := len(a)
+	dst, b, c, d = dst[:n], b[:n], c[:n], d[:n]
+	for i := range a {
+		dst[i] += uint32(a[i]) + uint32(b[i]) + uint32(c[i]) + uint32(d[i])
+	}
+}

@@ -5,3 +5,10 @@ package udfs
 // addU16ToU32 adds src to dst element-wise, widening to uint32 (exact). It panics if
 // dst is shorter than src.
 func addU16ToU32(dst []uint32, src []uint16) { addU16ToU32Go(dst[:len(src)], src) }
+
+// addRows4U16ToU32 adds four uint16 rows to dst element-wise, widening to uint32
+// (exact). It panics if any slice is shorter than a.
+func addRows4U16ToU32(dst []uint32, a, b, c, d []uint16) {
+	n := len(a)
+	addRows4U16ToU32Go(dst[:n], a, b[:n], c[:n], d[:n])
+}

@@ -44,6 +44,47 @@ func TestAddU16ToU32Twins(t *testing.T) {
 	}
 }
 
+func TestAddRows4U16ToU32Twins(t *testing.T) {
+	src := randU16(2000, 3)
+	for i := range src {
+		if i%5 == 0 {
+			src[i] = 65535
+		}
+	}
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 100, 257} {
+		for _, off := range []int{0, 1, 3} {
+			a, b := src[off:off+n], src[off+400:off+400+n]
+			c, d := src[off+800:off+800+n], src[off+1200:off+1200+n]
+			dst := make([]uint32, n+3)
+			g := make([]uint32, n+3)
+			for i := range dst {
+				dst[i] = uint32(i * 7919)
+				g[i] = dst[i]
+			}
+			addRows4U16ToU32(dst, a, b, c, d)
+			addRows4U16ToU32Go(g[:n], a, b, c, d)
+			for i := range dst {
+				want := uint32(i * 7919)
+				if i < n {
+					want += uint32(a[i]) + uint32(b[i]) + uint32(c[i]) + uint32(d[i])
+				}
+				if dst[i] != want || g[i] != want {
+					t.Fatalf("n %d off %d: [%d] simd %d go %d want %d", n, off, i, dst[i], g[i], want)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkAddRows4U16ToU32(b *testing.B) {
+	src := randU16(4*16384, 2)
+	dst := make([]uint32, 16384)
+	b.SetBytes(int64(len(src)) * 2)
+	for b.Loop() {
+		addRows4U16ToU32(dst, src[:16384], src[16384:32768], src[32768:49152], src[49152:])
+	}
+}
+
 func BenchmarkAddU16ToU32(b *testing.B) {
 	src := randU16(16384, 2)
 	dst := make([]uint32, 16384)
@@ -59,7 +100,7 @@ func TestSumU16Flush(t *testing.T) {
 	data := []uint16{65535, 1, 2, 3, 4, 65535, 65535, 65535, 0, 9, 7, 7, 7, 7, 7}
 	tk := &sumTask{acc: make([]float64, px)}
 	tk.box.set([]int{px}, sigSliceFull(px))
-	tk.n32 = maxU32Frames - 1
+	tk.n32 = maxU32Frames - 5
 	tk.acc32 = make([]uint32, px)
 	tk.acc32[0] = 4000000000 // as if many frames were summed
 	if err := sumTileU16(tk, data, 3); err != nil {

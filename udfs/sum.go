@@ -179,11 +179,20 @@ func sumTileU16(t *sumTask, data []uint16, depth int) error {
 		t.acc32 = make([]uint32, len(t.acc))
 	}
 	for f := 0; f < depth; f++ {
-		if t.n32 == maxU32Frames {
+		if t.n32 >= maxU32Frames-4 {
 			t.flush32()
 		}
 		if t.box.full {
-			addU16ToU32(t.acc32[t.box.start:t.box.start+px], data[f*px:(f+1)*px])
+			acc := t.acc32[t.box.start : t.box.start+px]
+			if f+4 <= depth {
+				// Four frames per pass over the accumulators.
+				addRows4U16ToU32(acc, data[f*px:(f+1)*px], data[(f+1)*px:(f+2)*px],
+					data[(f+2)*px:(f+3)*px], data[(f+3)*px:(f+4)*px])
+				f += 3
+				t.n32 += 4
+				continue
+			}
+			addU16ToU32(acc, data[f*px:(f+1)*px])
 		} else {
 			for r := 0; r < t.box.runs; r++ {
 				off := t.box.runOff(r)
