@@ -129,6 +129,9 @@ func (p Partition) ROISlice(roi []bool) array.Slice {
 
 // String formats as "Partition 3 [96, 128)".
 func (p Partition) String() string {
+	if len(p.Slice.Origin) == 0 || p.Slice.Shape.Len() == 0 {
+		return fmt.Sprintf("Partition %d (no slice)", p.Index)
+	}
 	return fmt.Sprintf("Partition %d [%d, %d)", p.Index, p.Start(), p.Stop())
 }
 

@@ -519,6 +519,8 @@ func TestReadTilesErrors(t *testing.T) {
 		{"csr", p, TileRequest{Scheme: sch, Format: array.FormatCSR}, ErrArrayFormat},
 		{"string dtype", p, TileRequest{Scheme: sch, DType: array.Bytes(2)}, ErrDType},
 		{"partition", bigP, TileRequest{Scheme: sch}, ErrPartition},
+		{"partition sig", MakePartitions(array.NewShape([]int{4, 3, 2}, 2), 0, 1)[0], TileRequest{Scheme: sch}, ErrPartition},
+		{"partition zero", Partition{}, TileRequest{Scheme: sch}, ErrPartition},
 	}
 	for _, c := range cases {
 		if err := ds.ReadTiles(ctx, c.p, c.req, nop); !errors.Is(err, c.want) {

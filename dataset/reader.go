@@ -44,7 +44,7 @@ func (d *dense) Close() error {
 		return nil
 	}
 	d.closed = true
-	d.pools = sync.Map{}
+	d.pools.Clear()
 	if d.release != nil {
 		return d.release()
 	}
@@ -106,8 +106,8 @@ func checkRequest(b *base, p Partition, req *TileRequest) error {
 	}
 	sig := b.shape.Sig()
 	frames := b.shape.NavSize()
-	if len(p.Slice.Origin) != 1+len(sig) || p.Slice.Shape.Len() != 1+len(sig) {
-		return newErr(b.path, "partition", ErrPartition, "%v: slice %v is not a flat-nav slice of a dataset with sig %v", p, p.Slice, sig)
+	if len(p.Slice.Origin) != 1+len(sig) || p.Slice.Shape.Len() != 1+len(sig) || !slices.Equal(p.Slice.Shape.Sig(), sig) {
+		return newErr(b.path, "partition", ErrPartition, "partition %d: slice %v is not a flat-nav slice of a dataset with sig %v", p.Index, p.Slice, sig)
 	}
 	if p.Start() < 0 || p.Len() < 0 || p.Stop() > frames {
 		return newErr(b.path, "partition", ErrPartition, "%v outside the %d nav positions", p, frames)
