@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -584,7 +585,7 @@ func TestRunErrors(t *testing.T) {
 }
 
 // An interrupted run exits 130 and leaves no result file: SIGINT arrives while a
-// run over a 1 GiB file is still reading it.
+// run over a 1 GiB file (sparse on disk) is part-way through.
 func TestRunInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	big := filepath.Join(dir, "big.raw")
@@ -600,15 +601,22 @@ func TestRunInterrupt(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	os.MkdirAll(out, 0o755) // an existing folder: it must stay, empty
 	cmd := exec.Command(binPath, "run", big, "--nav-shape", "256,256", "--sig-shape", "64,64", "--dtype", "float32",
-		"--udf", "logsum", "--udf", "stddev", "--udf", "sum", "--workers", "1", "--progress", "--out", out)
+		"--udf", "logsum", "--udf", "stddev", "--udf", "sum", "--workers", "1", "--partitions", "64", "--progress", "--out", out)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(stderr.String(), "run") && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	// Wait until the bar shows that some partitions are done, so the signal lands in
+	// the middle of the pass (the whole run takes seconds; a partition, tens of ms).
+	started := regexp.MustCompile(`[1-9][0-9]?%`)
+	deadline := time.Now().Add(60 * time.Second)
+	for !started.MatchString(stderr.String()) && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	if !started.MatchString(stderr.String()) {
+		cmd.Process.Kill()
+		t.Fatalf("no progress within 60 s; stderr %q", stderr.String())
 	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
