@@ -82,9 +82,14 @@ func drawText(img *image.NRGBA, x, y int, s string, scale int, c color.NRGBA) {
 // fillRect paints the w×h rectangle with top-left (x, y), clipped to img.
 func fillRect(img *image.NRGBA, x, y, w, h int, c color.NRGBA) {
 	r := image.Rect(x, y, x+w, y+h).Intersect(img.Rect)
+	if r.Empty() {
+		return
+	}
+	px := [4]uint8{c.R, c.G, c.B, c.A}
 	for py := r.Min.Y; py < r.Max.Y; py++ {
-		for px := r.Min.X; px < r.Max.X; px++ {
-			img.SetNRGBA(px, py, c)
+		row := img.Pix[img.PixOffset(r.Min.X, py):img.PixOffset(r.Max.X, py)]
+		for i := 0; i < len(row); i += 4 {
+			copy(row[i:i+4], px[:])
 		}
 	}
 }
