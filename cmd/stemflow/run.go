@@ -167,6 +167,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	files, err := out.commit()
 	if err != nil {
+		out.abort() // what was not moved yet goes; moved files are complete
 		return err
 	}
 	for _, f := range files {
