@@ -57,7 +57,7 @@ func (l *LazyRun) Compute(ctx context.Context) ([]*Result, error) {
 }
 
 // Data returns a handle on the Data (nav-shaped, fill outside the ROI) of buffer
-// name of UDF i.
+// name of UDF i. Asking twice gives the same node (computed once).
 func (l *LazyRun) Data(i int, name string) delayed.Delayed[array.Array] {
 	return delayed.Call1Err(func(r *Result) (array.Array, error) {
 		b := r.Get(name)
@@ -65,7 +65,7 @@ func (l *LazyRun) Data(i int, name string) delayed.Delayed[array.Array] {
 			return nil, fmt.Errorf("%w: udf %d has no result %q", ErrUndeclaredBuffer, i, name)
 		}
 		return b.Data(), nil
-	}, l.Results[i], delayed.Name("data-"+name), delayed.Kind(graph.KindFinalize))
+	}, l.Results[i], delayed.Name("data-"+name), delayed.Kind(graph.KindFinalize), delayed.Pure(name))
 }
 
 // RawData returns a handle on the RawData (flat, ROI-compressed) of buffer name of
@@ -77,7 +77,7 @@ func (l *LazyRun) RawData(i int, name string) delayed.Delayed[array.Array] {
 			return nil, fmt.Errorf("%w: udf %d has no result %q", ErrUndeclaredBuffer, i, name)
 		}
 		return b.RawData(), nil
-	}, l.Results[i], delayed.Name("raw_data-"+name), delayed.Kind(graph.KindFinalize))
+	}, l.Results[i], delayed.Name("raw_data-"+name), delayed.Kind(graph.KindFinalize), delayed.Pure(name))
 }
 
 // Chunks returns one handle per non-empty partition, in partition order, on the
@@ -94,7 +94,7 @@ func (l *LazyRun) Chunks(i int, name string) []delayed.Delayed[array.Array] {
 	for k, key := range l.c.tasks {
 		t := delayed.FromNode[partial](l.c.g, key)
 		out[k] = delayed.Call1(func(p partial) array.Array { return p[i][j] }, t,
-			delayed.Name(fmt.Sprintf("chunk-%s-%d", name, k)))
+			delayed.Name(fmt.Sprintf("chunk-%s-%d", name, k)), delayed.Pure(fmt.Sprint(i), name))
 	}
 	return out
 }

@@ -372,3 +372,58 @@ func TestMaskContainer(t *testing.T) {
 		t.Fatal("box outside the masks accepted")
 	}
 }
+
+func TestDatasetChunksAndPartialChunks(t *testing.T) {
+	data := testData(6, 5, 4, 3)
+	ds := memDS(t, data, dataset.MemoryOptions{NumPartitions: 4})
+	roi := randomROI(3, 6, 5)
+	rf := roiFlat(roi)
+	for _, r := range [][]bool{nil, rf} {
+		chunks, err := DatasetChunks(ds, 4, r, array.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(chunks) != 4 {
+			t.Fatalf("%d chunks", len(chunks))
+		}
+		// compose: concatenate the chunks with a plain function, one Compute
+		all := delayed.CallSliceErr(mergeall.ConcatRows, chunks)
+		got, err := all.Compute(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []float64
+		for f := 0; f < 30; f++ {
+			if r == nil || r[f] {
+				for _, v := range data.Data()[f*12 : (f+1)*12] {
+					want = append(want, float64(v))
+				}
+			}
+		}
+		g := got.(*array.Dense[float64])
+		if !slices.Equal(g.Data(), want) || g.Shape()[0] != len(want)/12 || !slices.Equal(g.Shape()[1:], []int{4, 3}) {
+			t.Fatalf("roi=%v: dataset chunks %v differ", r != nil, g.Shape())
+		}
+	}
+	// per-partition partial results of a run, composed and computed in one go
+	l, err := RunLazy(ds, []UDF{pixelSumFrame{}}, Options{ROI: roi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := delayed.CallSliceErr(mergeall.ConcatRows, l.Chunks(0, "pixelsum"))
+	vals, err := delayed.Compute(context.Background(), cat, l.RawData(0, "pixelsum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cat.Get(vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := l.RawData(0, "pixelsum").Get(vals) // a second handle: the same node
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.(*array.Dense[float32]).Data(), full.(*array.Dense[float32]).Data()) {
+		t.Fatal("concatenated chunks differ from the merged raw data")
+	}
+}
