@@ -104,10 +104,14 @@ func checkRequest(b *base, p Partition, req *TileRequest) error {
 	if req.Format != array.FormatDense {
 		return newErr(b.path, "format", ErrArrayFormat, "%s dataset delivers dense tiles, not %v", b.format, req.Format)
 	}
-	sig := b.shape.Sig()
 	frames := b.shape.NavSize()
-	if len(p.Slice.Origin) != 1+len(sig) || p.Slice.Shape.Len() != 1+len(sig) || !slices.Equal(p.Slice.Shape.Sig(), sig) {
-		return newErr(b.path, "partition", ErrPartition, "partition %d: slice %v is not a flat-nav slice of a dataset with sig %v", p.Index, p.Slice, sig)
+	nd, sd := b.shape.NavDims(), b.shape.SigDims()
+	sigOK := len(p.Slice.Origin) == 1+sd && p.Slice.Shape.Len() == 1+sd
+	for i := 0; sigOK && i < sd; i++ {
+		sigOK = p.Slice.Shape.Dim(1+i) == b.shape.Dim(nd+i)
+	}
+	if !sigOK {
+		return newErr(b.path, "partition", ErrPartition, "partition %d: slice %v is not a flat-nav slice of a dataset with sig %v", p.Index, p.Slice, b.shape.Sig())
 	}
 	if p.Start() < 0 || p.Len() < 0 || p.Stop() > frames {
 		return newErr(b.path, "partition", ErrPartition, "%v outside the %d nav positions", p, frames)
@@ -115,8 +119,12 @@ func checkRequest(b *base, p Partition, req *TileRequest) error {
 	if req.Scheme.IsZero() {
 		return newErr(b.path, "scheme", ErrTiling, "empty tiling scheme")
 	}
-	if !slices.Equal(req.Scheme.Sig, sig) {
-		return newErr(b.path, "scheme", ErrTiling, "scheme for sig %v, dataset sig is %v", req.Scheme.Sig, sig)
+	schemeOK := len(req.Scheme.Sig) == sd
+	for i := 0; schemeOK && i < sd; i++ {
+		schemeOK = req.Scheme.Sig[i] == b.shape.Dim(nd+i)
+	}
+	if !schemeOK {
+		return newErr(b.path, "scheme", ErrTiling, "scheme for sig %v, dataset sig is %v", req.Scheme.Sig, b.shape.Sig())
 	}
 	if req.ROI != nil && len(req.ROI) != frames {
 		return newErr(b.path, "roi", ErrROI, "roi has %d elements, the dataset %d nav positions", len(req.ROI), frames)
