@@ -8,7 +8,8 @@
 // one of TileProcessor, FrameProcessor and PartitionProcessor; everything else is an
 // optional one-method interface checked with a type assertion, like io.WriterTo:
 // MethodChooser, TaskDataMaker, Preprocessor, Postprocessor, Cleaner, Merger,
-// AllMerger, ResultsGetter, InputDTyper, TilingPreferrer, AuxProvider. The engine
+// AllMerger, ResultsGetter, InputDTyper, TilingPreferrer, BackendLister, AuxProvider.
+// The engine
 // never mutates the UDF; all per-task state lives in the *Env passed to every method,
 // so one UDF value is safe on many goroutines and may serve two runs at once.
 //
@@ -45,6 +46,13 @@
 // returned, never raised; a panic in user code becomes a *UDFError naming the UDF,
 // partition and method.
 //
-// udf imports array, dataset, graph, sched, delayed and mergeall; it must not import
-// udfs or cmd.
+// # Helpers
+//
+// AuxData carries per-frame parameters sliced to each unit of work; MaskContainer
+// holds a dense mask stack cut per signal box for tile × masks products; WithMask and
+// WithValid attach valid masks to Results; DatasetChunks exposes a dataset as a lazy
+// array, one chunk per partition.
+//
+// udf imports array, backends, dataset, graph, sched, delayed and mergeall; it must
+// not import udfs or cmd.
 package udf

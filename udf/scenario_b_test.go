@@ -530,9 +530,6 @@ func TestScenario14_AuxData(t *testing.T) {
 		for _, m := range []Method{MethodTile, MethodFrame, MethodPartition} {
 			for _, withROI := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%v/%v/%d/%v/roi=%v", s.shape, s.tile, s.parts, m, withROI), func(t *testing.T) {
-					if m == MethodPartition && s.tile != nil {
-						t.Skip("forced depth-1 tiles are adjusted to partitions by the dataset")
-					}
 					data := testData(s.shape...)
 					nav := s.shape[0] * s.shape[1]
 					auxArr := array.Zeros[float32](s.shape[0], s.shape[1], 2)
