@@ -71,7 +71,8 @@ type Tile struct {
 	Data array.Array
 	// Slice is the tile's place in flat-nav, ROI-compressed, dataset-global
 	// coordinates: origin (first compressed frame index, box origin...), shape
-	// (depth,)+box, sig dims = the dataset's.
+	// (depth,)+box, sig dims = the dataset's. Its Origin slice is reused for the next
+	// tile: copy it (array.NewSlice) to keep it.
 	Slice array.Slice
 	// SchemeIdx is the index of the tile's sig box in the tiling scheme.
 	SchemeIdx int
@@ -100,6 +101,7 @@ type Partition struct {
 	Slice array.Slice
 	// StartFrame is the stored frame shown at nav position start: start + sync offset.
 	// It may be negative or beyond the image count (those positions receive no data).
+	// It is informational: readers use the dataset's sync offset.
 	StartFrame int
 }
 
