@@ -187,6 +187,11 @@ func (r *run) getResults(a *acc, damage []bool) (*Result, error) {
 			return nil, errorf(ErrUndeclaredBuffer, ur.u, ur.idx, "Results returned %q", name)
 		}
 	}
+	for _, s := range ur.specs {
+		if _, ok := tmp[s.Name]; !ok && s.Use == UseResultOnly {
+			return nil, errorf(ErrResultOnlyNotSet, ur.u, ur.idx, "Results did not return result_only buffer %q", s.Name)
+		}
+	}
 	res := &Result{UDF: ur.u}
 	add := func(s BufferSpec, arr array.Array) error {
 		var valid array.Array

@@ -136,6 +136,9 @@ func TestScenario15_BufferDeclarationRules(t *testing.T) {
 			return map[string]array.Array{"sum_half": array.Zeros[int32](64)}, nil
 		}}, ErrResultKind},
 		{"result_only without Results", noResults{}, ErrResultOnlyNotSet},
+		{"result_only omitted by Results", ruleUDF{results: func(*Env) (map[string]array.Array, error) {
+			return map[string]array.Array{}, nil
+		}}, ErrResultOnlyNotSet},
 	}
 	for _, c := range errCases {
 		t.Run(c.name, func(t *testing.T) {
