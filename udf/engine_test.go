@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -340,5 +341,27 @@ func TestProgress(t *testing.T) {
 	}
 	if calls == 0 || last != (Progress{Done: 6, Total: 6}) {
 		t.Fatalf("%d calls, last %+v, want a final {6 6}", calls, last)
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	ds := memDS(t, testData(4, 4, 8, 8), dataset.MemoryOptions{NumPartitions: 2})
+	roi := randomROI(9, 4, 4)
+	rs, err := DryRun(context.Background(), ds, []UDF{pixelSumFrame{}, averageUDF{}}, Options{ROI: roi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := f32data(t, rs[0].Get("pixelsum").RawData())
+	if len(raw) != count(roiFlat(roi)) || slices.ContainsFunc(raw, func(v float32) bool { return v != 0 }) {
+		t.Fatalf("dry run pixelsum raw %v", raw)
+	}
+	if n := count(rs[0].Get("pixelsum").ValidMask().Data()); n != 0 {
+		t.Fatalf("nothing merged, but %d positions are valid", n)
+	}
+	if n := rs[1].Get("num_frames").Data().(*array.Dense[uint64]).Data()[0]; n != 0 {
+		t.Fatalf("dry run num_frames %d", n)
+	}
+	if !slices.Equal(rs[1].Names(), []string{"average", "sum", "num_frames"}) {
+		t.Fatalf("dry run names %v", rs[1].Names())
 	}
 }
