@@ -91,6 +91,15 @@ func (s *Snapshot) DamageFull() []bool {
 	return fullDamage(s.damage, s.run.roi, s.run.shape.NavSize())
 }
 
+// DamageBuffer returns the damage as a kind-nav bool result buffer (the reference's
+// UDFResults.damage): RawData flat and ROI-compressed, Data nav-shaped with false
+// outside the ROI.
+func (s *Snapshot) DamageBuffer() *ResultBuffer {
+	d := s.Damage()
+	return &ResultBuffer{spec: NavBuffer("damage", array.Bool), raw: array.Wrap(d, len(d)),
+		dsShape: s.run.shape, roi: s.run.roi, damage: d}
+}
+
 // Done and Total count merged and all partition tasks.
 func (s *Snapshot) Done() int { return s.done }
 

@@ -382,6 +382,9 @@ func TestScenario21_ValidMasksAndDamage(t *testing.T) {
 		}
 		nav := res.Get("nav")
 		full := s.DamageFull()
+		if db := s.DamageBuffer().Data().(*array.Dense[bool]); !slices.Equal(db.Data(), full) || !slices.Equal(db.Shape(), []int{16, 16}) {
+			t.Fatalf("damage buffer %v differs from DamageFull", db.Shape())
+		}
 		for i, v := range nav.ValidMask().Data() {
 			if v != full[i] {
 				t.Fatalf("nav valid mask [%d] = %v, damage %v", i, v, full[i])
