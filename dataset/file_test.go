@@ -485,3 +485,60 @@ func TestTruncatedAfterOpen(t *testing.T) {
 		}
 	}
 }
+
+// FuzzOpenRaw: arbitrary options and file lengths give a dataset that delivers every
+// in-file frame exactly once, or a typed error — never a panic.
+func FuzzOpenRaw(f *testing.F) {
+	f.Add("<u2", 4, 3, 5, 2, 0, 120, false)
+	f.Add(">f8", 2, 2, 2, 2, -1, 64, true)
+	f.Add("S3", 1, 1, 1, 1, 0, 3, false)
+	f.Add("u1", 0, 1, 1, 1, 0, 0, false)
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, dtype string, ny, nx, sy, sx, sync, length int, pread bool) {
+		if length < 0 || length > 1<<16 || ny > 1<<10 || nx > 1<<10 || sy > 1<<10 || sx > 1<<10 {
+			return
+		}
+		path := filepath.Join(dir, "f.raw")
+		if err := os.WriteFile(path, make([]byte, length), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		io := IOMmap
+		if pread {
+			io = IORead
+		}
+		ds, err := OpenRaw(path, RawOptions{NavShape: []int{ny, nx}, SigShape: []int{sy, sx}, DType: dtype, SyncOffset: sync, IO: io})
+		if err != nil {
+			var e *Error
+			var se *ShortFileError
+			if !errors.As(err, &e) && !errors.As(err, &se) {
+				t.Fatalf("untyped error %T %v", err, err)
+			}
+			return
+		}
+		defer ds.Close()
+		sch, err := NewTilingScheme([]int{3, min(sy, 2), sx}, []int{sy, sx}, MethodTile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := make([]int, ny*nx)
+		for _, p := range Partitions(ds, 3) {
+			err := ds.ReadTiles(t.Context(), p, TileRequest{Scheme: sch, DType: array.Float32}, func(tl *Tile) error {
+				if tl.SchemeIdx == 0 {
+					for j := range tl.Slice.Shape.Dim(0) {
+						seen[tl.Slice.Origin[0]+j]++
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, c := range seen {
+			in := i+sync >= 0 && i+sync < ds.ImageCount()
+			if (in && c != 1) || (!in && c != 0) {
+				t.Fatalf("nav position %d delivered %d times (stored frame %d of %d)", i, c, i+sync, ds.ImageCount())
+			}
+		}
+	})
+}
