@@ -370,6 +370,7 @@ func TestRunFormatFlags(t *testing.T) {
 	}{
 		{"npy auto", []string{f.npy}, sumsig(0, false)},
 		{"npy named", []string{"--format", "npy", renamedNPY}, sumsig(0, false)},
+		{"npy format auto", []string{"--format=auto", f.npy}, sumsig(0, false)},
 		{"raw float32", []string{rawF32, "--format", "raw", "--nav-shape", "8,6", "--sig-shape", "16,12", "--dtype", "float32"}, sumsig(0, false)},
 		{"raw auto by extension", []string{rawF32, "--nav-shape", "8,6", "--sig-shape", "16,12", "--dtype", "<f4"}, sumsig(0, false)},
 		{"raw big-endian uint16", []string{"--format=raw", "--nav-shape=8,6", "--sig-shape=16,12", "--dtype=>u2", rawU16}, sumsig(0, true)},
