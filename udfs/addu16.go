@@ -23,3 +23,17 @@ func addRows4U16ToU32Go(dst []uint32, a, b, c, d []uint16) {
 		dst[i] += uint32(a[i]) + uint32(b[i]) + uint32(c[i]) + uint32(d[i])
 	}
 }
+
+// moments3U16Go is the scalar twin of the weighted-moments kernel.
+func moments3U16Go(p []uint16, m, mx, my []float32) (float32, float32, float32) {
+	n := len(p)
+	m, mx, my = m[:n], mx[:n], my[:n]
+	var s, sx, sy float32
+	for i, v := range p {
+		f := float32(v)
+		s += m[i] * f
+		sx += mx[i] * f
+		sy += my[i] * f
+	}
+	return s, sx, sy
+}

@@ -32,3 +32,17 @@ func addRows4U16ToU32(dst []uint32, a, b, c, d []uint16) {
 	}
 	addRows4U16ToU32Go(dst, a, b, c, d)
 }
+
+//go:noescape
+func moments3U16AVX2(p []uint16, m, mx, my []float32) (s, sx, sy float32)
+
+// moments3U16 returns Σm·p, Σmx·p and Σmy·p over p (float32 lanes). It panics if a
+// weight slice is shorter than p.
+func moments3U16(p []uint16, m, mx, my []float32) (float32, float32, float32) {
+	n := len(p)
+	m, mx, my = m[:n], mx[:n], my[:n]
+	if kernels.HasSIMD() {
+		return moments3U16AVX2(p, m, mx, my)
+	}
+	return moments3U16Go(p, m, mx, my)
+}

@@ -12,3 +12,10 @@ func addRows4U16ToU32(dst []uint32, a, b, c, d []uint16) {
 	n := len(a)
 	addRows4U16ToU32Go(dst[:n], a, b[:n], c[:n], d[:n])
 }
+
+// moments3U16 returns Σm·p, Σmx·p and Σmy·p over p. It panics if a weight slice is
+// shorter than p.
+func moments3U16(p []uint16, m, mx, my []float32) (float32, float32, float32) {
+	n := len(p)
+	return moments3U16Go(p, m[:n], mx[:n], my[:n])
+}

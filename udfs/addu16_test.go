@@ -76,6 +76,38 @@ func TestAddRows4U16ToU32Twins(t *testing.T) {
 	}
 }
 
+func TestMoments3U16Twins(t *testing.T) {
+	p := randU16(700, 5)
+	m := make([]float32, 700)
+	mx := make([]float32, 700)
+	my := make([]float32, 700)
+	for i := range m {
+		if i%3 != 0 {
+			m[i] = 1
+			mx[i] = float32(i % 64)
+			my[i] = float32(i / 64)
+		}
+	}
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 300} {
+		for _, off := range []int{0, 1, 3} {
+			var ws, wx, wy float64
+			for i := off; i < off+n; i++ {
+				ws += float64(m[i]) * float64(p[i])
+				wx += float64(mx[i]) * float64(p[i])
+				wy += float64(my[i]) * float64(p[i])
+			}
+			s, sx, sy := moments3U16(p[off:off+n], m[off:], mx[off:], my[off:])
+			gs, gx, gy := moments3U16Go(p[off:off+n], m[off:off+n], mx[off:off+n], my[off:off+n])
+			// Values < 1024, weights < 64, n ≤ 300: every sum is below 2^24, exact.
+			for _, c := range [][3]float64{{float64(s), float64(gs), ws}, {float64(sx), float64(gx), wx}, {float64(sy), float64(gy), wy}} {
+				if c[0] != c[2] || c[1] != c[2] {
+					t.Fatalf("n %d off %d: simd %v go %v want %v", n, off, c[0], c[1], c[2])
+				}
+			}
+		}
+	}
+}
+
 func BenchmarkAddRows4U16ToU32(b *testing.B) {
 	src := randU16(4*16384, 2)
 	dst := make([]uint32, 16384)
@@ -118,4 +150,15 @@ func TestSumU16Flush(t *testing.T) {
 // sigSliceFull returns the 1-D signal box [0, n).
 func sigSliceFull(n int) array.Slice {
 	return array.NewSlice([]int{0}, array.NewShape([]int{n}, 1))
+}
+
+func BenchmarkMoments3U16(b *testing.B) {
+	p := randU16(16384, 2)
+	m := make([]float32, 16384)
+	b.SetBytes(int64(len(p)) * 2)
+	for b.Loop() {
+		for c := 0; c < 16384; c += 2048 {
+			moments3U16(p[c:c+2048], m[c:], m[c:], m[c:])
+		}
+	}
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 
-	"unsafe"
-
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/internal/kernels"
 	"github.com/stemflow/stemflow/udf"
@@ -88,8 +86,8 @@ func NewCoM(opts ...CoMOption) (*CoM, error) {
 // Name returns "CoM".
 func (*CoM) Name() string { return "CoM" }
 
-// PreferredInputDType returns udf.NativeDType: uint16 frames are decoded into a small
-// cache-resident buffer right before the kernel instead of into a float32 tile. The
+// PreferredInputDType returns udf.NativeDType: uint16 frames are converted inside a
+// fused SIMD moments kernel instead of being decoded into a float32 tile first. The
 // buffer dtypes are the reference's (result_type(input, float32)).
 func (*CoM) PreferredInputDType() array.DType { return udf.NativeDType }
 
@@ -142,7 +140,40 @@ type comTask struct {
 	// kerns caches, per scheme index, the SIMD kernel for that signal box (spans
 	// clipped to the box, box-local coordinates).
 	kerns []*kernels.CoM
-	dec   []float32 // one decoded frame box (uint16 input)
+	// weights caches, per scheme index, the selection weights of that box for the
+	// uint16 kernel.
+	weights []*comWeights
+}
+
+// comChunk is the number of pixels the uint16 kernel reduces in float32 before the
+// partial moments are added in float64.
+const comChunk = 2048
+
+// comWeights are a box's selection m (0/1) and m·x, m·y in frame coordinates,
+// box-local layout.
+type comWeights struct {
+	m, mx, my []float32
+}
+
+// boxWeights returns the cached weights for the box of scheme index idx.
+func (t *comTask) boxWeights(idx, oy, ox, by, bx int) *comWeights {
+	for idx >= len(t.weights) {
+		t.weights = append(t.weights, nil)
+	}
+	if w := t.weights[idx]; w != nil && len(w.m) == by*bx {
+		return w
+	}
+	w := &comWeights{m: make([]float32, by*bx), mx: make([]float32, by*bx), my: make([]float32, by*bx)}
+	for y := 0; y < by; y++ {
+		for _, sp := range t.spans[oy+y] {
+			for x := max(sp[0], ox); x < min(sp[1], ox+bx); x++ {
+				i := y*bx + x - ox
+				w.m[i], w.mx[i], w.my[i] = 1, float32(x), float32(oy+y)
+			}
+		}
+	}
+	t.weights[idx] = w
+	return w
 }
 
 // boxKernel returns the cached kernel for the box of scheme index idx.
@@ -244,26 +275,24 @@ func (c *CoM) ProcessTile(env *udf.Env, tile array.Array) error {
 	case *array.Dense[float64]:
 		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
 	case *array.Dense[uint16]:
+		// Fused: the stored uint16 values are converted inside a SIMD kernel that
+		// accumulates Σm·p, Σm·x·p and Σm·y·p against the selection's weights, in
+		// chunks of whole rows summed in float64.
 		data := tileData(d)
-		k := t.boxKernel(env.Meta.TilingSchemeIdx, oy, ox, by, bx)
-		if k == nil || len(data) == 0 {
-			return comGeneric(t, out, data, depth, oy, ox, by, bx)
-		}
+		w := t.boxWeights(env.Meta.TilingSchemeIdx, oy, ox, by, bx)
 		n := by * bx
-		if cap(t.dec) < n {
-			t.dec = make([]float32, n)
-		}
-		dec := t.dec[:n]
-		// The host is little-endian (amd64, arm64): the elements' bytes are the
-		// little-endian encoding the decoder reads.
-		raw := unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), 2*len(data))
-		fy, fx := float64(oy), float64(ox)
+		chunk := max(1, comChunk/max(bx, 1)) * bx
 		for f := 0; f < depth; f++ {
-			if err := kernels.DecodeU16ToF32(dec, raw[2*f*n:2*(f+1)*n], false); err != nil {
-				return err
+			fr := data[f*n : (f+1)*n]
+			var s, sy, sxw float64
+			for c0 := 0; c0 < n; c0 += chunk {
+				c1 := min(n, c0+chunk)
+				ps, px, py := moments3U16(fr[c0:c1], w.m[c0:c1], w.mx[c0:c1], w.my[c0:c1])
+				s += float64(ps)
+				sxw += float64(px)
+				sy += float64(py)
 			}
-			s, sy, sxw := k.Frame(dec)
-			if err := addMoments(out, f, s, sy+fy*s, sxw+fx*s); err != nil {
+			if err := addMoments(out, f, s, sy, sxw); err != nil {
 				return err
 			}
 		}
