@@ -343,7 +343,6 @@ func TestRunFormatFlags(t *testing.T) {
 		t.Fatal("copy npy", err)
 	}
 
-	fs := f.sy * f.sx
 	// sumsig over file frames shifted by the sync offset k: nav i shows frame i+k
 	sumsig := func(k int, round bool) []float64 {
 		out := make([]float64, f.frameCount)
@@ -398,7 +397,6 @@ func TestRunFormatFlags(t *testing.T) {
 			checkValues(t, filepath.Join(out, "sumsig", "intensity.npy"), shape, tc.want, 1e-6)
 		})
 	}
-	_ = fs
 }
 
 func TestRunROI(t *testing.T) {
