@@ -7,6 +7,7 @@ import (
 	"runtime"
 
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/backends"
 	"github.com/stemflow/stemflow/dataset"
 	"github.com/stemflow/stemflow/udf"
 )
@@ -96,11 +97,23 @@ func describeDataset(ds dataset.Dataset) string {
 }
 
 // tilingOf works out the tiling scheme a run of us would negotiate, with the same
-// inputs the run compiler gives dataset.Negotiate: the input dtype (numpy promotion of
-// the native dtype and every UDF's preference, float32 by default), each UDF's
-// processing method (tile > frame > partition unless it chooses) and, for tile UDFs,
-// its tiling preferences.
+// inputs the run compiler (udf/compile.go) gives dataset.Negotiate: the input dtype
+// (numpy promotion of the native dtype and every UDF's preference, float32 by
+// default, then promoted for the array backends the execution plan picks), each
+// UDF's processing method (tile > frame > partition unless it chooses) and, for tile
+// UDFs, its tiling preferences. The udf package does not export a compiled run's
+// scheme; TestInfoTilingMatchesEngine checks this mirror against a real run.
 func tilingOf(ds dataset.Dataset, us []udf.UDF, roi []bool, partitions int) (dataset.TilingScheme, array.DType, []udf.Method, error) {
+	lists := make([][]backends.Backend, len(us))
+	for i, u := range us {
+		if bl, ok := u.(udf.BackendLister); ok {
+			lists[i] = bl.Backends()
+		}
+	}
+	plan, err := backends.NewPlan(lists, backends.ForFormats(ds.Formats()), backends.DeviceCPU, nil)
+	if err != nil {
+		return dataset.TilingScheme{}, array.DType{}, nil, fmt.Errorf("backend plan: %w", err)
+	}
 	read := ds.DType()
 	for _, u := range us {
 		pref := array.Float32
@@ -109,6 +122,7 @@ func tilingOf(ds dataset.Dataset, us []udf.UDF, roi []bool, partitions int) (dat
 		}
 		read = array.ResultType(pref, read)
 	}
+	read = backends.ResultType(read, plan.Targets()...)
 	meta := &udf.Meta{DatasetShape: ds.Shape(), ROI: roi, DatasetDType: ds.DType(), InputDType: read, DeviceClass: "cpu", Partition: -1}
 	prefs := make([]dataset.TilingPrefs, len(us))
 	methods := make([]udf.Method, len(us))
