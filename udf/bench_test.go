@@ -41,7 +41,21 @@ func BenchmarkEmptyFrame(b *testing.B) {
 // BenchmarkEmptyPartitions runs an empty ProcessPartition UDF with p partitions and 2
 // workers; p>1 sub-benchmarks report us/partition = (t(p) − t(1)) / (p − 1), with t(1)
 // measured in the same sub-benchmark.
-func BenchmarkEmptyPartitions(b *testing.B) {
+func BenchmarkEmptyPartitions(b *testing.B) { benchPartitions(b, emptyPartition{}) }
+
+// navPartition is emptyPartition with one nav buffer (merged by the default
+// concatenation: a select node per task and one merge_all node).
+type navPartition struct{ emptyPartition }
+
+func (navPartition) ResultBuffers(*Meta) []BufferSpec {
+	return []BufferSpec{NavBuffer("n", array.Float32)}
+}
+
+// BenchmarkNavPartitions is BenchmarkEmptyPartitions with one nav buffer, so every
+// partition is also selected and merged.
+func BenchmarkNavPartitions(b *testing.B) { benchPartitions(b, navPartition{}) }
+
+func benchPartitions(b *testing.B, u UDF) {
 	data := array.Zeros[float32](128, 4, 4)
 	ctx := context.Background()
 	runP := func(b *testing.B, p int) {
@@ -49,7 +63,7 @@ func BenchmarkEmptyPartitions(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := RunOne(ctx, ds, emptyPartition{}, Options{Workers: 2}); err != nil {
+		if _, err := RunOne(ctx, ds, u, Options{Workers: 2}); err != nil {
 			b.Fatal(err)
 		}
 	}

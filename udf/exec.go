@@ -79,6 +79,8 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 		// their progress (the results are identical).
 		chained := ur.mode == mergeChain || (yield != nil && ur.mode == mergeConcat)
 		switch {
+		case len(ur.specs) == 0:
+			last = init // nothing to merge
 		case chained:
 			var gate func(int) []graph.Key
 			if yield != nil {
