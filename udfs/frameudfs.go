@@ -250,9 +250,11 @@ func (Crystallinity) ProcessFrame(env *udf.Env, frame array.Array) error {
 	return nil
 }
 
-// NoOp does nothing per tile and has no buffers: it measures the engine's and the
-// dataset's cost (the reference's NoOpUDF). InputDType is the preferred input dtype;
-// the zero value means the native dtype.
+// NoOp does nothing per tile: it measures the engine's and the dataset's cost (the
+// reference's NoOpUDF). InputDType is the preferred input dtype; the zero value means
+// the native dtype. It returns no results; internally it counts the frames it saw in a
+// private buffer, so that its tasks are part of the run's graph (a UDF without any
+// buffer would have nothing to merge, and its tasks nothing to feed).
 type NoOp struct {
 	InputDType array.DType
 }
@@ -268,8 +270,30 @@ func (n NoOp) PreferredInputDType() array.DType {
 	return n.InputDType
 }
 
-// ResultBuffers declares nothing.
-func (NoOp) ResultBuffers(*udf.Meta) []udf.BufferSpec { return nil }
+// ResultBuffers declares the private frame counter.
+func (NoOp) ResultBuffers(*udf.Meta) []udf.BufferSpec { return frameCounter() }
 
-// ProcessTile does nothing.
-func (NoOp) ProcessTile(*udf.Env, array.Array) error { return nil }
+// ProcessTile counts the tile's frames once per frame (on its first signal box).
+func (NoOp) ProcessTile(env *udf.Env, _ array.Array) error { return countFrames(env) }
+
+// Merge adds the frame counts.
+func (NoOp) Merge(dest, src *udf.Views, _ *udf.Meta) error { return addInto(dest.At(0), src.At(0)) }
+
+// frameCounter declares the private single int64 buffer "frames".
+func frameCounter() []udf.BufferSpec {
+	return []udf.BufferSpec{udf.SingleBuffer("frames", array.Int64).Private()}
+}
+
+// countFrames adds the current tile's depth to buffer 0 (the frame counter) for the
+// first signal box of the scheme.
+func countFrames(env *udf.Env) error {
+	if env.Meta.TilingSchemeIdx != 0 {
+		return nil
+	}
+	v, ok := flatOf[int64](env.At(0))
+	if !ok || len(v) != 1 {
+		return fmt.Errorf("%w: frame counter %v", ErrUnsupportedDType, env.At(0).DType())
+	}
+	v[0] += int64(env.Meta.Slice.Shape.Dim(0))
+	return nil
+}

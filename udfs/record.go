@@ -41,8 +41,14 @@ func (*Record) Name() string { return "Record" }
 // PreferredInputDType returns udf.NativeDType.
 func (*Record) PreferredInputDType() array.DType { return udf.NativeDType }
 
-// ResultBuffers declares nothing.
-func (*Record) ResultBuffers(*udf.Meta) []udf.BufferSpec { return nil }
+// ResultBuffers declares only a private frame counter (see NoOp): Record returns no
+// results.
+func (*Record) ResultBuffers(*udf.Meta) []udf.BufferSpec { return frameCounter() }
+
+// Merge adds the frame counts.
+func (*Record) Merge(dest, src *udf.Views, _ *udf.Meta) error {
+	return addInto(dest.At(0), src.At(0))
+}
 
 // npyHeader returns a version 1.0 .npy header for a little-endian C-order array.
 func npyHeader(dt array.DType, shape []int) ([]byte, error) {
@@ -187,6 +193,9 @@ func (r *Record) ProcessTile(env *udf.Env, tile array.Array) error {
 		b = asBytes(d)
 	default:
 		return tileTypeError("Record", tile)
+	}
+	if err := countFrames(env); err != nil {
+		return err
 	}
 	t.box.set(t.sig, env.Meta.SigSlice)
 	item := int64(tile.DType().ItemSize())
