@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/stemflow/stemflow/array"
@@ -144,11 +143,11 @@ func BenchmarkPlainLoopFloat32(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	m, err := syscall.Mmap(int(f.Fd()), 0, benchElems*4, syscall.PROT_READ, syscall.MAP_SHARED)
+	m, err := mapFile(f, benchElems*4, false) // the same mapping and advice as the dataset's
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer syscall.Munmap(m)
+	defer unmapFile(m)
 	x, _ := typedView[float32](m)
 	var total float64
 	run := func() {
