@@ -37,11 +37,7 @@ func cmdGraph(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		us = append(us, j.udfs[i])
 	}
 	if len(us) == 0 {
-		roi, err := pickROI(j.specs[0], j.ds.Shape())
-		if err != nil {
-			return err
-		}
-		us, opts.ROI = j.udfs[:1], roi
+		us, opts.ROI = j.udfs[:1], j.picks[0]
 	}
 	lazy, err := udf.RunLazy(j.ds, us, opts)
 	if err != nil {

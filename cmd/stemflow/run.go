@@ -23,6 +23,7 @@ type job struct {
 	udfs  []udf.UDF // the UDF of each spec
 	opts  udf.Options
 	roi   *array.Dense[bool]
+	picks map[int]*array.Dense[bool] // the one-position ROI of each pick spec
 }
 
 // prepare opens FILE and builds the UDFs and options of a run.
@@ -56,7 +57,17 @@ func prepare(path string, o *runOpts) (*job, error) {
 		j.udfs = append(j.udfs, u)
 		if s.Kind != "pick" {
 			j.main = append(j.main, i)
+			continue
 		}
+		// checked here, before any data is read
+		roi, err := pickROI(s, ds.Shape())
+		if err != nil {
+			return fail(err)
+		}
+		if j.picks == nil {
+			j.picks = map[int]*array.Dense[bool]{}
+		}
+		j.picks[i] = roi
 	}
 	j.opts = udf.Options{Workers: o.workers, Inline: o.inline, NumPartitions: o.partitions}
 	if j.roi != nil {
@@ -139,12 +150,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if s.Kind != "pick" {
 			continue
 		}
-		roi, err := pickROI(s, j.ds.Shape())
-		if err != nil {
-			return err
-		}
 		opts := j.opts
-		opts.ROI = roi
+		opts.ROI = j.picks[i]
 		if results[i], err = udf.RunOne(ctx, j.ds, j.udfs[i], opts); err != nil {
 			return err
 		}
