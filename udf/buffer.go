@@ -79,12 +79,19 @@ const (
 // The zero DType means float32, the reference's default. Zero extents in ExtraShape
 // are allowed (the buffer is then empty).
 type BufferSpec struct {
-	Name       string
-	Kind       BufferKind
+	// Name is the buffer's name, unique within the UDF.
+	Name string
+	// Kind is nav, sig or single.
+	Kind BufferKind
+	// ExtraShape is appended to the kind's shape (per nav position, per signal
+	// pixel, or the whole single buffer).
 	ExtraShape []int
-	DType      array.DType
-	Where      Where
-	Use        Use
+	// DType is the element type; the zero DType means float32.
+	DType array.DType
+	// Where asks for host or device memory on tasks.
+	Where Where
+	// Use is normal, private or result_only.
+	Use Use
 }
 
 // NavBuffer declares a kind-nav buffer (one entry of shape extra per nav position).
