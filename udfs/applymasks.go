@@ -174,14 +174,16 @@ func (a *ApplyMasks) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
 
 // masksTask holds the mask stack and its per-box transposed cuts.
 type masksTask struct {
-	n, px int
-	sig   []int
-	f32   bool
-	m32   [][]float32 // n masks × px (float32 product)
-	m64   [][]float64 // n masks × px (float64 product)
-	cut32 [][]float32 // per scheme index: box px × n
-	cut64 [][]float64
-	box   sigBox
+	n, px   int
+	sig     []int
+	f32     bool
+	m32     [][]float32 // n masks × px (float32 product)
+	m64     [][]float64 // n masks × px (float64 product)
+	cut32   [][]float32 // per scheme index: box px × n
+	cut64   [][]float64
+	box     sigBox
+	frame64 *array.Dense[float64] // shifted path: the frame as float64
+	res     []float64
 }
 
 // TaskData computes the masks once per task.
@@ -318,43 +320,92 @@ func (a *ApplyMasks) ProcessFrame(env *udf.Env, frame array.Array) error {
 	if a.Shift != nil {
 		dy, dx = a.Shift[0], a.Shift[1]
 	} else {
-		v := env.Aux(a.Shifts)
-		s, err := toF64(v)
-		if err != nil || len(s) != 2 {
-			return fmt.Errorf("%w: ApplyMasks: shifts row %v, want 2 integers", ErrShape, v.Shape())
+		var err error
+		if dy, dx, err = auxShift(env.Aux(a.Shifts)); err != nil {
+			return err
 		}
-		dy, dx = int(s[0]), int(s[1])
-	}
-	fd, err := toF64(frame)
-	if err != nil {
-		return err
 	}
 	sy, sx := t.sig[0], t.sig[1]
-	res := make([]float64, t.n)
+	if t.frame64 == nil {
+		t.frame64 = array.Zeros[float64](sy, sx)
+		t.res = make([]float64, t.n)
+	}
+	if err := array.ConvertInto(t.frame64, frame); err != nil {
+		return fmt.Errorf("udfs: ApplyMasks: frame: %w", err)
+	}
+	fd := t.frame64.Data()
+	res := t.res
+	x0, x1 := max(0, dx), min(sx, sx+dx)
 	for k := 0; k < t.n; k++ {
 		var s float64
-		for y := max(0, dy); y < min(sy, sy+dy); y++ {
+		for y := max(0, dy); y < min(sy, sy+dy) && x0 < x1; y++ {
 			my := y - dy
-			for x := max(0, dx); x < min(sx, sx+dx); x++ {
-				mx := x - dx
-				var mv float64
-				if t.f32 {
-					mv = float64(t.m32[k][my*sx+mx])
-				} else {
-					mv = t.m64[k][my*sx+mx]
+			row := fd[y*sx+x0 : y*sx+x1]
+			if t.f32 {
+				m := t.m32[k][my*sx+x0-dx : my*sx+x1-dx]
+				for i, v := range row {
+					s += v * float64(m[i])
 				}
-				s += fd[y*sx+x] * mv
+			} else {
+				m := t.m64[k][my*sx+x0-dx : my*sx+x1-dx]
+				for i, v := range row {
+					s += v * m[i]
+				}
 			}
 		}
 		res[k] = s
 	}
-	out := env.At(0)
-	cur, err := toF64(out)
-	if err != nil {
-		return err
+	switch o := env.At(0).(type) {
+	case *array.Dense[float32]:
+		for k, v := range contiguous(o) {
+			contiguous(o)[k] = v + float32(res[k])
+		}
+	case *array.Dense[float64]:
+		for k, v := range contiguous(o) {
+			contiguous(o)[k] = v + res[k]
+		}
+	default:
+		return fmt.Errorf("%w: ApplyMasks: buffer %v", ErrUnsupportedDType, o.DType())
 	}
-	for k := range res {
-		res[k] += cur[k]
+	return nil
+}
+
+// auxShift reads one (dy, dx) row of shift aux data without allocating.
+func auxShift(v array.Array) (int, int, error) {
+	bad := func() (int, int, error) {
+		if v == nil {
+			return 0, 0, fmt.Errorf("%w: ApplyMasks: no shifts row", ErrShape)
+		}
+		return 0, 0, fmt.Errorf("%w: ApplyMasks: shifts row of %v %v, want 2 integers", ErrShape, v.DType(), v.Shape())
 	}
-	return storeF64(out, res)
+	if v == nil || v.Size() != 2 {
+		return bad()
+	}
+	switch d := v.(type) {
+	case *array.Dense[int64]:
+		return pair(d)
+	case *array.Dense[int32]:
+		return pair(d)
+	case *array.Dense[int16]:
+		return pair(d)
+	case *array.Dense[int8]:
+		return pair(d)
+	case *array.Dense[int]:
+		return pair(d)
+	case *array.Dense[uint8]:
+		return pair(d)
+	case *array.Dense[uint16]:
+		return pair(d)
+	case *array.Dense[uint32]:
+		return pair(d)
+	}
+	return bad()
+}
+
+func pair[T ~int | ~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32](d *array.Dense[T]) (int, int, error) {
+	c := contiguous(d)
+	if len(c) != 2 {
+		return 0, 0, fmt.Errorf("%w: ApplyMasks: shifts row %v, want 2 integers", ErrShape, d.Shape())
+	}
+	return int(c[0]), int(c[1]), nil
 }

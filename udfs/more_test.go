@@ -162,7 +162,7 @@ func TestApplyMasks(t *testing.T) {
 		data := randF32(frames*sy*sx, 25)
 		ms, fs := randMasks(3, sy*sx, 26)
 		ds := memDS(t, array.Wrap(data, 4, 6, sy, sx), dataset.MemoryOptions{NumPartitions: 3})
-		for _, sh := range [][2]int{{2, -3}, {-1, 4}, {0, 0}, {20, 0}} {
+		for _, sh := range [][2]int{{2, -3}, {-1, 4}, {0, 0}, {20, 0}, {0, 20}, {-20, -30}, {3, -10}} {
 			res := runOne(t, ds, &ApplyMasks{Factories: fs, Shift: &sh}, udf.Options{Workers: 2}, nil)
 			got, _ := f64(t, res.Get("intensity").RawData())
 			want := directMasks(data, frames, sy, sx, ms, nil, func(int) (int, int) { return sh[0], sh[1] })
