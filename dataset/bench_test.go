@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/internal/kernels"
@@ -236,4 +237,79 @@ func BenchmarkPartitionOverhead(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(parts)), "ns/partition")
+}
+
+// BenchmarkTilesVsPlainFloat32 alternates the float32 tile path and the plain loop in
+// every iteration, so both see the same machine load, and reports the ratio of their
+// throughputs (tiles / plain; 1 = no dataset overhead).
+func BenchmarkTilesVsPlainFloat32(b *testing.B) {
+	path := benchFile(b, array.Float32)
+	ds, err := OpenRaw(path, RawOptions{NavShape: benchNav, SigShape: benchSig, DType: "<f4"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ds.Close()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	m, err := mapFile(f, benchElems*4, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer unmapFile(m)
+	x, _ := typedView[float32](m)
+	n := NumPartitions(ds, 1, 0)
+	parts := Partitions(ds, n)
+	sch, err := Negotiate(NegotiationFor(ds, []TilingPrefs{{Method: MethodTile}}, array.Float32, nil, n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := TileRequest{Scheme: sch, DType: array.Float32}
+	var total float64
+	fn := func(t *Tile) error {
+		total += float64(kernels.SumF32(t.Data.(*array.Dense[float32]).Data()))
+		return nil
+	}
+	tiles := func() {
+		total = 0
+		for _, p := range parts {
+			if err := ds.ReadTiles(context.Background(), p, req, fn); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	plain := func() {
+		total = 0
+		const chunk = 1 << 18
+		for i := 0; i < len(x); i += chunk {
+			total += float64(kernels.SumF32(x[i : i+chunk]))
+		}
+	}
+	tiles()
+	plain()
+	var tTiles, tPlain time.Duration
+	timed := func(f func()) time.Duration {
+		t0 := time.Now()
+		f()
+		return time.Since(t0)
+	}
+	odd := false
+	for b.Loop() {
+		// alternate the order so neither path always runs first
+		if odd {
+			tPlain += timed(plain)
+			tTiles += timed(tiles)
+		} else {
+			tTiles += timed(tiles)
+			tPlain += timed(plain)
+		}
+		odd = !odd
+	}
+	checkSum(b, total)
+	gb := float64(benchElems*4) * float64(b.N) / 1e9
+	b.ReportMetric(gb/tTiles.Seconds(), "tiles-GB/s")
+	b.ReportMetric(gb/tPlain.Seconds(), "plain-GB/s")
+	b.ReportMetric(tPlain.Seconds()/tTiles.Seconds(), "ratio")
 }
