@@ -32,6 +32,8 @@
 // (Merge, or the default nav merge when a result-only buffer is present) or one
 // merge_all node (MergeAll, or concatenation when every buffer is kind nav), a
 // get_results node and a finalize node — and computes it with the sched package.
+// A UDF without buffers gets a chain of no-op steps, so its results still depend on
+// every task: side-effecting UDFs run every partition exactly once.
 // Merges run in partition order: results are bit-identical for any worker count at
 // a fixed number of partitions. RunIter yields a Snapshot after every merged
 // partition (Results are computed lazily, only when asked); RunLazy returns the

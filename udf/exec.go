@@ -77,10 +77,15 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 		// In iterated runs nav-only UDFs without Merge are merged by an ordered chain
 		// of default nav merges rather than one concatenation node, so snapshots show
 		// their progress (the results are identical).
-		chained := ur.mode == mergeChain || (yield != nil && ur.mode == mergeConcat)
+		//
+		// A UDF without buffers has nothing to merge, but it may have side effects
+		// (files, counters), so its result must still depend on every task: it gets
+		// a chain of no-op steps, which also keeps the admission window working
+		// (each task's value is released as soon as its step has run) and lets
+		// iterated runs pause it like any other chain.
+		noBuffers := len(ur.specs) == 0
+		chained := noBuffers || ur.mode == mergeChain || (yield != nil && ur.mode == mergeConcat)
 		switch {
-		case len(ur.specs) == 0:
-			last = init // nothing to merge
 		case chained:
 			var gate func(int) []graph.Key
 			if yield != nil {
@@ -98,6 +103,9 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 				Gate:  gate,
 				Step: func(ctx context.Context, k int, a, p any) (any, error) {
 					ac := a.(*acc)
+					if noBuffers {
+						return ac, nil
+					}
 					return ac, r.mergeStep(ac, k, p.(partial)[ur.idx])
 				},
 			})
