@@ -283,7 +283,7 @@ func TestGemmF32(t *testing.T) {
 	paths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(25, 26))
 		for _, m := range []int{0, 1, 3, 4, 5, 9} {
-			for _, n := range []int{1, 3, 8, 9, 16, 17, 24, 33} {
+			for _, n := range []int{1, 3, 7, 8, 9, 12, 15, 16, 17, 24, 28, 33} {
 				for _, k := range []int{0, 1, 7, 64, 300, 1100} {
 					a := intF32(rng, m*k, rng.IntN(8))
 					b := intF32(rng, k*n, rng.IntN(8))
