@@ -29,13 +29,17 @@ type MemoryOptions struct {
 	ForceNeedDecode bool
 	// MaxIOSize is the I/O size hint for copying reads; 0 = DefaultIOSize.
 	MaxIOSize int64
+	// ArrayFormats lists the tile formats ReadTiles produces, preferred first (the
+	// reference's array_backends; see memory_csr.go); nil means dense only.
+	ArrayFormats []array.Format
 }
 
 // Memory is a dataset over an in-memory array (the test workhorse). Without decoding,
 // tiles are views into the array: never modify them.
 type Memory struct {
 	dense
-	arr array.Array
+	arr     array.Array
+	formats []array.Format // nil: dense only
 }
 
 var _ Dataset = (*Memory)(nil)
@@ -91,6 +95,9 @@ func NewMemory(arr array.Array, opts MemoryOptions) (*Memory, error) {
 		}
 	}
 	m := &Memory{arr: a}
+	if m.formats, err = memoryFormats(opts.ArrayFormats); err != nil {
+		return nil, err
+	}
 	m.base = base{
 		format:        "memory",
 		shape:         shape,

@@ -48,7 +48,7 @@ func (Logsum) ProcessFrame(env *udf.Env, frame array.Array) error {
 	case *array.Dense[int64]:
 		logsumFrame(t.acc, tileData(d))
 	default:
-		return tileTypeError("Logsum", frame)
+		return logsumSparse(t.acc, frame)
 	}
 	return nil
 }
@@ -125,7 +125,7 @@ func (Pick) ProcessTile(env *udf.Env, tile array.Array) error {
 	case *array.Dense[bool]:
 		return pickInto(buf, d, r)
 	}
-	return tileTypeError("Pick", tile)
+	return pickSparse(env, tile)
 }
 
 func pickInto[T any](buf array.Array, tile *array.Dense[T], r []array.Range) error {

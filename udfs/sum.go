@@ -149,7 +149,7 @@ func (Sum) ProcessTile(env *udf.Env, tile array.Array) error {
 	case *array.Dense[complex128]:
 		return sumTileComplex(t, tileData(d), depth)
 	}
-	return tileTypeError("Sum", tile)
+	return sumSparse(env, t, tile, depth)
 }
 
 // tileData returns the tile's elements in C order (box layout), copying only when
@@ -352,7 +352,7 @@ func (SumSig) ProcessTile(env *udf.Env, tile array.Array) error {
 	case *array.Dense[complex128]:
 		return sumSigComplex(out, tileData(d), depth)
 	}
-	return tileTypeError("SumSig", tile)
+	return sumSigSparse(env, tile, depth)
 }
 
 func sumSigGeneric[T realNumber](out array.Array, data []T, depth int) error {
