@@ -2,8 +2,9 @@
 # Built-in UDF benchmarks (make bench): writes the (64,64,128,128) float32 and uint16
 # raw files under bench/data/ (git-ignored) if they are missing, runs
 # BenchmarkBuiltins (every built-in × {memory, raw file} × {inline, 2 workers} ×
-# {float32, uint16}, next to the same-run plain-loop limit) and prints the median
-# GB/s and µs/frame per case.
+# {float32, uint16}; every iteration also times the plain-loop limit, the same
+# summation kernel over the same bytes on 2 goroutines) and prints the median GB/s,
+# µs/frame and percentage of the limit per case.
 #
 # Environment: GO (go binary), BENCH (benchmark regexp), BENCHTIME (default 5x),
 # COUNT (default 5).
@@ -24,6 +25,7 @@ awk '
 	for (i = 2; i <= NF; i++) {
 		if ($i == "GB/s") g[name] = g[name] " " $(i-1)
 		if ($i == "us/frame") u[name] = u[name] " " $(i-1)
+		if ($i == "pct-of-limit") p[name] = p[name] " " $(i-1)
 	}
 	if (!(name in seen)) { seen[name] = 1; order[++n] = name }
 }
@@ -33,5 +35,11 @@ function median(s,   a, k, i, j, t) {
 	if (k % 2) return a[(k + 1) / 2]
 	return (a[k / 2] + a[k / 2 + 1]) / 2
 }
-END { for (i = 1; i <= n; i++) printf "%-40s %8.2f GB/s %8.2f us/frame\n", order[i], median(g[order[i]]), median(u[order[i]]) }
+END {
+	for (i = 1; i <= n; i++) {
+		k = order[i]
+		if (k in p) printf "%-40s %8.2f GB/s %8.2f us/frame %6.1f %% of limit\n", k, median(g[k]), median(u[k]), median(p[k])
+		else printf "%-40s %8.2f GB/s %8.2f us/frame\n", k, median(g[k]), median(u[k])
+	}
+}
 ' "$out"

@@ -276,7 +276,7 @@ func (a *ApplyMasks) ProcessTile(env *udf.Env, tile array.Array) error {
 		if !ok {
 			return fmt.Errorf("%w: ApplyMasks: buffer %v", ErrUnsupportedDType, out.DType())
 		}
-		blas.Sgemm(false, false, depth, t.n, bp, 1, tileData(d), bp, t.cut32[idx], t.n, 1, contiguous(o), t.n)
+		gemm32(depth, t.n, bp, tileData(d), t.cut32[idx], contiguous(o))
 		return nil
 	}
 	if t.f32 {
@@ -287,7 +287,7 @@ func (a *ApplyMasks) ProcessTile(env *udf.Env, tile array.Array) error {
 		}
 		o, _ := out.(*array.Dense[float32])
 		cd, _ := flatOf[float32](c)
-		blas.Sgemm(false, false, depth, t.n, bp, 1, cd, bp, t.cut32[idx], t.n, 1, contiguous(o), t.n)
+		gemm32(depth, t.n, bp, cd, t.cut32[idx], contiguous(o))
 		return nil
 	}
 	var td []float64
@@ -306,8 +306,25 @@ func (a *ApplyMasks) ProcessTile(env *udf.Env, tile array.Array) error {
 	if !ok {
 		return fmt.Errorf("%w: ApplyMasks: buffer %v", ErrUnsupportedDType, out.DType())
 	}
-	blas.Dgemm(false, false, depth, t.n, bp, 1, td, bp, t.cut64[idx], t.n, 1, contiguous(o), t.n)
+	for f0 := 0; f0 < depth; f0 += gemmFrames {
+		k := min(gemmFrames, depth-f0)
+		blas.Dgemm(false, false, k, t.n, bp, 1, td[f0*bp:(f0+k)*bp], bp, t.cut64[idx], t.n, 1, contiguous(o)[f0*t.n:(f0+k)*t.n], t.n)
+	}
 	return nil
+}
+
+// gemmFrames is the number of frames per matrix product: deep tiles (whole
+// partitions of a zero-copy dataset) are cut so that each product's rows stay in
+// cache; a single product over 2048 frames ran 2–3× slower.
+const gemmFrames = 32
+
+// gemm32 computes out (depth × n) += tile (depth × bp) · cut (bp × n) in blocks of
+// gemmFrames frames.
+func gemm32(depth, n, bp int, tile, cut, out []float32) {
+	for f0 := 0; f0 < depth; f0 += gemmFrames {
+		k := min(gemmFrames, depth-f0)
+		blas.Sgemm(false, false, k, n, bp, 1, tile[f0*bp:(f0+k)*bp], bp, cut, n, 1, out[f0*n:(f0+k)*n], n)
+	}
 }
 
 // ProcessFrame applies the shifted masks to one frame.

@@ -1,6 +1,7 @@
 package udfs
 
 import (
+	"fmt"
 	"github.com/stemflow/stemflow/backends/blas"
 	"testing"
 
@@ -45,7 +46,13 @@ func BenchmarkSumKernelVariants(b *testing.B) {
 }
 
 func BenchmarkMaskProductVariants(b *testing.B) {
-	const depth, px, n = 64, 16384, 16
+	for _, depth := range []int{64, 2048} {
+		b.Run(fmt.Sprint(depth), func(b *testing.B) { benchMaskProduct(b, depth) })
+	}
+}
+
+func benchMaskProduct(b *testing.B, depth int) {
+	const px, n = 16384, 16
 	tile := randF32(depth*px, 1)
 	masks := randF32(n*px, 2)
 	mt := make([]float32, px*n)
