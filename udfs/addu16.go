@@ -24,8 +24,8 @@ func addRows4U16ToU32Go(dst []uint32, a, b, c, d []uint16) {
 	}
 }
 
-// moments3U16Go is the scalar twin of the weighted-moments kernel.
-func moments3U16Go(p []uint16, m, mx, my []float32) (float32, float32, float32) {
+// moments3Go is the scalar twin of the weighted-moments kernels.
+func moments3Go[T uint16 | float32](p []T, m, mx, my []float32) (float32, float32, float32) {
 	n := len(p)
 	m, mx, my = m[:n], mx[:n], my[:n]
 	var s, sx, sy float32

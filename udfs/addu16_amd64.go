@@ -44,5 +44,19 @@ func moments3U16(p []uint16, m, mx, my []float32) (float32, float32, float32) {
 	if kernels.HasSIMD() {
 		return moments3U16AVX2(p, m, mx, my)
 	}
-	return moments3U16Go(p, m, mx, my)
+	return moments3Go(p, m, mx, my)
+}
+
+//go:noescape
+func moments3F32AVX2(p []float32, m, mx, my []float32) (s, sx, sy float32)
+
+// moments3F32 returns Σm·p, Σmx·p and Σmy·p over p (float32 lanes). It panics if a
+// weight slice is shorter than p.
+func moments3F32(p []float32, m, mx, my []float32) (float32, float32, float32) {
+	n := len(p)
+	m, mx, my = m[:n], mx[:n], my[:n]
+	if kernels.HasSIMD() {
+		return moments3F32AVX2(p, m, mx, my)
+	}
+	return moments3Go(p, m, mx, my)
 }

@@ -17,5 +17,12 @@ func addRows4U16ToU32(dst []uint32, a, b, c, d []uint16) {
 // shorter than p.
 func moments3U16(p []uint16, m, mx, my []float32) (float32, float32, float32) {
 	n := len(p)
-	return moments3U16Go(p, m[:n], mx[:n], my[:n])
+	return moments3Go(p, m[:n], mx[:n], my[:n])
+}
+
+// moments3F32 returns Σm·p, Σmx·p and Σmy·p over p. It panics if a weight slice is
+// shorter than p.
+func moments3F32(p []float32, m, mx, my []float32) (float32, float32, float32) {
+	n := len(p)
+	return moments3Go(p, m[:n], mx[:n], my[:n])
 }

@@ -97,11 +97,16 @@ func TestMoments3U16Twins(t *testing.T) {
 				wy += float64(my[i]) * float64(p[i])
 			}
 			s, sx, sy := moments3U16(p[off:off+n], m[off:], mx[off:], my[off:])
-			gs, gx, gy := moments3U16Go(p[off:off+n], m[off:off+n], mx[off:off+n], my[off:off+n])
+			gs, gx, gy := moments3Go(p[off:off+n], m[off:off+n], mx[off:off+n], my[off:off+n])
+			pf := make([]float32, n)
+			for i := range pf {
+				pf[i] = float32(p[off+i])
+			}
+			fs, fx, fy := moments3F32(pf, m[off:], mx[off:], my[off:])
 			// Values < 1024, weights < 64, n ≤ 300: every sum is below 2^24, exact.
-			for _, c := range [][3]float64{{float64(s), float64(gs), ws}, {float64(sx), float64(gx), wx}, {float64(sy), float64(gy), wy}} {
-				if c[0] != c[2] || c[1] != c[2] {
-					t.Fatalf("n %d off %d: simd %v go %v want %v", n, off, c[0], c[1], c[2])
+			for _, c := range [][4]float64{{float64(s), float64(gs), ws, float64(fs)}, {float64(sx), float64(gx), wx, float64(fx)}, {float64(sy), float64(gy), wy, float64(fy)}} {
+				if c[0] != c[2] || c[1] != c[2] || c[3] != c[2] {
+					t.Fatalf("n %d off %d: simd %v go %v f32 %v want %v", n, off, c[0], c[1], c[3], c[2])
 				}
 			}
 		}
