@@ -16,6 +16,17 @@
 // rounding of the final value rather than to the accumulated error of a running float32
 // sum. This is a deliberate improvement over the reference.
 //
-// udfs imports udf, array, dataset, backends and internal/kernels; it must not be
-// imported by any of them.
+// Deliberate deviations from the reference (each documented on its type):
+//   - Sum (with its zero DType), SumSig and CoM read the stored dtype (udf.NativeDType)
+//     and fuse the conversion into their kernels: results and result dtypes are the
+//     reference's, but Meta.InputDType of a run holding only native-dtype UDFs is the
+//     stored dtype (the reference would report float32).
+//   - Sums are accumulated in float64 (exact uint32 for uint16 data) and rounded once.
+//   - CoM: a nav axis of length 1 has derivative 0 in divergence/curl (numpy.gradient
+//     raises); shifts are computed in float64 from the float32 moments.
+//   - Record and NoOp keep a private frame counter so that the engine runs their tasks
+//     (a UDF without buffers has nothing to merge).
+//
+// udfs imports udf, array, backends/blas and internal/kernels (dataset in tests); it
+// must not be imported by any of them.
 package udfs
