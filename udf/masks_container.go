@@ -11,18 +11,29 @@ import (
 // MaskFactory returns a mask stack of shape (n,)+sig, or one mask of shape sig.
 type MaskFactory func() (array.Array, error)
 
-// MaskContainer holds a dense mask stack built from factories and hands it out cut to
-// the signal box of a tile, flattened to (n, boxPixels) or transposed to
-// (boxPixels, n) — the layout a tile × masks product wants (spec §11, MaskContainer).
-// The stack is computed once, on first use; each cut is computed once per box and
-// cached. Create one per task (in TaskData): a container is safe for concurrent use,
-// but its cache is meant for one task's boxes. Sparse stacks come later.
+// MaskContainer holds a mask stack built from factories and hands it out cut to the
+// signal box of a tile — the layout a tile × masks product wants (spec §11,
+// MaskContainer). The stack is computed once, on first use; each cut is computed once
+// per box and cached. Create one per task (in TaskData): a container is safe for
+// concurrent use, but its cache is meant for one task's boxes.
+//
+// A stack is dense or sparse (the reference's use_sparse; see SparseMode and
+// WithSparse). By default it is sparse exactly when every mask is sparse (a CSR or
+// CSC factory result). A dense stack is an *array.Dense of shape (n,)+sig, cut to
+// (n, boxPixels) or transposed (boxPixels, n). A sparse stack is an
+// *array.CSR[T, int32] of shape (n, prod(sig)) (T the container's dtype), cut to a CSR
+// matrix (n, boxPixels) with box pixels in C order, or transposed to the CSC matrix
+// (boxPixels, n) that shares the CSR's memory — the operands of
+// array.MulAddDenseCSRT / MulAddCSRCSRT and array.MulAddDenseCSC / MulAddCSRCSC.
 type MaskContainer struct {
 	stack     MaskFactory
 	list      []MaskFactory
 	dtype     array.DType
+	mode      SparseMode
+	sig       []int // signal shape (WithSigShape), or nil: inferred
 	once      sync.Once
-	masks     array.Array // (n,)+sig, dtype
+	masks     array.Array // (n,)+sig dense, or (n, prod(sig)) CSR, dtype
+	sparse    bool
 	err       error
 	mu        sync.Mutex
 	cache     []maskCut
@@ -35,6 +46,34 @@ type maskCut struct {
 	arr           array.Array
 }
 
+// SparseMode chooses the storage of a MaskContainer's stack (the reference's
+// use_sparse).
+type SparseMode uint8
+
+const (
+	// SparseAuto keeps the stack sparse (CSR) exactly when every mask is sparse:
+	// use_sparse=None, the default.
+	SparseAuto SparseMode = iota
+	// SparseNever densifies sparse masks: use_sparse=False.
+	SparseNever
+	// SparseAlways stores the stack as CSR even when masks are dense:
+	// use_sparse=True. The dtype must not be bool.
+	SparseAlways
+)
+
+// String returns "auto", "never" or "always".
+func (m SparseMode) String() string {
+	switch m {
+	case SparseAuto:
+		return "auto"
+	case SparseNever:
+		return "never"
+	case SparseAlways:
+		return "always"
+	}
+	return fmt.Sprintf("SparseMode(%d)", uint8(m))
+}
+
 // NewMaskStack returns a container over one factory returning the whole stack
 // (n,)+sig. A zero dt keeps the stack's dtype.
 func NewMaskStack(f MaskFactory, dt array.DType) *MaskContainer {
@@ -45,6 +84,31 @@ func NewMaskStack(f MaskFactory, dt array.DType) *MaskContainer {
 // A zero dt keeps the first mask's dtype.
 func NewMaskList(fs []MaskFactory, dt array.DType) *MaskContainer {
 	return &MaskContainer{list: slices.Clone(fs), dtype: dt, countHint: len(fs)}
+}
+
+// WithSparse sets the sparse mode (default SparseAuto) and returns c. Call it before
+// the container is first used.
+func (c *MaskContainer) WithSparse(mode SparseMode) *MaskContainer {
+	c.mode = mode
+	return c
+}
+
+// WithSigShape sets the signal shape and returns c. Call it before first use. A
+// sparse stack needs it to map box coordinates to pixels when no mask shows it: by
+// default the signal shape is taken from the first dense mask (list form: its shape;
+// stack form: shape[1:]), else from the first sparse mask (list form: its 2-D shape;
+// stack form (n, px): the 1-D signal (px)).
+func (c *MaskContainer) WithSigShape(sig []int) *MaskContainer {
+	c.sig = slices.Clone(sig)
+	return c
+}
+
+// IsSparse reports whether the stack is stored sparse (computing it).
+func (c *MaskContainer) IsSparse() (bool, error) {
+	if _, err := c.Stack(); err != nil {
+		return false, err
+	}
+	return c.sparse, nil
 }
 
 // Count returns the number of masks (computing the stack if a single factory gives
@@ -60,7 +124,8 @@ func (c *MaskContainer) Count() (int, error) {
 	return m.Shape()[0], nil
 }
 
-// Stack returns the whole stack (n,)+sig in the container's dtype.
+// Stack returns the whole stack in the container's dtype: dense (n,)+sig, or sparse
+// *array.CSR[T, int32] (n, prod(sig)) (see IsSparse). It is shared: do not modify it.
 func (c *MaskContainer) Stack() (array.Array, error) {
 	c.once.Do(func() { c.masks, c.err = c.build() })
 	return c.masks, c.err
@@ -80,6 +145,10 @@ func (c *MaskContainer) build() (array.Array, error) {
 			if err != nil {
 				return nil, fmt.Errorf("mask %d: %w", i, err)
 			}
+			if m.Format() != array.FormatDense {
+				parts = append(parts, m) // kept as is; densified below if need be
+				continue
+			}
 			r, err := reshapeDyn(m, append([]int{1}, m.Shape()...))
 			if err != nil {
 				return nil, err
@@ -93,6 +162,26 @@ func (c *MaskContainer) build() (array.Array, error) {
 	dt := c.dtype
 	if !dt.IsValid() {
 		dt = parts[0].DType()
+	}
+	allSparse := true
+	for _, p := range parts {
+		if p.Format() == array.FormatDense {
+			allSparse = false
+		}
+	}
+	c.sparse = c.mode == SparseAlways || c.mode == SparseAuto && allSparse
+	sig := c.sigShape(parts)
+	if c.sparse {
+		return buildSparse(parts, dt, sig)
+	}
+	for i, p := range parts {
+		if p.Format() != array.FormatDense {
+			d, err := densifyMask(p, sig, c.stack == nil)
+			if err != nil {
+				return nil, fmt.Errorf("mask %d: %w", i, err)
+			}
+			parts[i] = d
+		}
 	}
 	for i, p := range parts {
 		if p.DType() != dt {
@@ -119,6 +208,9 @@ func (c *MaskContainer) build() (array.Array, error) {
 // Get returns the stack cut to box (a signal slice, e.g. Meta.SigSlice) as a
 // C-contiguous (n, boxPixels) array, or (boxPixels, n) with transpose. The result is
 // cached per box and shared: do not modify it.
+//
+// A sparse stack gives an *array.CSR[T, int32] (n, boxPixels), or with transpose the
+// *array.CSC[T, int32] (boxPixels, n) sharing its memory.
 func (c *MaskContainer) Get(box array.Slice, transpose bool) (array.Array, error) {
 	masks, err := c.Stack()
 	if err != nil {
@@ -131,6 +223,14 @@ func (c *MaskContainer) Get(box array.Slice, transpose bool) (array.Array, error
 		if e.transpose == transpose && slices.Equal(e.origin, box.Origin) && slices.Equal(e.shape, shape) {
 			return e.arr, nil
 		}
+	}
+	if c.sparse {
+		out, err := cutSparse(masks, c.sigShapeOf(masks), box, transpose)
+		if err != nil {
+			return nil, err
+		}
+		c.cache = append(c.cache, maskCut{origin: slices.Clone(box.Origin), shape: shape, transpose: transpose, arr: out})
+		return out, nil
 	}
 	ms := masks.Shape()
 	if len(shape) != len(ms)-1 {
