@@ -192,6 +192,59 @@ func (a *Dense[T]) Rewrap(data []T, shape ...int) {
 	}
 }
 
+// SetView points a at the strided view of data whose element (0, …, 0) is
+// data[offset], with the given shape and strides (in elements), reusing a's shape and
+// stride storage: no allocation once that storage has grown to the rank. It is the
+// general form of Rewrap, SliceInto and RowInto for engines that compute view headers
+// themselves (re-pointing one header per frame or tile). The view is normalised like
+// any other (Data starts at the element (0, …, 0), Offset is 0); the dtype is kept, a
+// zero Dense gets DTypeOf[T](). shape and strides are copied, not retained. It panics
+// if their lengths differ, a dim, a stride or offset is negative, or a non-empty view
+// reaches past the end of data.
+func (a *Dense[T]) SetView(data []T, offset int, shape, strides []int) {
+	if len(shape) != len(strides) {
+		panic(fmt.Sprintf("array.Dense.SetView: %d dims but %d strides", len(shape), len(strides)))
+	}
+	if offset < 0 {
+		panic(fmt.Sprintf("array.Dense.SetView: offset %d is negative", offset))
+	}
+	empty := false
+	last := offset
+	for i, d := range shape {
+		st := strides[i]
+		if d < 0 || st < 0 {
+			panic(fmt.Sprintf("array.Dense.SetView: axis %d has extent %d and stride %d, want both >= 0", i, d, st))
+		}
+		if d == 0 {
+			empty = true
+		} else {
+			last += (d - 1) * st
+		}
+	}
+	if empty {
+		a.data = data[:0:0]
+	} else {
+		if last >= len(data) {
+			panic(fmt.Sprintf("array.Dense.SetView: the view reaches element %d of %d", last, len(data)))
+		}
+		a.data = data[offset : last+1 : last+1]
+	}
+	n := len(shape)
+	if cap(a.shape) < n || cap(a.strides) < n {
+		a.shape, a.strides = make([]int, n), make([]int, n)
+	}
+	// element-wise: cheaper than copy's memmove call for the few axes of a view
+	a.shape, a.strides = a.shape[:n], a.strides[:n]
+	for i, d := range shape {
+		a.shape[i] = d
+		a.strides[i] = strides[i]
+	}
+	a.offset = 0
+	if a.dtype == (DType{}) {
+		a.dtype = DTypeOf[T]()
+	}
+}
+
 // Dim returns the extent of axis i without allocating (Shape copies). It panics if i is
 // out of range.
 func (a *Dense[T]) Dim(i int) int { return a.shape[i] }

@@ -394,3 +394,78 @@ func TestReshapeStridedViews(t *testing.T) {
 		})
 	}
 }
+
+func TestSetView(t *testing.T) {
+	buf := make([]int32, 24)
+	for i := range buf {
+		buf[i] = int32(i)
+	}
+	tests := []struct {
+		name    string
+		offset  int
+		shape   []int
+		strides []int
+		want    []int32 // elements in C order
+	}{
+		{"contiguous rows", 8, []int{2, 4}, []int{4, 1}, []int32{8, 9, 10, 11, 12, 13, 14, 15}},
+		{"strided box", 5, []int{2, 2}, []int{12, 1}, []int32{5, 6, 17, 18}},
+		{"transposed", 0, []int{3, 2}, []int{1, 12}, []int32{0, 12, 1, 13, 2, 14}},
+		{"one element 1-d", 23, []int{1}, []int{1}, []int32{23}},
+		{"0-d", 7, nil, nil, []int32{7}},
+		{"empty", 30, []int{0, 5}, []int{5, 1}, nil},
+		{"last element", 20, []int{4}, []int{1}, []int32{20, 21, 22, 23}},
+	}
+	var v Dense[int32]
+	for _, tc := range tests {
+		v.SetView(buf, tc.offset, tc.shape, tc.strides)
+		if !slices.Equal(v.Shape(), tc.shape) && !(len(tc.shape) == 0 && v.NDim() == 0) {
+			t.Errorf("%s: shape %v", tc.name, v.Shape())
+		}
+		if got := collect(&v); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: elements %v, want %v", tc.name, got, tc.want)
+		}
+		if v.Offset() != 0 || v.DType() != Int32 {
+			t.Errorf("%s: offset %d dtype %v", tc.name, v.Offset(), v.DType())
+		}
+	}
+	// writes reach data; the header copies shape and strides
+	shape, strides := []int{2, 2}, []int{12, 1}
+	v.SetView(buf, 1, shape, strides)
+	shape[0], strides[0] = 9, 9
+	v.Set(-1, 1, 1)
+	if buf[14] != -1 || v.Dim(0) != 2 || v.Stride(0) != 12 {
+		t.Errorf("write through view: buf[14]=%d dims %v", buf[14], v.Shape())
+	}
+	// the S dtype is kept
+	s := WrapBytes(3, []string{"a", "b", "c"}, 3)
+	s.SetView(s.Data(), 2, []int{1}, []int{1})
+	if s.DType() != Bytes(3) || s.At(0) != "c" {
+		t.Errorf("byte strings: %v %q", s.DType(), s.At(0))
+	}
+	if n := testing.AllocsPerRun(100, func() { v.SetView(buf, 4, []int{2, 3}, []int{6, 2}) }); n != 0 {
+		t.Errorf("SetView allocates %v times", n)
+	}
+	bad := []struct {
+		name    string
+		offset  int
+		shape   []int
+		strides []int
+	}{
+		{"rank mismatch", 0, []int{2}, []int{1, 1}},
+		{"negative offset", -1, []int{1}, []int{1}},
+		{"negative dim", 0, []int{-1}, []int{1}},
+		{"negative stride", 4, []int{2}, []int{-1}},
+		{"past the end", 20, []int{5}, []int{1}},
+		{"0-d past the end", 24, nil, nil},
+	}
+	for _, tc := range bad {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			v.SetView(buf, tc.offset, tc.shape, tc.strides)
+		}()
+	}
+}

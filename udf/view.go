@@ -1,15 +1,16 @@
 package udf
 
 import (
-	"unsafe"
+	"fmt"
+	"slices"
 
 	"github.com/stemflow/stemflow/array"
 )
 
 // view is a reusable window on a base dense array whose header the engine re-points
-// per tile and frame. With fastViews the header of one *array.Dense is rewritten in
-// place (no allocation, stable pointer); otherwise each re-point allocates a fresh view
-// through array's public API, and current() returns the new pointer.
+// per tile and frame: one *array.Dense (stable pointer) is rewritten in place with
+// array.Dense.SetView from shapes and strides precomputed per base, so re-pointing
+// allocates nothing.
 type view interface {
 	// current returns the view array (valid until the next re-point).
 	current() array.Array
@@ -26,177 +27,73 @@ type view interface {
 	whole()
 }
 
-// denseHeader mirrors array.Dense's field layout. It is used only when layoutOK
-// verified at start-up that the mirror matches (see fastViews).
-type denseHeader[T any] struct {
-	data    []T
-	shape   []int
-	strides []int
-	offset  int
-	dtype   array.DType
-}
-
-func hdr[T any](d *array.Dense[T]) *denseHeader[T] {
-	return (*denseHeader[T])(unsafe.Pointer(d))
-}
-
-// fastViews tells whether in-place view headers are safe: array.Dense must have the
-// mirrored layout, which is checked against its public accessors.
-var fastViews = layoutOK()
-
-func layoutOK() bool {
-	if unsafe.Sizeof(array.Dense[float32]{}) != unsafe.Sizeof(denseHeader[float32]{}) {
-		return false
-	}
-	base := array.Wrap([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
-	v := base.Slice(array.Range{Start: 1, Stop: 2}, array.Range{Start: 1, Stop: 3})
-	h := hdr(v)
-	if len(h.shape) != 2 || h.shape[0] != 1 || h.shape[1] != 2 {
-		return false
-	}
-	st := v.Strides()
-	if len(h.strides) != 2 || h.strides[0] != st[0] || h.strides[1] != st[1] {
-		return false
-	}
-	if h.offset != v.Offset() || h.dtype != v.DType() {
-		return false
-	}
-	d := v.Data()
-	if len(h.data) != len(d) || len(d) == 0 || &h.data[0] != &d[0] {
-		return false
-	}
-	// A write through a rewritten header must be visible through the public API.
-	w := array.Zeros[float32](1)
-	buf := []float32{7, 8}
-	hw := hdr(w)
-	hw.data = buf[1:2]
-	return w.At(0) == 8
-}
-
 // newView implements ops.
 func (t typed[T]) newView() view {
-	v := &denseView[T]{base: t.d}
-	v.init()
+	v := &denseView[T]{v: &array.Dense[T]{}}
+	v.setBase(t.d)
+	v.whole()
 	return v
 }
 
 type denseView[T any] struct {
-	base    *array.Dense[T]
-	v       *array.Dense[T]
-	bshape  []int // base shape
-	bstride []int // base strides
-	shape   []int // scratch for the view's shape (fast path)
-	strides []int
-}
-
-func (v *denseView[T]) init() {
-	v.bshape = v.base.Shape()
-	v.bstride = v.base.Strides()
-	n := len(v.bshape)
-	if n == 0 {
-		n = 1
-	}
-	if fastViews {
-		v.v = array.Zeros[T]()
-		h := hdr(v.v)
-		h.dtype = v.base.DType()
-		v.shape = make([]int, n)
-		v.strides = make([]int, n)
-	}
-	v.whole()
+	base *array.Dense[T]
+	v    *array.Dense[T]
+	// bshape and bstride are the base's shape and strides; rowShape and rowStride
+	// those of a row (axis 0 dropped; (1,) and (1,) for a 1-d base); rowsShape and
+	// boxShape are scratch for rows and box.
+	bshape, bstride     []int
+	rowShape, rowStride []int
+	rowsShape, boxShape []int
 }
 
 func (v *denseView[T]) current() array.Array { return v.v }
 
 func (v *denseView[T]) setBase(b array.Array) {
 	v.base = b.(*array.Dense[T])
-	bs := v.base.Shape()
-	if len(bs) != len(v.bshape) && fastViews {
-		n := max(len(bs), 1)
-		v.shape = make([]int, n)
-		v.strides = make([]int, n)
-	}
-	v.bshape = bs
+	// keep the base's dtype (a byte-string width) on the view header
+	v.base.SliceInto(v.v)
+	v.bshape = v.base.Shape()
 	v.bstride = v.base.Strides()
-}
-
-// set points the fast header at base data starting at element off with the given
-// shape and strides (already written to v.shape/v.strides[:nd]).
-func (v *denseView[T]) set(off, nd int) {
-	h := hdr(v.v)
-	h.shape = v.shape[:nd]
-	h.strides = v.strides[:nd]
-	h.offset = 0
-	n := 1
-	last := off
-	for i := 0; i < nd; i++ {
-		n *= h.shape[i]
-		last += (h.shape[i] - 1) * h.strides[i]
-	}
-	data := v.base.Data()
-	if n == 0 {
-		h.data = data[:0:0]
-	} else {
-		h.data = data[off : last+1 : last+1]
+	v.rowsShape = slices.Clone(v.bshape)
+	v.boxShape = slices.Clone(v.bshape)
+	switch len(v.bshape) {
+	case 0:
+		v.rowShape, v.rowStride = nil, nil
+	case 1:
+		v.rowShape, v.rowStride = []int{1}, []int{1}
+	default:
+		v.rowShape, v.rowStride = v.bshape[1:], v.bstride[1:]
 	}
 }
 
 func (v *denseView[T]) rows(lo, n int) {
-	if !fastViews {
-		v.v = v.base.Slice(array.Range{Start: lo, Stop: lo + n})
-		return
+	if lo < 0 || n < 0 || lo+n > v.bshape[0] {
+		panic(fmt.Sprintf("udf: rows [%d, %d) of an axis of extent %d", lo, lo+n, v.bshape[0]))
 	}
-	nd := len(v.bshape)
-	copy(v.shape, v.bshape)
-	copy(v.strides, v.bstride)
-	v.shape[0] = n
-	v.set(lo*v.bstride[0], nd)
+	v.rowsShape[0] = n
+	v.v.SetView(v.base.Data(), v.base.Offset()+lo*v.bstride[0], v.rowsShape, v.bstride)
 }
 
 func (v *denseView[T]) row(i int) {
-	nd := len(v.bshape)
-	if !fastViews {
-		if nd == 1 {
-			v.v = v.base.Slice(array.Range{Start: i, Stop: i + 1})
-		} else {
-			v.v = v.base.Row(i)
-		}
-		return
+	if i < 0 || i >= v.bshape[0] {
+		panic(fmt.Sprintf("udf: row %d of an axis of extent %d", i, v.bshape[0]))
 	}
-	if nd == 1 {
-		v.shape[0] = 1
-		v.strides[0] = 1
-		v.set(i*v.bstride[0], 1)
-		return
-	}
-	copy(v.shape, v.bshape[1:])
-	copy(v.strides, v.bstride[1:])
-	v.set(i*v.bstride[0], nd-1)
+	v.v.SetView(v.base.Data(), v.base.Offset()+i*v.bstride[0], v.rowShape, v.rowStride)
 }
 
 func (v *denseView[T]) box(r []array.Range) {
-	if !fastViews {
-		v.v = v.base.Slice(r...)
-		return
-	}
-	nd := len(v.bshape)
-	copy(v.shape, v.bshape)
-	copy(v.strides, v.bstride)
-	off := 0
+	off := v.base.Offset()
+	copy(v.boxShape, v.bshape)
 	for i, rg := range r {
-		v.shape[i] = rg.Stop - rg.Start
+		if rg.Start < 0 || rg.Start > rg.Stop || rg.Stop > v.bshape[i] {
+			panic(fmt.Sprintf("udf: range [%d, %d) on axis %d of extent %d", rg.Start, rg.Stop, i, v.bshape[i]))
+		}
+		v.boxShape[i] = rg.Stop - rg.Start
 		off += rg.Start * v.bstride[i]
 	}
-	v.set(off, nd)
+	v.v.SetView(v.base.Data(), off, v.boxShape, v.bstride)
 }
 
 func (v *denseView[T]) whole() {
-	if !fastViews {
-		v.v = v.base
-		return
-	}
-	nd := len(v.bshape)
-	copy(v.shape, v.bshape)
-	copy(v.strides, v.bstride)
-	v.set(0, nd)
+	v.v.SetView(v.base.Data(), v.base.Offset(), v.bshape, v.bstride)
 }
