@@ -120,6 +120,9 @@ func (a *ApplyMasks) masks(sig []int) ([]array.Array, error) {
 	if px == 0 || st.Size()%px != 0 {
 		return nil, fmt.Errorf("%w: ApplyMasks: stack of %d elements for signal %v", ErrShape, st.Size(), sig)
 	}
+	if st.Format() != array.FormatDense {
+		return splitSparseStack(st, sig)
+	}
 	n := st.Size() / px
 	v, err := toF64(st)
 	if err != nil {
@@ -193,6 +196,10 @@ func (a *ApplyMasks) TaskData(env *udf.Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	ms, st, err := a.sparseTaskData(env, ms)
+	if st != nil || err != nil {
+		return st, err
+	}
 	spec := env.Specs()[0]
 	if len(spec.ExtraShape) != 1 || spec.ExtraShape[0] != len(ms) {
 		return nil, fmt.Errorf("%w: ApplyMasks: %d masks, buffer declared for %v", ErrShape, len(ms), spec.ExtraShape)
@@ -261,6 +268,9 @@ func (t *masksTask) cut(idx int) {
 
 // ProcessTile adds tile · masks to the tile's rows.
 func (a *ApplyMasks) ProcessTile(env *udf.Env, tile array.Array) error {
+	if done, err := a.processSparse(env, tile); done {
+		return err
+	}
 	t := env.TaskData().(*masksTask)
 	if t.n == 0 {
 		return nil
