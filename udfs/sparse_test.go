@@ -75,7 +75,7 @@ func TestSparseTilesVsDense(t *testing.T) {
 				}
 				return array.CSRFromDense[float32, int32](array.Wrap(v, len(dm), px))
 			}},
-			&ApplyMasks{Factories: []MaskFactory{sm[0], dm[1]}},         // mixed: dense path
+			&ApplyMasks{Factories: []MaskFactory{sm[0], dm[1]}},                // mixed: dense path
 			&ApplyMasks{Factories: sm, MaskDType: array.Float64, MaskCount: 3}, // float64 product
 		}
 		if frameUDFs {
