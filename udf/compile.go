@@ -79,7 +79,7 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 	navSize := r.shape.NavSize()
 	if m, ok := opts.ROI.(*array.Dense[bool]); opts.ROI != nil && !(ok && m == nil) {
 		if !ok {
-			return nil, fmt.Errorf("%w: roi dtype %v, want bool", ErrROIShape, opts.ROI.DType())
+			return nil, fmt.Errorf("%w: roi is a %v array of format %v, want a dense bool array (ROIFromArray casts numbers to bool)", ErrROIShape, opts.ROI.DType(), opts.ROI.Format())
 		}
 		if m.Size() != navSize {
 			return nil, fmt.Errorf("%w: roi has %d elements, the dataset's nav shape %v has %d", ErrROIShape, m.Size(), r.shape.Nav(), navSize)

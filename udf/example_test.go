@@ -234,3 +234,19 @@ func ExampleRunLazy() {
 	fmt.Println(v, err, len(l.Chunks(0, "sum")))
 	// Output: 7.5 <nil> 2
 }
+
+// The reference's other ROI forms: one nav position, and (coords, value) pairs that
+// share one truth value (the other positions get the opposite one).
+func ExampleROIFromPairs() {
+	nav := []int{2, 3}
+	one, _ := udf.ROIFromCoords(nav, 1, -1)
+	fmt.Println(one.Data())
+	excl, _ := udf.ROIFromPairs(nav, udf.ROIPair{Coords: []int{0, 0}}, udf.ROIPair{Coords: []int{1, 2}})
+	fmt.Println(excl.Data())
+	_, err := udf.ROIFromPairs(nav, udf.ROIPair{Coords: []int{0, 0}}, udf.ROIPair{Coords: []int{1, 2}, Selected: true})
+	fmt.Println(err)
+	// Output:
+	// [false false false false false true]
+	// [false true true true true false]
+	// udf: invalid roi: pair 1 (coords [1 2]) has value true, pair 0 has false: all pairs must share one value
+}

@@ -14,7 +14,10 @@ import (
 type Options struct {
 	// ROI selects nav positions: a bool array with one element per nav position (any
 	// shape; only the element count is checked, ErrROIShape otherwise), read in C
-	// order. The run copies it at start. nil selects everything.
+	// order. The run copies it at start. nil selects everything. The reference's other
+	// ROI forms are built by ROIFromCoords (one position), ROIFromPairs ((coords,
+	// value) pairs) and ROIFromArray (numeric or sparse arrays cast to bool); a
+	// non-bool array here is ErrROIShape rather than a silent cast.
 	ROI array.Array
 	// Workers is the number of goroutines running partition tasks; 0 means
 	// GOMAXPROCS.
