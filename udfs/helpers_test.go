@@ -159,3 +159,51 @@ func directSumSig[T realNumber](data []T, frames, px int, roi []bool) []float64 
 // f32tol is a relative tolerance that a float64-accumulated, once-rounded float32
 // result meets (a few ulp) and a float32 running sum over thousands of frames does not.
 const f32tol = 4e-7
+
+// checkLazy runs u again through udf.RunLazy (the delayed executor's equivalent) and
+// checks that every result buffer equals the eager run's bit for bit (NaN matches NaN).
+func checkLazy(t testing.TB, ds dataset.Dataset, u udf.UDF, opts udf.Options, roi []bool, eager *udf.Result) {
+	t.Helper()
+	if roi != nil {
+		opts.ROI = array.Wrap(append([]bool(nil), roi...), len(roi))
+	}
+	lr, err := udf.RunLazy(ds, []udf.UDF{u}, opts)
+	if err != nil {
+		t.Fatalf("RunLazy: %v", err)
+	}
+	rs, err := lr.Compute(context.Background())
+	if err != nil {
+		t.Fatalf("lazy compute: %v", err)
+	}
+	lazy := rs[0]
+	if len(lazy.Buffers) != len(eager.Buffers) {
+		t.Fatalf("lazy results %v, eager %v", lazy.Names(), eager.Names())
+	}
+	for _, b := range eager.Buffers {
+		lb := lazy.Get(b.Name())
+		if lb == nil {
+			t.Fatalf("lazy run lacks %q", b.Name())
+		}
+		if b.DType() != lb.DType() {
+			t.Fatalf("%s: lazy dtype %v, eager %v", b.Name(), lb.DType(), b.DType())
+		}
+		shapeIs(t, b.Name()+" lazy", lb.Data().Shape(), b.Data().Shape()...)
+		if b.DType().Kind() == array.KindComplex {
+			e, _ := toC128(b.RawData())
+			l, _ := toC128(lb.RawData())
+			for i := range e {
+				if e[i] != l[i] {
+					t.Fatalf("%s[%d]: lazy %v, eager %v", b.Name(), i, l[i], e[i])
+				}
+			}
+			continue
+		}
+		e, _ := f64(t, b.RawData())
+		l, _ := f64(t, lb.RawData())
+		for i := range e {
+			if e[i] != l[i] && !(math.IsNaN(e[i]) && math.IsNaN(l[i])) {
+				t.Fatalf("%s[%d]: lazy %v, eager %v", b.Name(), i, l[i], e[i])
+			}
+		}
+	}
+}

@@ -32,6 +32,7 @@ func TestScenario01_Sum(t *testing.T) {
 				got, sh := f64(t, b.Data())
 				shapeIs(t, "intensity", sh, 32, 64)
 				closeTo(t, "intensity", got, directSum(data, frames, px, roiCase.roi), f32tol, 0)
+				checkLazy(t, ds, Sum{}, eng.opts, roiCase.roi, res)
 			})
 		}
 	}
@@ -135,6 +136,7 @@ func TestScenario02_SumSig(t *testing.T) {
 				closeTo(t, "intensity", raw, directSumSig(data, frames, px, roiCase.roi), 8e-7, 0)
 				full, sh := f64(t, b.Data())
 				shapeIs(t, "data", sh, 16, 8)
+				checkLazy(t, ds, SumSig{}, eng.opts, roiCase.roi, res)
 				if roiCase.roi != nil {
 					for i, ok := range roiCase.roi {
 						if !ok && !math.IsNaN(full[i]) {
@@ -144,6 +146,25 @@ func TestScenario02_SumSig(t *testing.T) {
 				}
 			})
 		}
+	}
+	for _, k := range []int{62, -62} {
+		t.Run(fmt.Sprintf("sync%+d", k), func(t *testing.T) {
+			small := randF32(64*16, 4)
+			ds := memDS(t, array.Wrap(small, 8, 8, 4, 4), dataset.MemoryOptions{NumPartitions: 2, SyncOffset: k})
+			res := runOne(t, ds, SumSig{}, udf.Options{Workers: 2}, nil)
+			got, _ := f64(t, res.Get("intensity").RawData())
+			want := make([]float64, 64)
+			for nav := range want {
+				f := nav + k
+				if f < 0 || f >= 64 {
+					continue
+				}
+				for p := range 16 {
+					want[nav] += float64(small[f*16+p])
+				}
+			}
+			closeTo(t, "intensity", got, want, 1e-6, 0)
+		})
 	}
 	t.Run("uint16 whole frames", func(t *testing.T) {
 		u := randU16(frames*px, 7)
@@ -202,11 +223,13 @@ func TestScenario16_StdDev(t *testing.T) {
 					shapeIs(t, c.name, sh, 3, 516)
 					closeTo(t, c.name, got, c.want, 1e-10, 1e-12)
 				}
+				checkLazy(t, ds, StdDev{}, eng.opts, roiCase.roi, res)
 			})
 		}
 		t.Run(eng.name+"/complex128", func(t *testing.T) {
 			ds := memDS(t, array.Wrap(cdata, 30, 3, 516), dataset.MemoryOptions{NumPartitions: 2, TileShape: []int{3, 2, 257}})
 			res := runOne(t, ds, StdDev{}, eng.opts, nil)
+			checkLazy(t, ds, StdDev{}, eng.opts, nil, res)
 			if res.Get("sum").DType() != array.Complex128 || res.Get("var").DType() != array.Float64 {
 				t.Fatalf("dtypes %v %v", res.Get("sum").DType(), res.Get("var").DType())
 			}
@@ -233,6 +256,29 @@ func TestScenario16_StdDev(t *testing.T) {
 			}
 		})
 	}
+	t.Run("sync offset", func(t *testing.T) {
+		small := randF32(64*16, 41)
+		ds := memDS(t, array.Wrap(small, 8, 8, 4, 4), dataset.MemoryOptions{NumPartitions: 2, SyncOffset: 60})
+		res := runOne(t, ds, StdDev{}, udf.Options{Workers: 2}, nil)
+		nf, _ := f64(t, res.Get("num_frames").Data())
+		if nf[0] != 4 {
+			t.Fatalf("num_frames %v, want 4 (file frames 60..63)", nf)
+		}
+		got, _ := f64(t, res.Get("var").Data())
+		want := make([]float64, 16)
+		for p := range 16 {
+			var m float64
+			for f := 60; f < 64; f++ {
+				m += float64(small[f*16+p])
+			}
+			m /= 4
+			for f := 60; f < 64; f++ {
+				d := float64(small[f*16+p]) - m
+				want[p] += d * d / 4
+			}
+		}
+		closeTo(t, "var", got, want, 1e-12, 1e-12)
+	})
 	t.Run("uint16 4096 frames", func(t *testing.T) {
 		frames, px := 4096, 16
 		u := randU16(frames*px, 10)
@@ -278,6 +324,7 @@ func TestScenario17_Pick(t *testing.T) {
 				}
 			}
 			closeTo(t, "intensity", got, want, 0, 0)
+			checkLazy(t, ds, Pick{}, eng.opts, roi, res)
 		})
 	}
 	t.Run("uint16 native", func(t *testing.T) {
@@ -321,6 +368,7 @@ func TestScenario18_Logsum(t *testing.T) {
 			got, sh := f64(t, b.Data())
 			shapeIs(t, "logsum", sh, 32, 64)
 			closeTo(t, "logsum", got, want, f32tol, 0)
+			checkLazy(t, ds, Logsum{}, eng.opts, nil, res)
 		})
 	}
 }
