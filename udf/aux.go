@@ -13,11 +13,13 @@ import (
 // Preprocess, Postprocess and ProcessPartition, the tile's rows (depth,)+Extra in
 // ProcessTile, one row in ProcessFrame (shape (1,) without extra shape, Extra
 // otherwise). On the main node (Preprocess, Results) the view is the ROI-selected rows
-// of the whole aux array.
+// of the whole aux array, and without a ROI the whole (N,)+Extra array (the
+// reference's extra leading axis of length 1 there, numpy's data[None], is not
+// reproduced).
 //
 // The data is stored flat as (N,)+Extra, or (N,) when Extra is empty or (1,) — so with
 // Extra (1,) the per-frame view has shape (1,), not a scalar (the reference's 0-d
-// quirk is not reproduced).
+// quirk is not reproduced). Both deviations are recorded in docs/design-notes.md.
 type AuxData struct {
 	// Name names the aux data in errors.
 	Name  string
