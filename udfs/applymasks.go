@@ -204,9 +204,11 @@ func (a *ApplyMasks) TaskData(env *udf.Env) (any, error) {
 	if len(spec.ExtraShape) != 1 || spec.ExtraShape[0] != len(ms) {
 		return nil, fmt.Errorf("%w: ApplyMasks: %d masks, buffer declared for %v", ErrShape, len(ms), spec.ExtraShape)
 	}
-	if env.Meta.ThreadsPerWorker > 0 {
-		blas.SetThreads(env.Meta.ThreadsPerWorker)
-	}
+	// threads_per_worker sets the native BLAS's thread count; unlimited (0, the
+	// inline engine) uses one thread too: the products are per tile and small, and
+	// idle OpenBLAS threads spinning between calls were measured to halve the
+	// throughput of the following parallel runs on this 2-core machine.
+	blas.SetThreads(max(1, env.Meta.ThreadsPerWorker))
 	t := &masksTask{n: len(ms), px: env.Meta.DatasetShape.SigSize(), sig: sig,
 		f32: spec.ResolvedDType() == array.Float32}
 	for _, m := range ms {
