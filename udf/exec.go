@@ -103,10 +103,13 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 				Gate:  gate,
 				Step: func(ctx context.Context, k int, a, p any) (any, error) {
 					ac := a.(*acc)
-					if noBuffers {
-						return ac, nil
+					if !noBuffers {
+						if err := r.mergeStep(ac, k, p.(partial)[ur.idx]); err != nil {
+							return nil, err
+						}
 					}
-					return ac, r.mergeStep(ac, k, p.(partial)[ur.idx])
+					mergedPart(ctx, k)
+					return ac, nil
 				},
 			})
 			if err != nil {
@@ -124,7 +127,8 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 				if err := c.g.Add(graph.Node{
 					Key: sel[k], Label: fmt.Sprintf("select udf %d partition %d", i, r.tasks[k].part.Index),
 					Kind: graph.KindMerge, Deps: []graph.Key{tk},
-					Op: func(_ context.Context, args []any) (any, error) {
+					Op: func(ctx context.Context, args []any) (any, error) {
+						mergedPart(ctx, k)
 						return args[0].(partial)[ur.idx], nil
 					},
 				}); err != nil {
@@ -253,19 +257,6 @@ func (r *run) snapshot(done, total int) *Snapshot {
 	return r.snapshotOf(accs, done, total)
 }
 
-// schedOptions maps run options to scheduler options.
-func (r *run) schedOptions() sched.Options {
-	o := sched.Options{Workers: r.workers, Inline: r.opts.Inline, Window: r.opts.Window}
-	if r.opts.Progress != nil {
-		f := r.opts.Progress
-		o.Progress = func(p sched.Progress) {
-			k := p.Kinds[graph.KindTask]
-			f(Progress{Done: k.Done, Total: k.Total})
-		}
-	}
-	return o
-}
-
 // execute computes the run: with iterate, yield gets a snapshot per merged partition;
 // otherwise once, at the end.
 func (r *run) execute(ctx context.Context, iterate bool, yield func(*Snapshot) bool) error {
@@ -274,7 +265,8 @@ func (r *run) execute(ctx context.Context, iterate bool, yield func(*Snapshot) b
 		if err != nil {
 			return err
 		}
-		vals, err := sched.Compute(ctx, c.g, c.finals, r.schedOptions())
+		ps := r.newProgress()
+		vals, err := sched.Compute(withProgress(ctx, ps), c.g, c.finals, r.schedOptions(ps))
 		if err != nil {
 			return err
 		}
@@ -290,7 +282,8 @@ func (r *run) execute(ctx context.Context, iterate bool, yield func(*Snapshot) b
 	if err != nil {
 		return err
 	}
-	_, err = sched.Compute(ctx, c.g, c.iters[len(c.iters)-1:], r.schedOptions())
+	ps := r.newProgress()
+	_, err = sched.Compute(withProgress(ctx, ps), c.g, c.iters[len(c.iters)-1:], r.schedOptions(ps))
 	if errors.Is(err, errStopped) {
 		return nil
 	}

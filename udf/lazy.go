@@ -45,7 +45,8 @@ func RunLazy(ds dataset.Dataset, udfs []UDF, opts Options) (*LazyRun, error) {
 
 // Compute computes every UDF's results in one run with the run's options.
 func (l *LazyRun) Compute(ctx context.Context) ([]*Result, error) {
-	vals, err := sched.Compute(ctx, l.c.g, l.c.finals, l.r.schedOptions())
+	ps := l.r.newProgress()
+	vals, err := sched.Compute(withProgress(ctx, ps), l.c.g, l.c.finals, l.r.schedOptions(ps))
 	if err != nil {
 		return nil, err
 	}

@@ -30,19 +30,16 @@ type Options struct {
 	// Window bounds how many partition results may wait for their ordered merge
 	// (0: 2 × workers).
 	Window int
-	// Progress, when set, is called after every merged partition (from one goroutine
-	// at a time).
+	// Progress, when set, is called after every merged partition (Done and Frames
+	// grow by one partition), about every 100 ms with the partition tasks computed so
+	// far, and once at the end; from one goroutine at a time, so it must return
+	// quickly. Handles of a LazyRun computed through package delayed do not report.
 	Progress func(Progress)
 	// Backends restricts the array backends the run may use (nil: all).
 	Backends []backends.Backend
 	// CheckInput is a debug mode: every tile is checksummed before and after each
 	// UDF's call and a change fails the run with ErrTileModified naming the UDF.
 	CheckInput bool
-}
-
-// Progress reports how many partition tasks of a run have been merged.
-type Progress struct {
-	Done, Total int
 }
 
 // Run computes udfs over ds in one pass over the data and returns one Result per UDF,
