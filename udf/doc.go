@@ -53,7 +53,8 @@
 // AuxData carries per-frame parameters sliced to each unit of work; MaskContainer
 // holds a dense mask stack cut per signal box for tile × masks products; WithMask and
 // WithValid attach valid masks to Results; DatasetChunks exposes a dataset as a lazy
-// array, one chunk per partition.
+// array, one chunk per partition; ROIFromCoords, ROIFromPairs and ROIFromArray build
+// Options.ROI from the reference's other ROI forms.
 //
 // udf imports array, backends, dataset, graph, sched, delayed and mergeall; it must
 // not import udfs or cmd.
