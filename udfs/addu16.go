@@ -1,5 +1,7 @@
 package udfs
 
+import "fmt"
+
 // addU16ToU32Go is the scalar twin of the SIMD kernel: dst[i] += uint32(src[i]).
 func addU16ToU32Go(dst []uint32, src []uint16) {
 	dst = dst[:len(src)]
@@ -34,6 +36,31 @@ func moments3Go[T uint16 | float32](p []T, m, mx, my []float32) (float32, float3
 		s += m[i] * f
 		sx += mx[i] * f
 		sy += my[i] * f
+	}
+	return s, sx, sy
+}
+
+// checkRows panics unless a rows × cols window with the given stride fits in n
+// elements, cols is a multiple of 8 and the weights hold rows·cols values.
+func checkRows(n, stride, rows, cols, lm, lmx, lmy int) {
+	if rows < 0 || cols < 0 || cols%8 != 0 || (rows > 0 && (stride < cols || (rows-1)*stride+cols > n)) ||
+		lm < rows*cols || lmx < rows*cols || lmy < rows*cols {
+		panic(fmt.Sprintf("udfs: comRows: %d elements, stride %d, %d × %d window (cols a multiple of 8), weights %d/%d/%d", n, stride, rows, cols, lm, lmx, lmy))
+	}
+}
+
+// comRowsGo is the scalar twin of comRowsU16AVX2 and comRowsF32AVX2.
+func comRowsGo[T uint16 | float32](p []T, stride, rows, cols int, y0 float32, m, xs []float32) (float32, float32, float32) {
+	var s, sx, sy float32
+	for r := 0; r < rows; r++ {
+		var rs float32
+		for k, v := range p[r*stride : r*stride+cols] {
+			mp := m[r*cols+k] * float32(v)
+			rs += mp
+			sx += xs[k] * mp
+		}
+		s += rs
+		sy += (y0 + float32(r)) * rs
 	}
 	return s, sx, sy
 }

@@ -48,15 +48,39 @@ func moments3U16(p []uint16, m, mx, my []float32) (float32, float32, float32) {
 }
 
 //go:noescape
-func moments3F32AVX2(p []float32, m, mx, my []float32) (s, sx, sy float32)
+func comRowsU16AVX2(p []uint16, stride, rows, cols int, y0 float32, m, xs []float32) (s, sx, sy float32)
 
-// moments3F32 returns Σm·p, Σmx·p and Σmy·p over p (float32 lanes). It panics if a
-// weight slice is shorter than p.
-func moments3F32(p []float32, m, mx, my []float32) (float32, float32, float32) {
-	n := len(p)
-	m, mx, my = m[:n], mx[:n], my[:n]
-	if kernels.HasSIMD() {
-		return moments3F32AVX2(p, m, mx, my)
+// comRowsU16 returns Σm·p, Σxs·m·p and Σ(y0+r)·m·p over a rows × cols window of p
+// (row r at p[r*stride:]), m being rows × cols and xs cols long. It panics if cols is
+// not a multiple of 8 or a slice is too short.
+func comRowsU16(p []uint16, stride, rows, cols int, y0 float32, m, xs []float32) (float32, float32, float32) {
+	checkRows(len(p), stride, rows, cols, len(m), len(m), rows*cols)
+	if len(xs) < cols {
+		panic("udfs: comRowsU16: xs shorter than cols")
 	}
-	return moments3Go(p, m, mx, my)
+	if rows == 0 || cols == 0 {
+		return 0, 0, 0
+	}
+	if kernels.HasSIMD() {
+		return comRowsU16AVX2(p, stride, rows, cols, y0, m, xs)
+	}
+	return comRowsGo(p, stride, rows, cols, y0, m, xs)
+}
+
+//go:noescape
+func comRowsF32AVX2(p []float32, stride, rows, cols int, y0 float32, m, xs []float32) (s, sx, sy float32)
+
+// comRowsF32 is comRowsU16 for float32 frames.
+func comRowsF32(p []float32, stride, rows, cols int, y0 float32, m, xs []float32) (float32, float32, float32) {
+	checkRows(len(p), stride, rows, cols, len(m), len(m), rows*cols)
+	if len(xs) < cols {
+		panic("udfs: comRowsF32: xs shorter than cols")
+	}
+	if rows == 0 || cols == 0 {
+		return 0, 0, 0
+	}
+	if kernels.HasSIMD() {
+		return comRowsF32AVX2(p, stride, rows, cols, y0, m, xs)
+	}
+	return comRowsGo(p, stride, rows, cols, y0, m, xs)
 }

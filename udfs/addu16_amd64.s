@@ -249,78 +249,81 @@ m3done:
 	VZEROUPPER
 	RET
 
-// func moments3F32AVX2(p []float32, m, mx, my []float32) (s, sx, sy float32)
-// (float32 p) s = Σ m[i]·p[i], sx = Σ mx[i]·p[i], sy = Σ my[i]·p[i] over i < len(p), in float32
-// lanes (four sets of accumulators); m, mx, my at least len(p) long.
-TEXT ·moments3F32AVX2(SB), NOSPLIT, $0-108
-	MOVQ   p_base+0(FP), SI
-	MOVQ   p_len+8(FP), CX
-	MOVQ   m_base+24(FP), R8
-	MOVQ   mx_base+48(FP), R9
-	MOVQ   my_base+72(FP), R10
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
+// func comRowsU16AVX2(p []uint16, stride, rows, cols int, y0 float32, m, xs []float32) (s, sx, sy float32)
+// For a rows × cols window of p (row r at p[r*stride:]) with 0/1 (or any) weights m
+// (rows × cols) and column coordinates xs (cols): s = Σ m·p, sx = Σ xs·m·p,
+// sy = Σ (y0+r)·m·p. cols must be a multiple of 8 and rows ≥ 1. The y weighting is
+// applied once per row to the row's vector sum.
+TEXT ·comRowsU16AVX2(SB), NOSPLIT, $0-116
+	MOVQ         p_base+0(FP), SI
+	MOVQ         stride+24(FP), DX
+	MOVQ         rows+32(FP), BX
+	MOVQ         cols+40(FP), R11
+	VBROADCASTSS y0+48(FP), Y7
+	MOVQ         m_base+56(FP), R8
+	MOVQ         xs_base+80(FP), R12
+	SHLQ         $1, DX
+	MOVL         $0x3f800000, AX
+	VMOVD        AX, X8
+	VBROADCASTSS X8, Y8
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y5, Y5, Y5
+
+crrow:
+	TESTQ  BX, BX
+	JE     crreduce
+	MOVQ   SI, DI
+	MOVQ   R12, R9
+	MOVQ   R11, CX
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
 
-f3loop32:
-	CMPQ        CX, $32
-	JL          f3loop8
-	VMOVUPS     (SI), Y12
-	VMOVUPS     32(SI), Y13
-	VMOVUPS     64(SI), Y14
-	VMOVUPS     96(SI), Y15
-	VFMADD231PS (R8), Y12, Y0
-	VFMADD231PS 32(R8), Y13, Y3
-	VFMADD231PS 64(R8), Y14, Y6
-	VFMADD231PS 96(R8), Y15, Y9
-	VFMADD231PS (R9), Y12, Y1
-	VFMADD231PS 32(R9), Y13, Y4
-	VFMADD231PS 64(R9), Y14, Y7
-	VFMADD231PS 96(R9), Y15, Y10
-	VFMADD231PS (R10), Y12, Y2
-	VFMADD231PS 32(R10), Y13, Y5
-	VFMADD231PS 64(R10), Y14, Y8
-	VFMADD231PS 96(R10), Y15, Y11
-	ADDQ        $128, SI
-	ADDQ        $128, R8
-	ADDQ        $128, R9
-	ADDQ        $128, R10
-	SUBQ        $32, CX
-	JMP         f3loop32
+crloop16:
+	CMPQ        CX, $16
+	JL          crloop8
+	VPMOVZXWD   (DI), Y9
+	VPMOVZXWD   16(DI), Y10
+	VCVTDQ2PS   Y9, Y9
+	VCVTDQ2PS   Y10, Y10
+	VMULPS      (R8), Y9, Y9
+	VMULPS      32(R8), Y10, Y10
+	VADDPS      Y9, Y3, Y3
+	VADDPS      Y10, Y4, Y4
+	VFMADD231PS (R9), Y9, Y1
+	VFMADD231PS 32(R9), Y10, Y5
+	ADDQ        $32, DI
+	ADDQ        $64, R8
+	ADDQ        $64, R9
+	SUBQ        $16, CX
+	JMP         crloop16
 
-f3loop8:
+crloop8:
 	CMPQ        CX, $8
-	JL          f3reduce
-	VMOVUPS     (SI), Y12
-	VFMADD231PS (R8), Y12, Y0
-	VFMADD231PS (R9), Y12, Y1
-	VFMADD231PS (R10), Y12, Y2
-	ADDQ        $32, SI
+	JL          crnext
+	VPMOVZXWD   (DI), Y9
+	VCVTDQ2PS   Y9, Y9
+	VMULPS      (R8), Y9, Y9
+	VADDPS      Y9, Y3, Y3
+	VFMADD231PS (R9), Y9, Y1
+	ADDQ        $16, DI
 	ADDQ        $32, R8
 	ADDQ        $32, R9
-	ADDQ        $32, R10
 	SUBQ        $8, CX
-	JMP         f3loop8
+	JMP         crloop8
 
-f3reduce:
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y6, Y9, Y9
-	VADDPS       Y9, Y0, Y0
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y7, Y10, Y10
-	VADDPS       Y10, Y1, Y1
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y8, Y11, Y11
-	VADDPS       Y11, Y2, Y2
+crnext:
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y3, Y0, Y0
+	VFMADD231PS Y7, Y3, Y2
+	VADDPS      Y8, Y7, Y7
+	ADDQ        DX, SI
+	DECQ        BX
+	JMP         crrow
+
+crreduce:
+	VADDPS       Y5, Y1, Y1
 	VEXTRACTF128 $1, Y0, X12
 	VADDPS       X12, X0, X0
 	VEXTRACTF128 $1, Y1, X13
@@ -333,24 +336,98 @@ f3reduce:
 	VHADDPS      X1, X1, X1
 	VHADDPS      X2, X2, X2
 	VHADDPS      X2, X2, X2
+	VMOVSS       X0, s+104(FP)
+	VMOVSS       X1, sx+108(FP)
+	VMOVSS       X2, sy+112(FP)
+	VZEROUPPER
+	RET
 
-f3tail:
-	TESTQ       CX, CX
-	JE          f3done
-	VMOVSS      (SI), X12
-	VFMADD231SS (R8), X12, X0
-	VFMADD231SS (R9), X12, X1
-	VFMADD231SS (R10), X12, X2
-	ADDQ        $4, SI
-	ADDQ        $4, R8
-	ADDQ        $4, R9
-	ADDQ        $4, R10
-	DECQ        CX
-	JMP         f3tail
+// func comRowsF32AVX2(p []float32, stride, rows, cols int, y0 float32, m, xs []float32) (s, sx, sy float32)
+// For a rows × cols window of p (row r at p[r*stride:]) with 0/1 (or any) weights m
+// (rows × cols) and column coordinates xs (cols): s = Σ m·p, sx = Σ xs·m·p,
+// sy = Σ (y0+r)·m·p. cols must be a multiple of 8 and rows ≥ 1. The y weighting is
+// applied once per row to the row's vector sum.
+TEXT ·comRowsF32AVX2(SB), NOSPLIT, $0-116
+	MOVQ         p_base+0(FP), SI
+	MOVQ         stride+24(FP), DX
+	MOVQ         rows+32(FP), BX
+	MOVQ         cols+40(FP), R11
+	VBROADCASTSS y0+48(FP), Y7
+	MOVQ         m_base+56(FP), R8
+	MOVQ         xs_base+80(FP), R12
+	SHLQ         $2, DX
+	MOVL         $0x3f800000, AX
+	VMOVD        AX, X8
+	VBROADCASTSS X8, Y8
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y5, Y5, Y5
 
-f3done:
-	VMOVSS     X0, s+96(FP)
-	VMOVSS     X1, sx+100(FP)
-	VMOVSS     X2, sy+104(FP)
+cfrow:
+	TESTQ  BX, BX
+	JE     cfreduce
+	MOVQ   SI, DI
+	MOVQ   R12, R9
+	MOVQ   R11, CX
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+
+cfloop16:
+	CMPQ        CX, $16
+	JL          cfloop8
+	VMOVUPS     (DI), Y9
+	VMOVUPS     32(DI), Y10
+	VMULPS      (R8), Y9, Y9
+	VMULPS      32(R8), Y10, Y10
+	VADDPS      Y9, Y3, Y3
+	VADDPS      Y10, Y4, Y4
+	VFMADD231PS (R9), Y9, Y1
+	VFMADD231PS 32(R9), Y10, Y5
+	ADDQ        $64, DI
+	ADDQ        $64, R8
+	ADDQ        $64, R9
+	SUBQ        $16, CX
+	JMP         cfloop16
+
+cfloop8:
+	CMPQ        CX, $8
+	JL          cfnext
+	VMOVUPS     (DI), Y9
+	VMULPS      (R8), Y9, Y9
+	VADDPS      Y9, Y3, Y3
+	VFMADD231PS (R9), Y9, Y1
+	ADDQ        $32, DI
+	ADDQ        $32, R8
+	ADDQ        $32, R9
+	SUBQ        $8, CX
+	JMP         cfloop8
+
+cfnext:
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y3, Y0, Y0
+	VFMADD231PS Y7, Y3, Y2
+	VADDPS      Y8, Y7, Y7
+	ADDQ        DX, SI
+	DECQ        BX
+	JMP         cfrow
+
+cfreduce:
+	VADDPS       Y5, Y1, Y1
+	VEXTRACTF128 $1, Y0, X12
+	VADDPS       X12, X0, X0
+	VEXTRACTF128 $1, Y1, X13
+	VADDPS       X13, X1, X1
+	VEXTRACTF128 $1, Y2, X14
+	VADDPS       X14, X2, X2
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X2, X2
+	VMOVSS       X0, s+104(FP)
+	VMOVSS       X1, sx+108(FP)
+	VMOVSS       X2, sy+112(FP)
 	VZEROUPPER
 	RET

@@ -98,17 +98,55 @@ func TestMoments3U16Twins(t *testing.T) {
 			}
 			s, sx, sy := moments3U16(p[off:off+n], m[off:], mx[off:], my[off:])
 			gs, gx, gy := moments3Go(p[off:off+n], m[off:off+n], mx[off:off+n], my[off:off+n])
-			pf := make([]float32, n)
-			for i := range pf {
-				pf[i] = float32(p[off+i])
-			}
-			fs, fx, fy := moments3F32(pf, m[off:], mx[off:], my[off:])
+			fs, fx, fy := moments3Go(p[off:off+n], m[off:], mx[off:], my[off:])
 			// Values < 1024, weights < 64, n ≤ 300: every sum is below 2^24, exact.
 			for _, c := range [][4]float64{{float64(s), float64(gs), ws, float64(fs)}, {float64(sx), float64(gx), wx, float64(fx)}, {float64(sy), float64(gy), wy, float64(fy)}} {
 				if c[0] != c[2] || c[1] != c[2] || c[3] != c[2] {
 					t.Fatalf("n %d off %d: simd %v go %v f32 %v want %v", n, off, c[0], c[1], c[3], c[2])
 				}
 			}
+		}
+	}
+}
+
+func TestComRowsU16Twins(t *testing.T) {
+	p := randU16(40*37, 7)
+	for _, c := range []struct{ off, stride, rows, cols int }{
+		{0, 37, 1, 8}, {3, 37, 5, 16}, {2, 37, 9, 32}, {1, 37, 7, 24}, {0, 40, 30, 40}, {5, 37, 0, 8},
+	} {
+		n := c.rows * c.cols
+		m := make([]float32, n)
+		xs := make([]float32, c.cols)
+		for k := range xs {
+			xs[k] = float32(3 + k)
+		}
+		var ws, wx, wy float64
+		y0 := float32(11)
+		for r := 0; r < c.rows; r++ {
+			for k := 0; k < c.cols; k++ {
+				i := r*c.cols + k
+				if (r+k)%4 != 0 {
+					m[i] = 1
+				}
+				v := float64(m[i]) * float64(p[c.off+r*c.stride+k])
+				ws += v
+				wx += float64(xs[k]) * v
+				wy += (float64(y0) + float64(r)) * v
+			}
+		}
+		s, sx, sy := comRowsU16(p[c.off:], c.stride, c.rows, c.cols, y0, m, xs)
+		gs, gx, gy := comRowsGo(p[c.off:], c.stride, c.rows, c.cols, y0, m, xs)
+		pf := make([]float32, len(p)-c.off)
+		for i := range pf {
+			pf[i] = float32(p[c.off+i])
+		}
+		fs, fx, fy := comRowsF32(pf, c.stride, c.rows, c.cols, y0, m, xs)
+		if float64(fs) != ws || float64(fx) != wx || float64(fy) != wy {
+			t.Fatalf("%+v: f32 (%v %v %v) want (%v %v %v)", c, fs, fx, fy, ws, wx, wy)
+		}
+		// Sums below 2^24: exact in any order.
+		if float64(s) != ws || float64(sx) != wx || float64(sy) != wy || float64(gs) != ws || float64(gx) != wx || float64(gy) != wy {
+			t.Fatalf("%+v: simd (%v %v %v) go (%v %v %v) want (%v %v %v)", c, s, sx, sy, gs, gx, gy, ws, wx, wy)
 		}
 	}
 }
@@ -166,4 +204,13 @@ func BenchmarkMoments3U16(b *testing.B) {
 			moments3U16(p[c:c+2048], m[c:], m[c:], m[c:])
 		}
 	}
+}
+
+func TestComRowsPanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("cols not a multiple of 8 accepted")
+		}
+	}()
+	comRowsU16(make([]uint16, 100), 37, 2, 7, 0, make([]float32, 14), make([]float32, 7))
 }

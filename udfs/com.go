@@ -153,6 +153,12 @@ const comChunk = 2048
 // box-local layout.
 type comWeights struct {
 	m, mx, my []float32
+	// The selection's bounding box in the box (rows r0.., columns c0.., width w8, a
+	// multiple of 8) and its weights, rows × w8; rows is 0 when there is none or the
+	// rounded width does not fit the box.
+	r0, rows, c0, w8 int
+	bm               []float32 // rows × w8 selection
+	bxs              []float32 // w8 column coordinates (frame)
 }
 
 // boxWeights returns the cached weights for the box of scheme index idx.
@@ -169,6 +175,30 @@ func (t *comTask) boxWeights(idx, oy, ox, by, bx int) *comWeights {
 			for x := max(sp[0], ox); x < min(sp[1], ox+bx); x++ {
 				i := y*bx + x - ox
 				w.m[i], w.mx[i], w.my[i] = 1, float32(x), float32(oy+y)
+			}
+		}
+	}
+	r0, r1, c0, c1 := by, 0, bx, 0
+	for i, v := range w.m {
+		if v != 0 {
+			y, x := i/bx, i%bx
+			r0, r1, c0, c1 = min(r0, y), max(r1, y+1), min(c0, x), max(c1, x+1)
+		}
+	}
+	if r1 > r0 {
+		w8 := (c1 - c0 + 7) / 8 * 8
+		if w8 <= bx {
+			c0 = min(c0, bx-w8)
+			w.r0, w.rows, w.c0, w.w8 = r0, r1-r0, c0, w8
+			n := w.rows * w8
+			w.bm, w.bxs = make([]float32, n), make([]float32, w8)
+			for k := range w.bxs {
+				w.bxs[k] = float32(ox + c0 + k)
+			}
+			for r := 0; r < w.rows; r++ {
+				for k := 0; k < w8; k++ {
+					w.bm[r*w8+k] = w.m[(r0+r)*bx+c0+k]
+				}
 			}
 		}
 	}
@@ -252,6 +282,9 @@ func (c *CoM) ProcessTile(env *udf.Env, tile array.Array) error {
 	switch d := tile.(type) {
 	case *array.Dense[float32]:
 		data := tileData(d)
+		if w := t.boxWeights(env.Meta.TilingSchemeIdx, oy, ox, by, bx); w.rows > 0 {
+			return comBBox(w, out, data, depth, oy, bx, by*bx, comRowsF32)
+		}
 		if k := t.boxKernel(env.Meta.TilingSchemeIdx, oy, ox, by, bx); k != nil {
 			// The fused SIMD kernel (Σp and Σx·p in one pass per span) on the box,
 			// with box-local coordinates shifted back to the frame's.
@@ -281,6 +314,9 @@ func (c *CoM) ProcessTile(env *udf.Env, tile array.Array) error {
 		data := tileData(d)
 		w := t.boxWeights(env.Meta.TilingSchemeIdx, oy, ox, by, bx)
 		n := by * bx
+		if w.rows > 0 {
+			return comBBox(w, out, data, depth, oy, bx, n, comRowsU16)
+		}
 		chunk := max(1, comChunk/max(bx, 1)) * bx
 		for f := 0; f < depth; f++ {
 			fr := data[f*n : (f+1)*n]
@@ -360,6 +396,28 @@ func comGeneric[T realNumber](t *comTask, out array.Array, data []T, depth, oy, 
 			sy += float64(gy) * rs
 		}
 		if err := addMoments(out, f, s, sy, sx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// comBBox runs a fused rows kernel over the selection's bounding box of every frame
+// of a tile (width rounded up to 8), in chunks of whole rows summed in float64.
+func comBBox[T uint16 | float32](w *comWeights, out array.Array, data []T, depth, oy, bx, n int,
+	kern func(p []T, stride, rows, cols int, y0 float32, m, xs []float32) (float32, float32, float32)) error {
+	step := max(1, comChunk/w.w8)
+	for f := 0; f < depth; f++ {
+		fr := data[f*n : (f+1)*n]
+		var s, sy, sxw float64
+		for r := 0; r < w.rows; r += step {
+			k := min(step, w.rows-r)
+			ps, px, py := kern(fr[(w.r0+r)*bx+w.c0:], bx, k, w.w8, float32(oy+w.r0+r), w.bm[r*w.w8:], w.bxs)
+			s += float64(ps)
+			sxw += float64(px)
+			sy += float64(py)
+		}
+		if err := addMoments(out, f, s, sy, sxw); err != nil {
 			return err
 		}
 	}

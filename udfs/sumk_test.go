@@ -74,23 +74,3 @@ func benchMaskProduct(b *testing.B, depth int) {
 	run("blas", func() { blas.Sgemm(false, false, depth, n, px, 1, tile, px, mt, n, 1, out, n) })
 	run("maskdot", func() { kernels.MaskDotF32(out, tile, masks, px) })
 }
-
-func BenchmarkCoMVariants(b *testing.B) {
-	c, _ := NewCoM(WithRadius(48))
-	t := c.newTask(128, 128)
-	fr := randF32(16384, 3)
-	k := t.boxKernel(0, 0, 0, 128, 128)
-	w := t.boxWeights(0, 0, 0, 128, 128)
-	b.Run("spans", func(b *testing.B) {
-		for b.Loop() {
-			k.Frame(fr)
-		}
-	})
-	b.Run("weights", func(b *testing.B) {
-		for b.Loop() {
-			for c0 := 0; c0 < 16384; c0 += comChunk {
-				moments3F32(fr[c0:c0+comChunk], w.m[c0:], w.mx[c0:], w.my[c0:])
-			}
-		}
-	})
-}
