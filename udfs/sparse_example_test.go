@@ -76,13 +76,13 @@ func Example_sumSigAnyBackend() {
 	// dataset formats [dense]
 	//   partition 0: numpy
 	//   partition 1: numpy
-	//   sums [3 12 7 5 1 8]
+	//   sums [9 12 8 11 7 14]
 	// dataset formats [csr]
 	//   partition 0: scipy.sparse.csr_matrix
 	//   partition 1: scipy.sparse.csr_matrix
-	//   sums [3 12 7 5 1 8]
+	//   sums [9 12 8 11 7 14]
 	// dataset formats [csc dense]
 	//   partition 0: scipy.sparse.csc_matrix
 	//   partition 1: scipy.sparse.csc_matrix
-	//   sums [3 12 7 5 1 8]
+	//   sums [9 12 8 11 7 14]
 }
