@@ -2,6 +2,7 @@ package dataset_test
 
 import (
 	"context"
+	"errors"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -314,4 +315,105 @@ func (backendProbe) ProcessTile(env *udf.Env, tile array.Array) error {
 func (backendProbe) Merge(dest, src *udf.Views, _ *udf.Meta) error {
 	dest.At(0).(*array.Dense[int64]).Data()[0] = src.At(0).(*array.Dense[int64]).Data()[0]
 	return nil
+}
+
+// TestMemoryCSRTiles checks the memory dataset's sparse tiles (MemoryOptions.
+// ArrayFormats): every CSR and CSC tile of a sig-boxed scheme, with and without ROI,
+// holds exactly the array's values of its frames and box (compared by direct
+// indexing), and the option's errors.
+func TestMemoryCSRTiles(t *testing.T) {
+	nav, sig := []int{3, 5}, []int{6, 4}
+	rng := rand.New(rand.NewPCG(7, 7))
+	d := mkRandom(rng, 15*24)
+	arr := array.Zeros[float64](append(append([]int{}, nav...), sig...)...)
+	copy(arr.Data(), d)
+	scheme, err := dataset.NewTilingScheme([]int{4, 3, 4}, sig, dataset.MethodTile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roi := make([]bool, 15)
+	for i := range roi {
+		roi[i] = i%4 != 2
+	}
+	for _, f := range []array.Format{array.FormatCSR, array.FormatCSC} {
+		ds, err := dataset.NewMemory(arr, dataset.MemoryOptions{ArrayFormats: []array.Format{f}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ds.Formats(); len(got) != 1 || got[0] != f {
+			t.Fatalf("Formats %v", got)
+		}
+		for _, r := range [][]bool{nil, roi} {
+			var frames []int // compressed index → frame
+			for i := 0; i < 15; i++ {
+				if r == nil || r[i] {
+					frames = append(frames, i)
+				}
+			}
+			seen := 0
+			for _, p := range dataset.Partitions(ds, 2) {
+				err := ds.ReadTiles(context.Background(), p, dataset.TileRequest{Scheme: scheme, ROI: r, DType: array.Float32, Format: f}, func(tile *dataset.Tile) error {
+					if tile.Data.Format() != f {
+						return fmt.Errorf("tile format %v", tile.Data.Format())
+					}
+					dd, err := array.Densify(tile.Data)
+					if err != nil {
+						return err
+					}
+					g := dd.(*array.Dense[float32]).Data()
+					sl := tile.Slice
+					depth, by, bx := sl.Shape.Dim(0), sl.Shape.Dim(1), sl.Shape.Dim(2)
+					if sh := tile.Data.Shape(); sh[0] != depth || sh[1] != by*bx {
+						return fmt.Errorf("tile shape %v for slice %v", sh, sl)
+					}
+					for k := 0; k < depth; k++ {
+						fr := frames[sl.Origin[0]+k]
+						for y := 0; y < by; y++ {
+							for x := 0; x < bx; x++ {
+								w := d[fr*24+(sl.Origin[1]+y)*4+sl.Origin[2]+x]
+								if got := g[k*by*bx+y*bx+x]; float64(got) != w {
+									return fmt.Errorf("frame %d pixel (%d, %d): %v, want %v", fr, sl.Origin[1]+y, sl.Origin[2]+x, got, w)
+								}
+								seen++
+							}
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatalf("%v roi=%v: %v", f, r != nil, err)
+				}
+			}
+			if seen != len(frames)*24 {
+				t.Errorf("%v roi=%v: %d pixels seen, want %d", f, r != nil, seen, len(frames)*24)
+			}
+		}
+		// dense is not offered
+		err = ds.ReadTiles(context.Background(), dataset.Partitions(ds, 1)[0], dataset.TileRequest{Scheme: scheme}, func(*dataset.Tile) error { return nil })
+		if !errors.Is(err, dataset.ErrArrayFormat) {
+			t.Errorf("dense request: err %v, want ErrArrayFormat", err)
+		}
+	}
+	bad := []struct {
+		name string
+		fs   []array.Format
+		want error
+	}{
+		{"empty", []array.Format{}, dataset.ErrOption},
+		{"twice", []array.Format{array.FormatCSR, array.FormatCSR}, dataset.ErrOption},
+		{"unknown", []array.Format{array.Format(99)}, dataset.ErrArrayFormat},
+	}
+	for _, b := range bad {
+		if _, err := dataset.NewMemory(arr, dataset.MemoryOptions{ArrayFormats: b.fs}); !errors.Is(err, b.want) {
+			t.Errorf("%s: err %v, want %v", b.name, err, b.want)
+		}
+	}
+	bs, err := dataset.NewMemory(array.Zeros[bool](2, 2, 2), dataset.MemoryOptions{ArrayFormats: []array.Format{array.FormatCSR}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := dataset.NewTilingScheme([]int{1, 2, 2}, []int{2, 2}, dataset.MethodTile)
+	if err := bs.ReadTiles(context.Background(), dataset.Partitions(bs, 1)[0], dataset.TileRequest{Scheme: s2, Format: array.FormatCSR}, func(*dataset.Tile) error { return nil }); !errors.Is(err, dataset.ErrDType) {
+		t.Errorf("bool CSR: err %v, want ErrDType", err)
+	}
 }
