@@ -6,6 +6,7 @@
 //	lazy       a lazy pipeline: UDF results composed with a Go function, graph export
 //	onepass    several built-in UDFs in one pass over the data
 //	progress   RunIter with live progress and partial results
+//	templatematch  a sparse template-matching UDF on CSR tiles (peak finding)
 //
 // Run one with `go run ./examples/customudf [FILE]`.
 package examples
