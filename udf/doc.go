@@ -51,7 +51,7 @@
 // # Helpers
 //
 // AuxData carries per-frame parameters sliced to each unit of work; MaskContainer
-// holds a dense mask stack cut per signal box for tile × masks products; WithMask and
+// holds a mask stack (dense, or CSR when every mask is sparse) cut per signal box for tile × masks products; WithMask and
 // WithValid attach valid masks to Results; DatasetChunks exposes a dataset as a lazy
 // array, one chunk per partition; ROIFromCoords, ROIFromPairs and ROIFromArray build
 // Options.ROI from the reference's other ROI forms.
