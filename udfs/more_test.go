@@ -72,6 +72,7 @@ func TestApplyMasks(t *testing.T) {
 		{"whole frames", []int{16, 8, 32, 64}, []int{8, 32, 64}, 2, 1},
 		{"sig tiled", []int{8, 16, 64, 64}, []int{8, 32, 64}, 7, 2},
 		{"cropped boxes 16 masks", []int{4, 8, 24, 20}, []int{5, 7, 9}, 3, 16},
+		{"40 masks (BLAS)", []int{4, 8, 16, 12}, []int{5, 16, 12}, 3, 40},
 	}
 	for _, tc := range cases {
 		frames := tc.shape[0] * tc.shape[1]

@@ -73,4 +73,16 @@ func benchMaskProduct(b *testing.B, depth int) {
 	blas.SetThreads(1)
 	run("blas", func() { blas.Sgemm(false, false, depth, n, px, 1, tile, px, mt, n, 1, out, n) })
 	run("maskdot", func() { kernels.MaskDotF32(out, tile, masks, px) })
+	run("gemmf32-blocks32", func() {
+		for f0 := 0; f0 < depth; f0 += 32 {
+			k := min(32, depth-f0)
+			kernels.GemmF32(out[f0*n:(f0+k)*n], tile[f0*px:(f0+k)*px], mt, k, px, n)
+		}
+	})
+	run("blas-blocks32", func() {
+		for f0 := 0; f0 < depth; f0 += 32 {
+			k := min(32, depth-f0)
+			blas.Sgemm(false, false, k, n, px, 1, tile[f0*px:(f0+k)*px], px, mt, n, 1, out[f0*n:(f0+k)*n], n)
+		}
+	})
 }
