@@ -24,8 +24,9 @@
 //   - Sums are accumulated in float64 (exact uint32 for uint16 data) and rounded once.
 //   - CoM: a nav axis of length 1 has derivative 0 in divergence/curl (numpy.gradient
 //     raises); shifts are computed in float64 from the float32 moments.
-//   - Record and NoOp keep a private frame counter so that the engine runs their tasks
-//     (a UDF without buffers has nothing to merge).
+//   - Record and NoOp keep a private frame counter (never returned), so that their
+//     tasks always have an output to merge whatever the engine does with buffer-less
+//     UDFs (an early engine version culled them, and Record then wrote nothing).
 //
 // udfs imports udf, array, backends/blas and internal/kernels (dataset in tests); it
 // must not be imported by any of them.

@@ -253,8 +253,7 @@ func (Crystallinity) ProcessFrame(env *udf.Env, frame array.Array) error {
 // NoOp does nothing per tile: it measures the engine's and the dataset's cost (the
 // reference's NoOpUDF). InputDType is the preferred input dtype; the zero value means
 // the native dtype. It returns no results; internally it counts the frames it saw in a
-// private buffer, so that its tasks are part of the run's graph (a UDF without any
-// buffer would have nothing to merge, and its tasks nothing to feed).
+// private buffer, so that its tasks always have an output to merge.
 type NoOp struct {
 	InputDType array.DType
 }
