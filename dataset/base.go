@@ -81,6 +81,18 @@ func (b *base) NeedDecode(read array.DType, roi []bool) bool {
 	return roi != nil || read != b.native || needsSwap(b.native, b.order) || b.syncOffset < 0 || b.forceDecode || b.copyIO
 }
 
+// frameRange returns the flat-nav positions [lo, hi) of partition p whose stored frame
+// exists (position i shows stored frame i+syncOffset). ok is false when there is nothing
+// to read: no such position, or a ROI that selects none of them.
+func (b *base) frameRange(p Partition, roi []bool) (lo, hi int, ok bool) {
+	lo = max(p.Start(), -b.syncOffset)
+	hi = min(p.Stop(), b.imageCount-b.syncOffset)
+	if lo >= hi || roi != nil && countTrue(roi[lo:hi]) == 0 {
+		return lo, hi, false
+	}
+	return lo, hi, true
+}
+
 // DefaultPartitions returns the num_partitions option (0 = generic rule).
 func (b *base) DefaultPartitions(workers int) int { return b.numPartitions }
 

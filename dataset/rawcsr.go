@@ -492,12 +492,8 @@ func (st *csrState[T]) shape(n int, sig []int) array.Shape {
 
 func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partition, req *TileRequest, fn func(t *Tile) error) error {
 	k := d.syncOffset
-	lo := max(p.Start(), -k)
-	hi := min(p.Stop(), d.imageCount-k)
-	if lo >= hi {
-		return nil
-	}
-	if req.ROI != nil && countTrue(req.ROI[lo:hi]) == 0 {
+	lo, hi, ok := d.frameRange(p, req.ROI)
+	if !ok {
 		return nil
 	}
 	dt := array.DTypeOf[T]()

@@ -263,12 +263,8 @@ func (st *readState[T]) shape(bi, n, sigDims int) array.Shape {
 
 func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequest, fn func(t *Tile) error) error {
 	k := d.syncOffset
-	lo := max(p.Start(), -k)
-	hi := min(p.Stop(), d.imageCount-k)
-	if lo >= hi {
-		return nil
-	}
-	if req.ROI != nil && countTrue(req.ROI[lo:hi]) == 0 {
+	lo, hi, ok := d.frameRange(p, req.ROI)
+	if !ok {
 		return nil
 	}
 	st, pool, err := getState[T](d)
