@@ -638,15 +638,7 @@ func (a *Dense[T]) rows(f func(off int)) {
 	off := a.offset
 	for range n / a.shape[nd-1] {
 		f(off)
-		for ax := nd - 2; ax >= 0; ax-- {
-			idx[ax]++
-			off += a.strides[ax]
-			if idx[ax] < a.shape[ax] {
-				break
-			}
-			off -= idx[ax] * a.strides[ax]
-			idx[ax] = 0
-		}
+		off = nextIndex(idx, a.shape, a.strides, off, nd-2)
 	}
 }
 
@@ -669,15 +661,7 @@ func (a *Dense[T]) All() iter.Seq2[int, T] {
 			if !yield(i, a.data[off]) {
 				return
 			}
-			for ax := nd - 1; ax >= 0; ax-- {
-				idx[ax]++
-				off += a.strides[ax]
-				if idx[ax] < a.shape[ax] {
-					break
-				}
-				off -= idx[ax] * a.strides[ax]
-				idx[ax] = 0
-			}
+			off = nextIndex(idx, a.shape, a.strides, off, nd-1)
 		}
 	}
 }
@@ -690,14 +674,22 @@ func (a *Dense[T]) ForEach(f func(idx []int, v T)) {
 	off := a.offset
 	for range a.Size() {
 		f(idx, a.data[off])
-		for ax := nd - 1; ax >= 0; ax-- {
-			idx[ax]++
-			off += a.strides[ax]
-			if idx[ax] < a.shape[ax] {
-				break
-			}
-			off -= idx[ax] * a.strides[ax]
-			idx[ax] = 0
-		}
+		off = nextIndex(idx, a.shape, a.strides, off, nd-1)
 	}
+}
+
+// nextIndex advances the C-order multi-index idx over shape by one step of axis last
+// (carrying into the axes before it, wrapping to all zeros after the end) and returns
+// the data offset off moved along strides to match.
+func nextIndex(idx, shape, strides []int, off, last int) int {
+	for ax := last; ax >= 0; ax-- {
+		idx[ax]++
+		off += strides[ax]
+		if idx[ax] < shape[ax] {
+			return off
+		}
+		off -= idx[ax] * strides[ax]
+		idx[ax] = 0
+	}
+	return off
 }
