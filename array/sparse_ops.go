@@ -111,21 +111,25 @@ func mulAddDenseCompressedT[T SparseValue, I SparseIndex](dst, a []T, f, p, m in
 		out := dst[r*m : (r+1)*m : (r+1)*m]
 		for j := range out {
 			lo, hi := indptr[j], indptr[j+1]
-			idx := indices[lo:hi:hi]
-			val := data[lo:hi:hi]
-			val = val[:len(idx)]
-			var s0, s1 T
-			k := 0
-			for ; k+2 <= len(idx); k += 2 {
-				s0 += val[k] * frame[idx[k]]
-				s1 += val[k+1] * frame[idx[k+1]]
-			}
-			if k < len(idx) {
-				s0 += val[k] * frame[idx[k]]
-			}
-			out[j] += s0 + s1
+			out[j] += gatherDot(indices[lo:hi:hi], data[lo:hi:hi], frame)
 		}
 	}
+}
+
+// gatherDot returns Σ_k val[k]·x[idx[k]] (val holds at least len(idx) values) with two
+// accumulators, so that two independent add chains hide the floating-point add latency.
+func gatherDot[T SparseValue, I SparseIndex](idx []I, val, x []T) T {
+	val = val[:len(idx)]
+	var s0, s1 T
+	k := 0
+	for ; k+2 <= len(idx); k += 2 {
+		s0 += val[k] * x[idx[k]]
+		s1 += val[k+1] * x[idx[k+1]]
+	}
+	if k < len(idx) {
+		s0 += val[k] * x[idx[k]]
+	}
+	return s0 + s1
 }
 
 // MulAddCSRDense computes dst += a · b for a CSR a (f×p) and a dense b (p×m): each
@@ -168,19 +172,8 @@ func MulAddCSRDenseT[T SparseValue, I SparseIndex](dst *Dense[T], a *CSR[T, I], 
 	for r := 0; r < a.Rows; r++ {
 		out := dd[r*m : (r+1)*m : (r+1)*m]
 		idx, val := a.Row(r)
-		val = val[:len(idx)]
 		for j := range out {
-			mask := bd[j*p : (j+1)*p : (j+1)*p]
-			var s0, s1 T
-			k := 0
-			for ; k+2 <= len(idx); k += 2 {
-				s0 += val[k] * mask[idx[k]]
-				s1 += val[k+1] * mask[idx[k+1]]
-			}
-			if k < len(idx) {
-				s0 += val[k] * mask[idx[k]]
-			}
-			out[j] += s0 + s1
+			out[j] += gatherDot(idx, val, bd[j*p:(j+1)*p:(j+1)*p])
 		}
 	}
 	return nil
@@ -263,19 +256,7 @@ func mulAddCompressedCompressedT[T SparseValue, I SparseIndex](dst []T, f, p int
 		out := dst[r*m : (r+1)*m]
 		for j := range out {
 			lo, hi := bptr[j], bptr[j+1]
-			bi := bidx[lo:hi:hi]
-			bv := bval[lo:hi:hi]
-			bv = bv[:len(bi)]
-			var s0, s1 T
-			q := 0
-			for ; q+2 <= len(bi); q += 2 {
-				s0 += bv[q] * work[bi[q]]
-				s1 += bv[q+1] * work[bi[q+1]]
-			}
-			if q < len(bi) {
-				s0 += bv[q] * work[bi[q]]
-			}
-			out[j] += s0 + s1
+			out[j] += gatherDot(bidx[lo:hi:hi], bval[lo:hi:hi], work)
 		}
 		for _, c := range ai {
 			work[c] = 0
