@@ -7,7 +7,7 @@
 // A UDF value holds parameters only. It implements UDF (ResultBuffers) and at least
 // one of TileProcessor, FrameProcessor and PartitionProcessor; everything else is an
 // optional one-method interface checked with a type assertion, like io.WriterTo:
-// MethodChooser, TaskDataMaker, Preprocessor, Postprocessor, Cleaner, Merger,
+// MethodChooser, TaskDataMaker, Preprocessor, Postprocessor, Cleaner, RunEnder, Merger,
 // AllMerger, ResultsGetter, InputDTyper, TilingPreferrer, BackendLister, AuxProvider.
 // The engine
 // never mutates the UDF; all per-task state lives in the *Env passed to every method,

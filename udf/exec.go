@@ -25,8 +25,30 @@ type compiled struct {
 	admitted bool
 }
 
+// ErrIterationStopped is the error RunEnder.EndRun receives when the consumer of
+// RunIter broke out of the loop (RunIter itself yields no error then). It wraps
+// context.Canceled.
+var ErrIterationStopped = fmt.Errorf("udf: iteration stopped: %w", context.Canceled)
+
 // errStopped ends an iterated run whose consumer stopped.
-var errStopped = errors.New("udf: iteration stopped")
+var errStopped = ErrIterationStopped
+
+// endRun calls every RunEnder of the run with the run's outcome and returns err, or
+// a *UDFError when err is nil and an EndRun panicked.
+func (r *run) endRun(err error) error {
+	for _, ur := range r.us {
+		e, ok := ur.u.(RunEnder)
+		if !ok {
+			continue
+		}
+		m := r.meta.clone()
+		perr := callSafe(func() error { e.EndRun(m, err); return nil })
+		if perr != nil && err == nil {
+			err = r.mainErr(ur, "EndRun", perr)
+		}
+	}
+	return err
+}
 
 // build compiles the run into a graph (spec §5.4). With yield set, iteration barrier
 // nodes hand a Snapshot to yield after every merged partition and pause the merge
@@ -83,8 +105,14 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 		// a chain of no-op steps, which also keeps the admission window working
 		// (each task's value is released as soon as its step has run) and lets
 		// iterated runs pause it like any other chain.
+		//
+		// Likewise, in iterated runs a UDF that has both Merge and MergeAll is merged
+		// by its Merge chain, so its snapshots fill in partition by partition as in
+		// the reference's eager iterator (MergeAll-only UDFs show zeros until the end).
 		noBuffers := len(ur.specs) == 0
-		chained := noBuffers || ur.mode == mergeChain || (yield != nil && ur.mode == mergeConcat)
+		_, canMerge := ur.u.(Merger)
+		iterChain := yield != nil && (ur.mode == mergeConcat || (ur.mode == mergeAllUser && canMerge))
+		chained := noBuffers || ur.mode == mergeChain || iterChain
 		switch {
 		case chained:
 			var gate func(int) []graph.Key
@@ -267,7 +295,7 @@ func (r *run) execute(ctx context.Context, iterate bool, yield func(*Snapshot) b
 		}
 		ps := r.newProgress()
 		vals, err := sched.Compute(withProgress(ctx, ps), c.g, c.finals, r.schedOptions(ps))
-		if err != nil {
+		if err = r.endRun(err); err != nil {
 			return err
 		}
 		res := make([]*Result, len(vals))
@@ -284,6 +312,7 @@ func (r *run) execute(ctx context.Context, iterate bool, yield func(*Snapshot) b
 	}
 	ps := r.newProgress()
 	_, err = sched.Compute(withProgress(ctx, ps), c.g, c.iters[len(c.iters)-1:], r.schedOptions(ps))
+	err = r.endRun(err)
 	if errors.Is(err, errStopped) {
 		return nil
 	}

@@ -155,7 +155,11 @@ func DryRun(ctx context.Context, ds dataset.Dataset, udfs []UDF, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	return r.snapshot(0, 0).Results()
+	res, err := r.snapshot(0, 0).Results()
+	if err = r.endRun(err); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // errorf builds an error wrapping a sentinel and naming the UDF.

@@ -172,6 +172,18 @@ type AuxProvider interface {
 	AuxData() []*AuxData
 }
 
+// RunEnder is told how a run ended, once per run computed by Run, RunOne, RunIter,
+// DryRun or LazyRun.Compute, on the calling goroutine after every task, merge and
+// Results call of the run has returned: err is nil when the run succeeded and the
+// run's error otherwise (a failed UDF, a cancelled context, or ErrIterationStopped when
+// the consumer of RunIter broke out of the loop). UDFs with side effects use it to
+// undo half-done work (Record removes its temporary file). m is the main-node Meta.
+// Handles of a LazyRun computed through package delayed do not call it. A panic in
+// EndRun fails an otherwise successful run with a *UDFError.
+type RunEnder interface {
+	EndRun(m *Meta, err error)
+}
+
 // Partial is one partition's results as handed to MergeAll.
 type Partial struct {
 	// Index is the partition's index in the dataset.

@@ -20,10 +20,15 @@ var ErrRecordROI = errors.New("udfs: Record does not support a ROI")
 // Record writes its input (the dataset's native dtype unless another UDF of the run
 // asks for more) to a .npy file of the dataset's shape, as the reference's RecordUDF.
 // The file appears atomically: the first of the main node's Preprocess and the tasks
-// creates a temporary file beside Path with the header and the full size, tasks write their tiles at their
-// offsets, and Results renames it to Path once every partition is merged. A failed run
-// leaves no file at Path (a stale temporary, named Path+".tmp-*", may remain). One
-// Record value serves one run at a time.
+// creates a temporary file beside Path (named Path+".tmp-*") with the header and the
+// full size, tasks write their tiles at their offsets, and Results renames it to Path
+// once every partition is merged (Results of an earlier RunIter snapshot leaves it in
+// place). When the run fails, is cancelled or is stopped, or ends without Results
+// (DryRun, a RunIter consumer that never asks for the last snapshot's results),
+// EndRun removes the temporary file: no file appears at Path and no temporary stays.
+// Only handles of a LazyRun computed through package delayed, which do not call
+// EndRun, can leave a temporary behind when they fail. One Record value serves one
+// run at a time.
 type Record struct {
 	// Path is the .npy file to write.
 	Path string
@@ -223,8 +228,15 @@ func (r *Record) Cleanup(env *udf.Env) error {
 	return nil
 }
 
-// Results syncs the temporary file and renames it to Path.
-func (r *Record) Results(*udf.Env) (map[string]array.Array, error) {
+// Results syncs the temporary file and renames it to Path once every partition is
+// merged; before that (an intermediate RunIter snapshot) it returns no results and
+// leaves the temporary file in place.
+func (r *Record) Results(env *udf.Env) (map[string]array.Array, error) {
+	for _, ok := range env.Meta.ValidNavMask(false) {
+		if !ok {
+			return map[string]array.Array{}, nil
+		}
+	}
 	r.mu.Lock()
 	tmp := r.tmp
 	r.tmp = ""
@@ -247,4 +259,16 @@ func (r *Record) Results(*udf.Env) (map[string]array.Array, error) {
 		return nil, fmt.Errorf("udfs: Record: %s: %w", r.Path, err)
 	}
 	return map[string]array.Array{}, nil
+}
+
+// EndRun removes the temporary file when the run ended without Results renaming it
+// (a failed, cancelled or stopped run, a DryRun), so that nothing is left beside Path.
+func (r *Record) EndRun(_ *udf.Meta, _ error) {
+	r.mu.Lock()
+	tmp := r.tmp
+	r.tmp = ""
+	r.mu.Unlock()
+	if tmp != "" {
+		os.Remove(tmp)
+	}
 }
