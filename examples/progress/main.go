@@ -3,9 +3,9 @@
 // display would update, then prints the finished sum image's statistics. Ctrl-C
 // cancels the run cleanly.
 //
-// The built-in UDFs merge through one MergeAll step, so a snapshot's Results hold
-// their final values only in the last snapshot; a UDF with an incremental Merge shows
-// partial results in every snapshot.
+// Iterated runs merge partition by partition (a UDF with both Merge and MergeAll, such
+// as Sum, is merged by its Merge chain), so every snapshot's Results hold the partial
+// sum so far; only a MergeAll-only UDF shows zeros until the last snapshot.
 //
 //	go run ./examples/progress [FILE]
 package main
