@@ -35,5 +35,9 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; fi
 
+# examples builds and runs every runnable example on the synthetic sample.
+examples:
+	@for d in examples/*/; do echo "+ go run ./$$d"; $(GO) run "./$$d" >/dev/null || exit 1; done
+
 clean:
 	rm -rf bin bench/data
