@@ -109,17 +109,8 @@ func OpenNPY(path string, opts NPYOptions) (*NPY, error) {
 		// an unaligned data offset rules out typed views: always copy
 		forceDecode: h.DataOffset%align != 0,
 		dataOffset:  h.DataOffset,
-		io:          sto.io,
-		copyIO:      sto.file != nil,
 	}
-	n.mapped = sto.io == IOMmap
-	n.file = sto.file
-	n.release = sto.release
-	if sto.data != nil {
-		n.initStore(sto.data[h.DataOffset:need])
-	} else {
-		n.initStore(nil)
-	}
+	n.initFile(sto)
 	return n, nil
 }
 

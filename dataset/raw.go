@@ -85,13 +85,8 @@ func OpenRaw(path string, opts RawOptions) (*Raw, error) {
 		syncOffset:    opts.SyncOffset,
 		numPartitions: opts.NumPartitions,
 		maxIO:         opts.MaxIOSize,
-		io:            sto.io,
-		copyIO:        sto.file != nil,
 	}
-	r.mapped = sto.io == IOMmap
-	r.file = sto.file
-	r.release = sto.release
-	r.initStore(sto.data)
+	r.initFile(sto)
 	return r, nil
 }
 

@@ -19,7 +19,6 @@ type dense struct {
 	data       []byte // imageCount frames
 	frameBytes int
 	swap       bool
-	mapped     bool         // data is a read-only mapping: turn faults into panics while reading
 	file       *os.File     // pread I/O: frames are read from here at dataOffset, not from data
 	release    func() error // frees the storage at Close
 	mu         sync.RWMutex // read-held by ReadTiles, write-held by Close
@@ -33,6 +32,21 @@ func (d *dense) initStore(data []byte) {
 		d.data = data[:d.imageCount*d.frameBytes]
 	}
 	d.swap = needsSwap(d.native, d.order)
+}
+
+// initFile makes the opened file sto the storage of d, its frames starting at
+// d.dataOffset: mapped (read from data) or kept open for pread (NeedDecode is then
+// always true). Close releases it.
+func (d *dense) initFile(sto *storage) {
+	d.io = sto.io
+	d.copyIO = sto.file != nil
+	d.file = sto.file
+	d.release = sto.release
+	var data []byte
+	if sto.data != nil {
+		data = sto.data[d.dataOffset:]
+	}
+	d.initStore(data)
 }
 
 // Close releases the storage after reads in progress have finished; reads after Close
@@ -61,7 +75,7 @@ func (d *dense) ReadTiles(ctx context.Context, p Partition, req TileRequest, fn 
 	if err := checkRequest(&d.base, p, &req); err != nil {
 		return err
 	}
-	if d.mapped {
+	if d.io == IOMmap { // a read-only mapping: turn faults into panics while reading
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	}
 	switch req.DType {
