@@ -52,6 +52,6 @@
 // Errors wrap the sentinels of errors.go (ErrNotFound, ErrFileTooShort, ErrDType,
 // ErrShape, ErrSigSize, ErrSyncOffset, ErrHeader, ...) and name the file and field.
 //
-// This package imports array and internal/kernels only; it must not import udf,
-// backends, sched or delayed.
+// Of stemflow it imports array and internal/kernels only (outside it, the TOML parser
+// for raw_csr descriptors); it must not import udf, backends, sched or delayed.
 package dataset

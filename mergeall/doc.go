@@ -10,5 +10,7 @@
 // feeding a merge_all node must not (the node needs them all at once).
 //
 // The package knows nothing of UDFs: values are opaque (any) except for ConcatRows,
-// which works on arrays. It imports array and graph only.
+// which works on arrays. It imports array and graph only; it must not import udf,
+// udfs or cmd (they sit above it), nor dataset, sched or delayed (it builds graph
+// nodes and leaves running them to its caller).
 package mergeall
