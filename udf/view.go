@@ -2,7 +2,6 @@ package udf
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/stemflow/stemflow/array"
 )
@@ -44,23 +43,34 @@ type denseView[T any] struct {
 	bshape, bstride     []int
 	rowShape, rowStride []int
 	rowsShape, boxShape []int
+	// one backs rowShape and rowStride ((1,) and (1,)) for a 1-d base
+	one [2]int
 }
 
 func (v *denseView[T]) current() array.Array { return v.v }
 
+// setBase re-points the view at b. It runs once per tile for frame views, so it
+// reads the base's layout with Dim and Stride (Shape and Strides copy) into the
+// view's own slices, which are reused: it allocates nothing once they have grown to
+// the base's rank.
 func (v *denseView[T]) setBase(b array.Array) {
 	v.base = b.(*array.Dense[T])
 	// keep the base's dtype (a byte-string width) on the view header
 	v.base.SliceInto(v.v)
-	v.bshape = v.base.Shape()
-	v.bstride = v.base.Strides()
-	v.rowsShape = slices.Clone(v.bshape)
-	v.boxShape = slices.Clone(v.bshape)
-	switch len(v.bshape) {
+	n := v.base.NDim()
+	v.bshape, v.bstride = v.bshape[:0], v.bstride[:0]
+	for i := range n {
+		v.bshape = append(v.bshape, v.base.Dim(i))
+		v.bstride = append(v.bstride, v.base.Stride(i))
+	}
+	v.rowsShape = append(v.rowsShape[:0], v.bshape...)
+	v.boxShape = append(v.boxShape[:0], v.bshape...)
+	switch n {
 	case 0:
 		v.rowShape, v.rowStride = nil, nil
 	case 1:
-		v.rowShape, v.rowStride = []int{1}, []int{1}
+		v.one = [2]int{1, 1}
+		v.rowShape, v.rowStride = v.one[0:1:1], v.one[1:2:2]
 	default:
 		v.rowShape, v.rowStride = v.bshape[1:], v.bstride[1:]
 	}

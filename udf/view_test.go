@@ -112,24 +112,29 @@ func BenchmarkViewRepoint(b *testing.B) {
 }
 
 // TestNoAllocsPerFrame: a run over 16× more frames (same partitions, one nav and one
-// sig buffer re-pointed per frame, frame views re-pointed per frame) allocates
-// no more than a few extra times.
+// sig buffer re-pointed per frame, frame views re-pointed per frame and re-based per
+// tile) allocates no more than a few extra times, whole-partition tiles or tiles of
+// one, two or four frames.
 func TestNoAllocsPerFrame(t *testing.T) {
-	small := memDS(t, array.Zeros[float32](4, 4, 8, 8), dataset.MemoryOptions{NumPartitions: 2})
-	large := memDS(t, array.Zeros[float32](16, 16, 8, 8), dataset.MemoryOptions{NumPartitions: 2})
 	ctx := context.Background()
-	for _, u := range []UDF{navFrame{}, emptyFrame{}} {
-		allocs := func(ds dataset.Dataset) float64 {
-			return testing.AllocsPerRun(5, func() {
-				if _, err := RunOne(ctx, ds, u, Options{Inline: true}); err != nil {
-					t.Fatal(err)
-				}
-			})
-		}
-		a, b := allocs(small), allocs(large)
-		// 240 more frames: any per-frame allocation would add >= 240
-		if b-a > 16 {
-			t.Errorf("%T: %v allocations for 16 frames, %v for 256", u, a, b)
+	for _, tile := range [][]int{nil, {1, 8, 8}, {2, 8, 8}, {4, 8, 8}} {
+		opts := dataset.MemoryOptions{NumPartitions: 2, TileShape: tile}
+		small := memDS(t, array.Zeros[float32](4, 4, 8, 8), opts)
+		large := memDS(t, array.Zeros[float32](16, 16, 8, 8), opts)
+		for _, u := range []UDF{navFrame{}, emptyFrame{}} {
+			allocs := func(ds dataset.Dataset) float64 {
+				return testing.AllocsPerRun(5, func() {
+					if _, err := RunOne(ctx, ds, u, Options{Inline: true}); err != nil {
+						t.Fatal(err)
+					}
+				})
+			}
+			a, b := allocs(small), allocs(large)
+			// 240 more frames: any per-frame (or per-tile, with small tiles)
+			// allocation would add >= 60
+			if b-a > 16 {
+				t.Errorf("%T, tile %v: %v allocations for 16 frames, %v for 256", u, tile, a, b)
+			}
 		}
 	}
 }
