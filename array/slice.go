@@ -16,8 +16,8 @@ func (r Range) Len() int { return r.Stop - r.Start }
 // sig dims). len(Origin) must equal Shape.Len(). Methods never modify the receiver; they
 // return new Slices that share no memory with it.
 type Slice struct {
-	Origin []int
-	Shape  Shape
+	Origin []int // global index of the box's first element, one entry per axis
+	Shape  Shape // extents of the box and its number of sig dims
 }
 
 // NewSlice returns the slice with the given origin and shape, copying origin. It panics

@@ -299,8 +299,11 @@ func reshape[T any](d *array.Dense[T], shape []int) (array.Array, error) {
 // TileConverter is the dtype-independent face of Converter, for engines that know the
 // input dtype only at run time (NewConverterFor).
 type TileConverter interface {
+	// SetTile makes data the current tile (see Converter.SetTile).
 	SetTile(data array.Array, shape []int)
+	// Get returns the current tile in backend b (see Converter.Get).
 	Get(b Backend) (array.Array, error)
+	// Frame returns frame i of a tile returned by Get (see Converter.Frame).
 	Frame(tile array.Array, i int) (array.Array, error)
 }
 

@@ -155,10 +155,10 @@ type Info struct {
 	DType      array.DType      // native dtype
 	ByteOrder  binary.ByteOrder // stored byte order; nil when it does not apply
 	ImageCount int              // frames present
-	SyncOffset int
-	DataOffset int64  // byte offset of the first frame in the file
-	Bytes      int64  // stored bytes of the frames present
-	IO         string // how tiles are read: "mmap", "memory", ...
+	SyncOffset int              // nav position i shows stored frame i+SyncOffset
+	DataOffset int64            // byte offset of the first frame in the file
+	Bytes      int64            // stored bytes of the frames present
+	IO         string           // how tiles are read: "mmap", "memory", ...
 }
 
 // String returns a multi-line "key: value" description.

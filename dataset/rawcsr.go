@@ -76,8 +76,11 @@ type RawCSROptions struct {
 // RawCSRDescriptor is a parsed raw_csr TOML descriptor with file paths resolved
 // against the TOML's directory.
 type RawCSRDescriptor struct {
-	NavShape, SigShape                   []int
-	IndptrFile, IndicesFile, DataFile    string
+	// Shapes of the dataset: nav extents, then the extents of one frame.
+	NavShape, SigShape []int
+	// Paths of the three arrays, resolved against the TOML's directory.
+	IndptrFile, IndicesFile, DataFile string
+	// Element types of the three arrays.
 	IndptrDType, IndicesDType, DataDType array.DType
 	// Byte orders as parsed (nil: not stated, the host's order).
 	IndptrOrder, IndicesOrder, DataOrder binary.ByteOrder

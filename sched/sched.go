@@ -113,10 +113,10 @@ var (
 // NodeError reports the failure of one node: its op returned an error or
 // panicked. Err is the op's error or a *PanicError.
 type NodeError struct {
-	Key   graph.Key
-	Label string
-	Kind  graph.Kind
-	Err   error
+	Key   graph.Key  // the failed node's key
+	Label string     // its label, as shown in DOT export
+	Kind  graph.Kind // its kind
+	Err   error      // the op's error or a *PanicError
 }
 
 // Error implements the error interface.
