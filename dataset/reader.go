@@ -299,13 +299,15 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 		st.raw = make([]byte, depth*fbytes)
 	}
 
+	// Whole native frames in order need no decoding: a view of the mapping (zeroCopy)
+	// or, with pread, a read straight into the tile buffer (direct).
+	asStored := req.ROI == nil && sameType && scheme.FullSig()
 	var all []T
 	zeroCopy := false
-	if d.file == nil && req.ROI == nil && sameType && scheme.FullSig() {
+	if d.file == nil && asStored {
 		all, zeroCopy = typedView[T](d.data)
 	}
-	// direct: pread straight into the tile buffer (no decode step).
-	direct := d.file != nil && req.ROI == nil && sameType && scheme.FullSig()
+	direct := d.file != nil && asStored
 	tile := &st.tile
 	tile.Slice.Origin = st.origin
 
