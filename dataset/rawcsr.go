@@ -500,8 +500,7 @@ func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partiti
 		return nil
 	}
 	dt := array.DTypeOf[T]()
-	poolAny, _ := d.pools.LoadOrStore(dt, &sync.Pool{})
-	pool := poolAny.(*sync.Pool)
+	pool := poolFor(&d.pools, dt)
 	st, _ := pool.Get().(*csrState[T])
 	if st == nil {
 		st = &csrState[T]{shapes: map[int]array.Shape{}}

@@ -215,13 +215,18 @@ func planBox(sig []int, box array.Slice) boxPlan {
 	return boxPlan{dims: dims, size: prodInts(dims), runs: runs, runLen: runLen}
 }
 
-func getState[T elem](d *dense) (*readState[T], *sync.Pool, error) {
-	key := array.DTypeOf[T]()
-	pv, ok := d.pools.Load(key)
+// poolFor returns the pool kept under dtype dt in pools, adding an empty one on first
+// use; later calls allocate nothing.
+func poolFor(pools *sync.Map, dt array.DType) *sync.Pool {
+	pv, ok := pools.Load(dt)
 	if !ok {
-		pv, _ = d.pools.LoadOrStore(key, &sync.Pool{})
+		pv, _ = pools.LoadOrStore(dt, &sync.Pool{})
 	}
-	pool := pv.(*sync.Pool)
+	return pv.(*sync.Pool)
+}
+
+func getState[T elem](d *dense) (*readState[T], *sync.Pool, error) {
+	pool := poolFor(&d.pools, array.DTypeOf[T]())
 	if st, ok := pool.Get().(*readState[T]); ok {
 		return st, pool, nil
 	}
