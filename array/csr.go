@@ -331,13 +331,7 @@ func (m *CSR[T, I]) SelectRowsInto(dst *CSR[T, I], keep []bool) error {
 // SumAxis0 writes the column sums (numpy sum(axis=0), length Cols) into dst and returns
 // it; a nil dst is allocated. It panics if a non-nil dst has another length.
 func (m *CSR[T, I]) SumAxis0(dst []T) []T {
-	if dst == nil {
-		dst = make([]T, m.Cols)
-	}
-	if len(dst) != m.Cols {
-		panic(fmt.Sprintf("array: CSR.SumAxis0: dst has length %d, want %d", len(dst), m.Cols))
-	}
-	clear(dst)
+	dst = zeroedDst(dst, m.Cols, "SumAxis0")
 	m.AddSumAxis0(dst)
 	return dst
 }
@@ -359,14 +353,21 @@ func (m *CSR[T, I]) AddSumAxis0(dst []T) {
 // SumAxis1 writes the row sums (numpy sum(axis=1), length Rows) into dst and returns it;
 // a nil dst is allocated. It panics if a non-nil dst has another length.
 func (m *CSR[T, I]) SumAxis1(dst []T) []T {
+	dst = zeroedDst(dst, m.Rows, "SumAxis1")
+	m.AddSumAxis1(dst)
+	return dst
+}
+
+// zeroedDst returns dst cleared, or a new slice of n zeros when dst is nil, for the
+// CSR method named op. It panics if a non-nil dst does not have length n.
+func zeroedDst[T SparseValue](dst []T, n int, op string) []T {
 	if dst == nil {
-		dst = make([]T, m.Rows)
+		return make([]T, n)
 	}
-	if len(dst) != m.Rows {
-		panic(fmt.Sprintf("array: CSR.SumAxis1: dst has length %d, want %d", len(dst), m.Rows))
+	if len(dst) != n {
+		panic(fmt.Sprintf("array: CSR.%s: dst has length %d, want %d", op, len(dst), n))
 	}
 	clear(dst)
-	m.AddSumAxis1(dst)
 	return dst
 }
 
