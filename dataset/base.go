@@ -178,8 +178,15 @@ func resolveShape(path string, storedNav, storedSig []int, imageCount int, o Sha
 	return array.NewShape(dims, len(sig)), nil
 }
 
-// checkSync validates -imageCount < k < imageCount.
+// checkSync validates -imageCount < k < imageCount; with no stored frames (an empty
+// raw_csr dataset) only k = 0 is valid.
 func checkSync(path string, k, imageCount int) error {
+	if imageCount == 0 {
+		if k != 0 {
+			return newErr(path, "sync_offset", ErrSyncOffset, "sync_offset %d with no stored frames", k)
+		}
+		return nil
+	}
 	if k <= -imageCount || k >= imageCount {
 		return newErr(path, "sync_offset", ErrSyncOffset, "sync_offset %d outside (-%d, %d), the stored image count is %d", k, imageCount, imageCount, imageCount)
 	}

@@ -266,12 +266,8 @@ func OpenRawCSR(path string, opts RawCSROptions) (*RawCSR, error) {
 	if err != nil {
 		return nil, err
 	}
-	if imageCount > 0 {
-		if err := checkSync(path, opts.SyncOffset, imageCount); err != nil {
-			return nil, err
-		}
-	} else if opts.SyncOffset != 0 {
-		return nil, newErr(path, "sync_offset", ErrSyncOffset, "sync_offset %d with no stored frames", opts.SyncOffset)
+	if err := checkSync(path, opts.SyncOffset, imageCount); err != nil {
+		return nil, err
 	}
 	maxIO := opts.MaxIOSize
 	if maxIO == 0 {

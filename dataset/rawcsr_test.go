@@ -457,6 +457,12 @@ func TestRawCSROpenErrors(t *testing.T) {
 			_ = os.WriteFile(filepath.Join(dir, "sub", name), b, 0o644)
 		}
 	}
+	// noFrames stores zero frames: indptr [0] and no entries.
+	noFrames := func(t *testing.T, dir, p string) {
+		file("indptr.raw", encodeInts(t, []int64{0}, "<i4"))(t, dir, p)
+		file("coords.raw", nil)(t, dir, p)
+		file("values.raw", nil)(t, dir, p)
+	}
 	tests := []struct {
 		name   string
 		layout csrLayout
@@ -484,6 +490,7 @@ func TestRawCSROpenErrors(t *testing.T) {
 		{"sig override size", good, nil, RawCSROptions{SigShape: []int{5}}, ErrSigSize, "sig_shape"},
 		{"sync offset", good, nil, RawCSROptions{SyncOffset: 3}, ErrSyncOffset, "sync_offset"},
 		{"negative partitions", good, nil, RawCSROptions{NumPartitions: -1}, ErrOption, "num_partitions"},
+		{"sync offset, no stored frames", good, noFrames, RawCSROptions{SyncOffset: 1}, ErrSyncOffset, "sync_offset"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -515,6 +522,18 @@ func TestRawCSROpenErrors(t *testing.T) {
 		t.Fatalf("non-strict open: %v", err)
 	}
 	ds.Close()
+	// Zero stored frames open with sync offset 0.
+	dir = t.TempDir()
+	p = writeRawCSR(t, dir, src, good)
+	noFrames(t, dir, p)
+	if ds, err := OpenRawCSR(p, RawCSROptions{}); err != nil {
+		t.Fatalf("no stored frames, sync offset 0: %v", err)
+	} else {
+		if ds.ImageCount() != 0 {
+			t.Fatalf("ImageCount = %d, want 0", ds.ImageCount())
+		}
+		ds.Close()
+	}
 	// An upper-case filetype with its exactly named section is accepted.
 	p = writeRawCSR(t, t.TempDir(), src, csrLayout{indptr: "<i4", indices: "<i4", data: "<f4", filetype: "RAW_CSR"})
 	if ds, err := OpenRawCSR(p, RawCSROptions{}); err != nil {
