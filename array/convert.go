@@ -3,6 +3,7 @@ package array
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ErrConvert is wrapped by errors of Convert and ConvertInto: a conversion between
@@ -53,7 +54,7 @@ func Convert(a Array, to DType) (Array, error) {
 // otherwise), of any strides; it allocates nothing when both are C-contiguous and src is
 // not an object array. dst and src must not overlap unless they are the same array.
 func ConvertInto(dst, src Array) error {
-	if !intsEqual(shapeNoCopy(dst), shapeNoCopy(src)) {
+	if !slices.Equal(shapeNoCopy(dst), shapeNoCopy(src)) {
 		return fmt.Errorf("array: convert %v into %v: %w", src.Shape(), dst.Shape(), ErrShape)
 	}
 	if !isDense(dst) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 )
 
 // Format names the memory layout of an Array.
@@ -577,7 +578,7 @@ func (a *Dense[T]) Fill(v T) {
 // equal (error wrapping ErrShape otherwise). Overlapping src and a give unspecified
 // results.
 func (a *Dense[T]) CopyFrom(src *Dense[T]) error {
-	if !intsEqual(a.shape, src.shape) {
+	if !slices.Equal(a.shape, src.shape) {
 		return fmt.Errorf("array: copy from %v into %v: %w", src.shape, a.shape, ErrShape)
 	}
 	n := a.Size()

@@ -2,6 +2,7 @@ package array
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -105,24 +106,12 @@ func (s Shape) PrependNav(dims ...int) Shape {
 
 // Equal reports whether both shapes have the same extents and the same number of sig dims.
 func (s Shape) Equal(o Shape) bool {
-	return s.sigDims == o.sigDims && intsEqual(s.dims, o.dims)
+	return s.sigDims == o.sigDims && slices.Equal(s.dims, o.dims)
 }
 
 // String formats the shape as "(4, 4, 16, 16)/2": extents, then the number of sig dims.
 func (s Shape) String() string {
 	return tupleString(s.dims) + "/" + strconv.Itoa(s.sigDims)
-}
-
-func intsEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func tupleString(d []int) string {

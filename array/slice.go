@@ -2,6 +2,7 @@ package array
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -246,7 +247,7 @@ func (s Slice) DiscardNav() Slice {
 
 // Equal reports whether both slices have the same origin and the same Shape.
 func (s Slice) Equal(o Slice) bool {
-	return intsEqual(s.Origin, o.Origin) && s.Shape.Equal(o.Shape)
+	return slices.Equal(s.Origin, o.Origin) && s.Shape.Equal(o.Shape)
 }
 
 // Key returns a string that identifies the slice (origin, extents and sig dims), for use
