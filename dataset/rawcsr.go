@@ -529,7 +529,7 @@ func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partiti
 			n = len(st.rows)
 		}
 		m.Rows, m.Cols = n, sigSize
-		m.Indptr = growInts(m.Indptr, n+1)
+		m.Indptr = growVals(m.Indptr, n+1)
 		var nnz int64
 		m.Indptr[0] = 0
 		for j := 0; j < n; j++ {
@@ -554,7 +554,7 @@ func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partiti
 				}
 			}
 			if !idxZero {
-				st.idx = growInts(st.idx, int(z-a))
+				st.idx = growVals(st.idx, int(z-a))
 				decodeIndices(st.idx, d.indices[a*int64(iisz):z*int64(iisz)], d.desc.IndicesDType, ibig)
 				m.Indices = st.idx
 			}
@@ -573,7 +573,7 @@ func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partiti
 				m.Data = st.val
 			}
 		} else {
-			st.idx = growInts(st.idx, int(nnz))
+			st.idx = growVals(st.idx, int(nnz))
 			st.val = growVals(st.val, int(nnz))
 			pos := 0
 			for _, r := range st.rows {
@@ -624,13 +624,8 @@ func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partiti
 	return nil
 }
 
-func growInts(s []int32, n int) []int32 {
-	if cap(s) >= n {
-		return s[:n]
-	}
-	return make([]int32, n, n+n/4)
-}
-
+// growVals returns s resliced to length n, or a new slice with a quarter of headroom
+// when s lacks the capacity (the contents are not kept).
 func growVals[T any](s []T, n int) []T {
 	if cap(s) >= n {
 		return s[:n]
