@@ -118,17 +118,94 @@ func sumSparse(env *udf.Env, t *sumTask, tile array.Array, depth int) error {
 	return nil
 }
 
+// sparseGroup is the number of CSR rows (frames) Sum scatters into float32
+// accumulators before adding them to its float64 ones: float32 scatter-adds are
+// about twice as fast as float64 ones when the entries stream from memory (half the
+// accumulator footprint, no conversion), and a group of 64 keeps the float32 error
+// bounded by 64 additions per pixel (integer data of at most 16 bits stays exact:
+// 64 × 65535 < 2^24).
+const sparseGroup = 64
+
+// f32Exact are the CSR value types whose sparseGroup-row sums Sum accumulates in
+// float32: float32 itself and the integers of at most 16 bits (exact).
+type f32Exact interface {
+	~float32 | ~uint8 | ~int8 | ~uint16 | ~int16
+}
+
 func sumCSR[T realNumber](t *sumTask, m *array.CSR[T, int32]) {
 	nnz := m.NNZ()
 	idx := m.Indices[:nnz]
 	val := m.Data[:nnz]
 	if t.box.full {
-		scatterAddRows(t.acc[t.box.start:t.box.start+t.box.size()], m.Indptr, idx, val, m.Rows)
+		switch v := any(val).(type) {
+		case []float32:
+			sumCSRGrouped(t, m.Indptr, idx, v, m.Rows)
+		case []uint16:
+			sumCSRGrouped(t, m.Indptr, idx, v, m.Rows)
+		case []uint8:
+			sumCSRGrouped(t, m.Indptr, idx, v, m.Rows)
+		case []int16:
+			sumCSRGrouped(t, m.Indptr, idx, v, m.Rows)
+		case []int8:
+			sumCSRGrouped(t, m.Indptr, idx, v, m.Rows)
+		default:
+			scatterAddRows(t.acc[t.box.start:t.box.start+t.box.size()], m.Indptr, idx, val, m.Rows)
+		}
 		return
 	}
 	bc := boxCols{&t.box}
 	for k, c := range idx {
 		t.acc[bc.off(int(c))] += float64(val[k])
+	}
+}
+
+// sumCSRGrouped scatters the rows of a CSR tile (t.box full) into the float32 group
+// accumulators t.grp, adding them to t.acc after every sparseGroup rows (counted
+// across tiles; Postprocess adds the rest). The rows of a group are one run of
+// entries: Sum does not care where a row ends.
+func sumCSRGrouped[T f32Exact](t *sumTask, indptr, idx []int32, val []T, rows int) {
+	if t.grp == nil {
+		t.grp = make([]float32, len(t.acc))
+	}
+	grp := t.grp[t.box.start : t.box.start+t.box.size()]
+	for r := 0; r < rows; {
+		k := min(rows-r, sparseGroup-t.grpRows)
+		lo, hi := indptr[r], indptr[r+k]
+		scatterAddF32(grp, idx[lo:hi], val[lo:hi])
+		r += k
+		if t.grpRows += k; t.grpRows == sparseGroup {
+			t.flushGroup()
+		}
+	}
+}
+
+// flushGroup adds the float32 group accumulators to the float64 ones and clears
+// them.
+func (t *sumTask) flushGroup() {
+	if t.grpRows == 0 {
+		return
+	}
+	kernels.AddF32ToF64(t.acc, t.grp)
+	clear(t.grp)
+	t.grpRows = 0
+}
+
+// scatterAddF32 adds val[k] to acc[idx[k]] for every k, four entries per iteration
+// (independent load-add-store chains; the CPU orders the rare repeated index).
+func scatterAddF32[T f32Exact](acc []float32, idx []int32, val []T) {
+	val = val[:len(idx)]
+	for len(idx) >= 4 {
+		q, w := idx[:4:4], val[:4:4]
+		i0, i1, i2, i3 := q[0], q[1], q[2], q[3]
+		v0, v1, v2, v3 := w[0], w[1], w[2], w[3]
+		acc[i0] += float32(v0)
+		acc[i1] += float32(v1)
+		acc[i2] += float32(v2)
+		acc[i3] += float32(v3)
+		idx, val = idx[4:], val[4:]
+	}
+	for k, c := range idx {
+		acc[c] += float32(val[k])
 	}
 }
 

@@ -20,8 +20,9 @@ const sumGroup = 16
 // (float32) the same dtype and values, but a run of Sum alone on uint16 data reports
 // an input dtype of uint16 (a deliberate deviation: the decode is fused into the sum).
 //
-// Partial sums are exact integer sums (uint16) or float32 sums of at most 16 frames,
-// accumulated in float64 (complex128) and rounded into intensity once per partition;
+// Partial sums are exact integer sums (uint16), float32 sums of at most 16 frames
+// (dense tiles) or of at most 64 frames (float32 CSR tiles; integer CSR tiles of at
+// most 16 bits sum exactly), accumulated in float64 (complex128) and rounded into intensity once per partition;
 // partitions are merged in order, and MergeAll sums the partials in float64.
 type Sum struct {
 	// DType is the preferred input dtype; the zero value means the stored dtype with
@@ -63,8 +64,11 @@ type sumTask struct {
 	// could overflow.
 	acc32 []uint32
 	n32   int
-	box   sigBox
-	sig   []int
+	// grp holds float32 sums of grpRows CSR rows (see sumCSRGrouped).
+	grp     []float32
+	grpRows int
+	box     sigBox
+	sig     []int
 }
 
 // TaskData allocates the float64 accumulators of the partition.
@@ -252,6 +256,7 @@ func (Sum) Postprocess(env *udf.Env) error {
 	if t.acc32 != nil {
 		t.flush32()
 	}
+	t.flushGroup()
 	return storeF64(env.At(0), t.acc)
 }
 
