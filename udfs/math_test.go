@@ -5,6 +5,8 @@ import (
 	"math/cmplx"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stemflow/stemflow/internal/kernels"
 )
 
 func TestMaskHelpers(t *testing.T) {
@@ -292,10 +294,11 @@ func TestStdTileAndMerge(t *testing.T) {
 	nb := stdTileReal(data[120*px:], frames-120, px, 0, b, bv, scratch)
 	d, dv := make([]float64, px), make([]float64, px)
 	var n int64
-	n = stdMerge(n, d, dv, 0, nil, nil)
-	n = stdMerge(n, d, dv, na, a, av)
-	n = stdMerge(n, d, dv, 0, nil, nil)
-	n = stdMerge(n, d, dv, nb, b, bv)
+	z, zv := make([]float64, px), make([]float64, px) // an empty partial
+	n = kernels.StdMerge(n, d, dv, 0, z, zv)
+	n = kernels.StdMerge(n, d, dv, na, a, av)
+	n = kernels.StdMerge(n, d, dv, 0, z, zv)
+	n = kernels.StdMerge(n, d, dv, nb, b, bv)
 	if n != int64(frames) {
 		t.Fatalf("merged n %d", n)
 	}

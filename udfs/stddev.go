@@ -229,7 +229,7 @@ func (a *stdAcc) merge(b stdAcc) {
 		a.n = stdMergeComplex(a.n, a.sumC, a.varsum, b.n, b.sumC, b.varsum)
 		return
 	}
-	a.n = stdMerge(a.n, a.sum, a.varsum, b.n, b.sum, b.varsum)
+	a.n = kernels.StdMerge(a.n, a.sum, a.varsum, b.n, b.sum, b.varsum)
 }
 
 // Merge combines src's statistics into dest's (pairwise formula).

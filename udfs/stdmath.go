@@ -1,5 +1,7 @@
 package udfs
 
+import "github.com/stemflow/stemflow/internal/kernels"
+
 // Per-pixel mean/variance accumulation for StdDev. A partition keeps, per pixel, the
 // sum of its n frames and varsum = Σ (x − mean)². A tile (or a block of at most
 // stdSubDepth frames of it) is reduced on its own, in two passes over data that stays
@@ -33,11 +35,6 @@ func stdTileReal[T realNumber](tile []T, depth, px int, n0 int64, sum, varsum, s
 		d := min(stdSubDepth, depth-f0)
 		n1 := float64(d)
 		n := n0 + int64(d)
-		w := float64(n0) * n1 / float64(n) // n0·n1/n
-		inv0 := 0.0
-		if n0 > 0 {
-			inv0 = 1 / float64(n0)
-		}
 		for p0 := 0; p0 < px; p0 += stdPixBlock {
 			b := min(stdPixBlock, px-p0)
 			sb, vb := s[:b], v[:b]
@@ -54,20 +51,7 @@ func stdTileReal[T realNumber](tile []T, depth, px int, n0 int64, sum, varsum, s
 				row := tile[f*px+p0 : f*px+p0+b]
 				sqDevRow(vb, row, sb)
 			}
-			acc, accV := sum[p0:p0+b], varsum[p0:p0+b]
-			if n0 == 0 {
-				for k := range sb {
-					acc[k] = sb[k] * n1
-					accV[k] = vb[k]
-				}
-				continue
-			}
-			for k := range sb {
-				mean1 := sb[k]
-				delta := mean1 - acc[k]*inv0
-				accV[k] += vb[k] + delta*delta*w
-				acc[k] += mean1 * n1
-			}
+			kernels.StdCombine(sum[p0:p0+b], varsum[p0:p0+b], n0, sb, vb, int64(d))
 		}
 		n0 = n
 	}
@@ -163,29 +147,8 @@ func stdTileComplex[T complexNumber](tile []T, depth, px int, n0 int64, sum []co
 	return n0
 }
 
-// stdMerge combines the accumulators (ns, sumS, varS) into (nd, sumD, varD) and
-// returns the combined count; either count may be 0.
-func stdMerge(nd int64, sumD, varD []float64, ns int64, sumS, varS []float64) int64 {
-	switch {
-	case ns == 0:
-		return nd
-	case nd == 0:
-		copy(sumD, sumS)
-		copy(varD, varS)
-		return ns
-	}
-	n := nd + ns
-	w := float64(nd) * float64(ns) / float64(n)
-	invD, invS := 1/float64(nd), 1/float64(ns)
-	for k := range sumD {
-		delta := sumS[k]*invS - sumD[k]*invD
-		varD[k] += varS[k] + delta*delta*w
-		sumD[k] += sumS[k]
-	}
-	return n
-}
-
-// stdMergeComplex is stdMerge for complex sums.
+// stdMergeComplex is kernels.StdMerge for complex sums (|δ|², complex division:
+// not the real merge's arithmetic, so it stays separate).
 func stdMergeComplex(nd int64, sumD []complex128, varD []float64, ns int64, sumS []complex128, varS []float64) int64 {
 	switch {
 	case ns == 0:

@@ -47,11 +47,6 @@ func StdTileF32(sum, varsum []float64, n0 int64, tile []float32, scratch []float
 		d := min(StdBlockFrames, depth-f0)
 		n1 := float64(d)
 		n := n0 + int64(d)
-		w := float64(n0) * n1 / float64(n)
-		inv0 := 0.0
-		if n0 > 0 {
-			inv0 = 1 / float64(n0)
-		}
 		for p0 := 0; p0 < px; p0 += StdBlockPixels {
 			b := min(StdBlockPixels, px-p0)
 			mb, vb := mean[:b], dev[:b]
@@ -76,23 +71,37 @@ func StdTileF32(sum, varsum []float64, n0 int64, tile []float32, scratch []float
 			for ; f < f0+d; f++ {
 				sqDevF32(vb, row(f), mb)
 			}
-			acc, accV := sum[p0:p0+b], varsum[p0:p0+b]
-			if n0 == 0 {
-				for k := range mb {
-					acc[k] = mb[k] * n1
-					accV[k] = vb[k]
-				}
-				continue
-			}
-			for k := range mb {
-				delta := mb[k] - acc[k]*inv0
-				accV[k] += vb[k] + delta*delta*w
-				acc[k] += mb[k] * n1
-			}
+			StdCombine(sum[p0:p0+b], varsum[p0:p0+b], n0, mb, vb, int64(d))
 		}
 		n0 = n
 	}
 	return n0
+}
+
+// StdCombine combines a block of n1 frames, given as its per-pixel mean and
+// dev = Σ(x − mean)² over the block, into accumulators sum (Σx) and varsum
+// (Σ(x − mean)²) that hold n0 frames, with the pairwise formula of StdTileF32.
+// It is the combine step of StdTileF32, for callers that reduce blocks of
+// other element types themselves. It panics if the lengths differ.
+func StdCombine(sum, varsum []float64, n0 int64, mean, dev []float64, n1 int64) {
+	if len(varsum) != len(sum) || len(mean) != len(sum) || len(dev) != len(sum) {
+		panic(fmt.Sprintf("kernels.StdCombine: lengths %d, %d, %d, %d differ", len(sum), len(varsum), len(mean), len(dev)))
+	}
+	f1 := float64(n1)
+	if n0 == 0 {
+		for k := range mean {
+			sum[k] = mean[k] * f1
+			varsum[k] = dev[k]
+		}
+		return
+	}
+	w := float64(n0) * f1 / float64(n0+n1) // n0·n1/n
+	inv0 := 1 / float64(n0)
+	for k := range mean {
+		delta := mean[k] - sum[k]*inv0
+		varsum[k] += dev[k] + delta*delta*w
+		sum[k] += mean[k] * f1
+	}
 }
 
 // StdMerge merges per-pixel accumulators (ns frames: sumS, varS) into
@@ -112,10 +121,10 @@ func StdMerge(nd int64, sumD, varD []float64, ns int64, sumS, varS []float64) in
 		return ns
 	}
 	n := nd + ns
-	fd, fs := float64(nd), float64(ns)
-	w := fd * fs / float64(n)
+	w := float64(nd) * float64(ns) / float64(n)
+	invD, invS := 1/float64(nd), 1/float64(ns)
 	for k := range sumD {
-		delta := sumS[k]/fs - sumD[k]/fd
+		delta := sumS[k]*invS - sumD[k]*invD
 		varD[k] += varS[k] + delta*delta*w
 		sumD[k] += sumS[k]
 	}
