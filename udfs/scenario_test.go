@@ -10,6 +10,24 @@ import (
 	"github.com/stemflow/stemflow/udf"
 )
 
+// eachEngineAndROI runs u over arr (2 partitions, tiles (8,17,23)) on every engine,
+// without a ROI and with a random one (seed roiSeed), and hands each case's dataset,
+// ROI and result to check.
+func eachEngineAndROI(t *testing.T, arr array.Array, frames int, roiSeed uint64, u udf.UDF, check func(t *testing.T, ds dataset.Dataset, eng runCase, roi []bool, res *udf.Result)) {
+	t.Helper()
+	for _, eng := range engines {
+		for _, roiCase := range []struct {
+			name string
+			roi  []bool
+		}{{"noroi", nil}, {"roi", randROI(frames, roiSeed)}} {
+			t.Run(eng.name+"/"+roiCase.name, func(t *testing.T) {
+				ds := memDS(t, arr, dataset.MemoryOptions{NumPartitions: 2, TileShape: []int{8, 17, 23}})
+				check(t, ds, eng, roiCase.roi, runOne(t, ds, u, eng.opts, roiCase.roi))
+			})
+		}
+	}
+}
+
 // Scenario 01: Sum over (16,8,32,64) float32 with cropped sig boxes (8,17,23), 2
 // partitions; plus ROI, sync offset and uint16 variants.
 func TestScenario01_Sum(t *testing.T) {
@@ -17,25 +35,16 @@ func TestScenario01_Sum(t *testing.T) {
 	frames, px := 128, 32*64
 	data := randF32(frames*px, 1)
 	arr := array.Wrap(data, shape...)
-	for _, eng := range engines {
-		for _, roiCase := range []struct {
-			name string
-			roi  []bool
-		}{{"noroi", nil}, {"roi", randROI(frames, 3)}} {
-			t.Run(eng.name+"/"+roiCase.name, func(t *testing.T) {
-				ds := memDS(t, arr, dataset.MemoryOptions{NumPartitions: 2, TileShape: []int{8, 17, 23}})
-				res := runOne(t, ds, Sum{}, eng.opts, roiCase.roi)
-				b := res.Get("intensity")
-				if b.DType() != array.Float32 {
-					t.Fatalf("dtype %v", b.DType())
-				}
-				got, sh := f64(t, b.Data())
-				shapeIs(t, "intensity", sh, 32, 64)
-				closeTo(t, "intensity", got, directSum(data, frames, px, roiCase.roi), f32tol, 0)
-				checkLazy(t, ds, Sum{}, eng.opts, roiCase.roi, res)
-			})
+	eachEngineAndROI(t, arr, frames, 3, Sum{}, func(t *testing.T, ds dataset.Dataset, eng runCase, roi []bool, res *udf.Result) {
+		b := res.Get("intensity")
+		if b.DType() != array.Float32 {
+			t.Fatalf("dtype %v", b.DType())
 		}
-	}
+		got, sh := f64(t, b.Data())
+		shapeIs(t, "intensity", sh, 32, 64)
+		closeTo(t, "intensity", got, directSum(data, frames, px, roi), f32tol, 0)
+		checkLazy(t, ds, Sum{}, eng.opts, roi, res)
+	})
 	t.Run("uint16", func(t *testing.T) {
 		u := randU16(frames*px, 2)
 		ds := memDS(t, array.Wrap(u, shape...), dataset.MemoryOptions{NumPartitions: 2, TileShape: []int{8, 17, 23}})
@@ -121,32 +130,21 @@ func TestScenario02_SumSig(t *testing.T) {
 	frames, px := 128, 32*64
 	data := randF32(frames*px, 5)
 	arr := array.Wrap(data, shape...)
-	for _, eng := range engines {
-		for _, roiCase := range []struct {
-			name string
-			roi  []bool
-		}{{"noroi", nil}, {"roi", randROI(frames, 6)}} {
-			t.Run(eng.name+"/"+roiCase.name, func(t *testing.T) {
-				ds := memDS(t, arr, dataset.MemoryOptions{NumPartitions: 2, TileShape: []int{8, 17, 23}})
-				res := runOne(t, ds, SumSig{}, eng.opts, roiCase.roi)
-				b := res.Get("intensity")
-				raw, sh := f64(t, b.RawData())
-				shapeIs(t, "raw", sh, len(selected(frames, roiCase.roi)))
-				// Up to 9 box partial sums are added in float32.
-				closeTo(t, "intensity", raw, directSumSig(data, frames, px, roiCase.roi), 8e-7, 0)
-				full, sh := f64(t, b.Data())
-				shapeIs(t, "data", sh, 16, 8)
-				checkLazy(t, ds, SumSig{}, eng.opts, roiCase.roi, res)
-				if roiCase.roi != nil {
-					for i, ok := range roiCase.roi {
-						if !ok && !math.IsNaN(full[i]) {
-							t.Fatalf("data[%d] = %v outside ROI, want NaN", i, full[i])
-						}
-					}
-				}
-			})
+	eachEngineAndROI(t, arr, frames, 6, SumSig{}, func(t *testing.T, ds dataset.Dataset, eng runCase, roi []bool, res *udf.Result) {
+		b := res.Get("intensity")
+		raw, sh := f64(t, b.RawData())
+		shapeIs(t, "raw", sh, len(selected(frames, roi)))
+		// Up to 9 box partial sums are added in float32.
+		closeTo(t, "intensity", raw, directSumSig(data, frames, px, roi), 8e-7, 0)
+		full, sh := f64(t, b.Data())
+		shapeIs(t, "data", sh, 16, 8)
+		checkLazy(t, ds, SumSig{}, eng.opts, roi, res)
+		for i, ok := range roi {
+			if !ok && !math.IsNaN(full[i]) {
+				t.Fatalf("data[%d] = %v outside ROI, want NaN", i, full[i])
+			}
 		}
-	}
+	})
 	for _, k := range []int{62, -62} {
 		t.Run(fmt.Sprintf("sync%+d", k), func(t *testing.T) {
 			small := randF32(64*16, 4)
