@@ -2,6 +2,7 @@ package udfs
 
 import (
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/dsp/fourier"
 )
@@ -129,7 +130,11 @@ func crystValue[T realNumber](p *crystPlan, frame []T) float64 {
 	return total
 }
 
-// logsumFrame adds log(x − min(frame) + 1) to acc for every pixel of frame.
+// logsumFrame adds log(x − min(frame) + 1) to acc for every pixel of frame. The
+// argument is an integer for counting-detector data (integer dtypes, or integer
+// values decoded to float32); integers up to logTableMax read math.Log's value from
+// a table, bit-identical and several times faster than calling math.Log, and every
+// other argument calls math.Log.
 func logsumFrame[T realNumber](acc []float64, frame []T) {
 	if len(frame) == 0 {
 		return
@@ -138,8 +143,28 @@ func logsumFrame[T realNumber](acc []float64, frame []T) {
 	for _, v := range frame {
 		mn = min(mn, float64(v))
 	}
+	tab := logTable()
 	acc = acc[:len(frame)]
 	for i, v := range frame {
-		acc[i] += math.Log(float64(v) - mn + 1)
+		x := float64(v) - mn + 1
+		if n := int64(x); float64(n) == x && uint64(n) < uint64(len(tab)) {
+			acc[i] += tab[n]
+		} else {
+			acc[i] += math.Log(x)
+		}
 	}
 }
+
+// logTableMax is the largest integer whose logarithm logTable holds (the range of
+// 16-bit detector data, 512 KiB of float64).
+const logTableMax = 1 << 16
+
+// logTable returns math.Log(n) for n = 0 … logTableMax (entry 0 is −Inf, never read:
+// Logsum's arguments are ≥ 1), built once per process.
+var logTable = sync.OnceValue(func() []float64 {
+	t := make([]float64, logTableMax+1)
+	for n := range t {
+		t[n] = math.Log(float64(n))
+	}
+	return t
+})
