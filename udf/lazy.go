@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/backends"
 	"github.com/stemflow/stemflow/dataset"
 	"github.com/stemflow/stemflow/delayed"
 	"github.com/stemflow/stemflow/graph"
@@ -157,4 +158,32 @@ func DatasetChunks(ds dataset.Dataset, numPartitions int, roi []bool, dt array.D
 		}, nil, delayed.Name(fmt.Sprintf("dataset-chunk-%d", k)), delayed.Kind(graph.KindTask))
 	}
 	return out, nil
+}
+
+// RunPlan describes what a compiled run will do, without computing it: what
+// `stemflow info` prints and what a caller needs to size buffers or explain a run.
+type RunPlan struct {
+	// InputDType is the dtype every UDF's process methods receive (spec §7.1).
+	InputDType array.DType
+	// Methods holds each UDF's processing method, in UDF order.
+	Methods []Method
+	// Backends holds the array backend each UDF receives, in UDF order.
+	Backends []backends.Backend
+	// Scheme is the tiling scheme negotiated once for the run (spec §6.4).
+	Scheme dataset.TilingScheme
+	// Partitions holds the partitions that have work (at least one ROI frame).
+	Partitions []dataset.Partition
+}
+
+// Plan returns the compiled run's plan. The slices are copies.
+func (l *LazyRun) Plan() RunPlan {
+	p := RunPlan{InputDType: l.r.input, Scheme: l.r.scheme}
+	for _, ur := range l.r.us {
+		p.Methods = append(p.Methods, ur.method)
+		p.Backends = append(p.Backends, ur.backend)
+	}
+	for _, t := range l.r.tasks {
+		p.Partitions = append(p.Partitions, t.part)
+	}
+	return p
 }

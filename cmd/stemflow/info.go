@@ -7,7 +7,6 @@ import (
 	"runtime"
 
 	"github.com/stemflow/stemflow/array"
-	"github.com/stemflow/stemflow/backends"
 	"github.com/stemflow/stemflow/dataset"
 	"github.com/stemflow/stemflow/udf"
 )
@@ -96,57 +95,17 @@ func describeDataset(ds dataset.Dataset) string {
 		s.Dims(), s.Nav(), s.Sig(), ds.DType(), ds.ImageCount(), ds.SyncOffset())
 }
 
-// tilingOf works out the tiling scheme a run of us would negotiate, with the same
-// inputs the run compiler (udf/compile.go) gives dataset.Negotiate: the input dtype
-// (numpy promotion of the native dtype and every UDF's preference, float32 by
-// default, then promoted for the array backends the execution plan picks), each
-// UDF's processing method (tile > frame > partition unless it chooses) and, for tile
-// UDFs, its tiling preferences. The udf package does not export a compiled run's
-// scheme; TestInfoTilingMatchesEngine checks this mirror against a real run.
+// tilingOf compiles (without computing) the run of us that `stemflow run` would do and
+// returns its plan: the tiling scheme, the input dtype and each UDF's method.
 func tilingOf(ds dataset.Dataset, us []udf.UDF, roi []bool, partitions int) (dataset.TilingScheme, array.DType, []udf.Method, error) {
-	lists := make([][]backends.Backend, len(us))
-	for i, u := range us {
-		if bl, ok := u.(udf.BackendLister); ok {
-			lists[i] = bl.Backends()
-		}
+	opts := udf.Options{NumPartitions: partitions, Inline: true}
+	if roi != nil {
+		opts.ROI = array.Wrap(roi, len(roi))
 	}
-	plan, err := backends.NewPlan(lists, backends.ForFormats(ds.Formats()), backends.DeviceCPU, nil)
+	l, err := udf.RunLazy(ds, us, opts)
 	if err != nil {
-		return dataset.TilingScheme{}, array.DType{}, nil, fmt.Errorf("backend plan: %w", err)
+		return dataset.TilingScheme{}, array.DType{}, nil, err
 	}
-	read := ds.DType()
-	for _, u := range us {
-		pref := array.Float32
-		if p, ok := u.(udf.InputDTyper); ok {
-			pref = p.PreferredInputDType()
-		}
-		read = array.ResultType(pref, read)
-	}
-	read = backends.ResultType(read, plan.Targets()...)
-	meta := &udf.Meta{DatasetShape: ds.Shape(), ROI: roi, DatasetDType: ds.DType(), InputDType: read, DeviceClass: "cpu", Partition: -1}
-	prefs := make([]dataset.TilingPrefs, len(us))
-	methods := make([]udf.Method, len(us))
-	for i, u := range us {
-		m := udf.MethodPartition
-		switch u.(type) {
-		case udf.TileProcessor:
-			m = udf.MethodTile
-		case udf.FrameProcessor:
-			m = udf.MethodFrame
-		}
-		if mc, ok := u.(udf.MethodChooser); ok {
-			m = mc.Method(meta)
-		}
-		var p dataset.TilingPrefs
-		if tp, ok := u.(udf.TilingPreferrer); ok && m == udf.MethodTile {
-			p = tp.TilingPreferences(meta)
-		}
-		p.Method = m
-		prefs[i], methods[i] = p, m
-	}
-	scheme, err := dataset.Negotiate(dataset.NegotiationFor(ds, prefs, read, roi, partitions))
-	if err != nil {
-		return scheme, read, methods, fmt.Errorf("tiling negotiation: %w", err)
-	}
-	return scheme, read, methods, nil
+	p := l.Plan()
+	return p.Scheme, p.InputDType, p.Methods, nil
 }
