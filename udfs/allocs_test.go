@@ -9,7 +9,7 @@ import (
 	"github.com/stemflow/stemflow/udf"
 )
 
-// TestNoAllocsPerFrameBuiltins: Sum, SumSig, CoM, StdDev and Logsum over 16× more
+// TestNoAllocsPerFrameBuiltins: Sum, SumSig, CoM, StdDev and Logsum over 64× more
 // frames (same partitions, tiles of one to four frames or whole partitions) allocate
 // no more than a few extra times: nothing per frame or per tile.
 func TestNoAllocsPerFrameBuiltins(t *testing.T) {
@@ -28,7 +28,7 @@ func TestNoAllocsPerFrameBuiltins(t *testing.T) {
 				}
 				return memDS(t, a, opts)
 			}
-			small, large := mk(4), mk(16)
+			small, large := mk(4), mk(32)
 			for _, u := range []udf.UDF{&Sum{}, SumSig{}, com, &StdDev{}, Logsum{}} {
 				allocs := func(ds dataset.Dataset) float64 {
 					return testing.AllocsPerRun(3, func() {
@@ -38,10 +38,12 @@ func TestNoAllocsPerFrameBuiltins(t *testing.T) {
 					})
 				}
 				a, b := allocs(small), allocs(large)
-				// 240 more frames (60 more tiles of four): anything allocated per
-				// frame or per tile adds at least 60
-				if b-a > 24 {
-					t.Errorf("%T, %v, tile %v: %v allocations for 16 frames, %v for 256", u, dt, tile, a, b)
+				// 1,008 more frames (252 more tiles of four): anything allocated per
+				// frame or per tile adds at least 252. The slack of 48 absorbs
+				// sync.Pool refills after garbage collections, which the larger run
+				// sees more of (under -race especially).
+				if b-a > 48 {
+					t.Errorf("%T, %v, tile %v: %v allocations for 16 frames, %v for 1024", u, dt, tile, a, b)
 				}
 			}
 		}
