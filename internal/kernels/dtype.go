@@ -72,51 +72,32 @@ func DecodeF64(dst []float64, src []byte, from array.DType, bigEndian bool) erro
 // len(src) < len(dst)·ItemSize; it is safe for concurrent use. DecoderF32
 // returns an error wrapping ErrDType for dtypes without a float conversion.
 func DecoderF32(from array.DType, bigEndian bool) (func(dst []float32, src []byte), error) {
-	e, err := elemOf("DecoderF32", from)
-	if err != nil {
-		return nil, err
-	}
-	sz := elemSize[e]
-	if e == eF32 && bigEndian != hostLittle {
-		return func(dst []float32, src []byte) {
-			src = src[:len(dst)*4]
-			if len(dst) > 0 {
-				copy(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), len(src)), src)
-			}
-		}, nil
-	}
-	if f := asmDecoderF32(e, bigEndian); f != nil {
-		return func(dst []float32, src []byte) {
-			src = src[:len(dst)*sz]
-			n := len(dst) &^ 7
-			if n > 0 {
-				f(dst[:n], src[:n*sz])
-			}
-			if n < len(dst) {
-				decodeGo(dst[n:], src[n*sz:], e, bigEndian)
-			}
-		}, nil
-	}
-	return func(dst []float32, src []byte) { decodeGo(dst, src[:len(dst)*sz], e, bigEndian) }, nil
+	return decoderFor("DecoderF32", eF32, asmDecoderF32, from, bigEndian)
 }
 
 // DecoderF64 is DecoderF32 for float64 destinations (see DecodeF64).
 func DecoderF64(from array.DType, bigEndian bool) (func(dst []float64, src []byte), error) {
-	e, err := elemOf("DecoderF64", from)
+	return decoderFor("DecoderF64", eF64, asmDecoderF64, from, bigEndian)
+}
+
+// decoderFor builds DecoderF32/DecoderF64: same, the element kind of D, is copied
+// byte for byte when it needs no swap; asm finds the SIMD decoder for the rest.
+func decoderFor[D float32 | float64](name string, same elem, asm func(elem, bool) func([]D, []byte), from array.DType, bigEndian bool) (func(dst []D, src []byte), error) {
+	e, err := elemOf(name, from)
 	if err != nil {
 		return nil, err
 	}
 	sz := elemSize[e]
-	if e == eF64 && bigEndian != hostLittle {
-		return func(dst []float64, src []byte) {
-			src = src[:len(dst)*8]
+	if e == same && bigEndian != hostLittle {
+		return func(dst []D, src []byte) {
+			src = src[:len(dst)*sz]
 			if len(dst) > 0 {
 				copy(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), len(src)), src)
 			}
 		}, nil
 	}
-	if f := asmDecoderF64(e, bigEndian); f != nil {
-		return func(dst []float64, src []byte) {
+	if f := asm(e, bigEndian); f != nil {
+		return func(dst []D, src []byte) {
 			src = src[:len(dst)*sz]
 			n := len(dst) &^ 7
 			if n > 0 {
@@ -127,5 +108,5 @@ func DecoderF64(from array.DType, bigEndian bool) (func(dst []float64, src []byt
 			}
 		}, nil
 	}
-	return func(dst []float64, src []byte) { decodeGo(dst, src[:len(dst)*sz], e, bigEndian) }, nil
+	return func(dst []D, src []byte) { decodeGo(dst, src[:len(dst)*sz], e, bigEndian) }, nil
 }

@@ -10,8 +10,9 @@ import (
 // assembly against. Several independent accumulators let the CPU overlap the
 // additions; Go does not vectorise.
 
-func sumF32Go(x []float32) float32 {
-	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+// sumGo is the scalar twin of the float sums: eight independent accumulators.
+func sumGo[T float32 | float64](x []T) T {
+	var s0, s1, s2, s3, s4, s5, s6, s7 T
 	i := 0
 	for ; i+8 <= len(x); i += 8 {
 		v := x[i : i+8 : i+8]
@@ -30,25 +31,9 @@ func sumF32Go(x []float32) float32 {
 	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
-func sumF64Go(x []float64) float64 {
-	var s0, s1, s2, s3, s4, s5, s6, s7 float64
-	i := 0
-	for ; i+8 <= len(x); i += 8 {
-		v := x[i : i+8 : i+8]
-		s0 += v[0]
-		s1 += v[1]
-		s2 += v[2]
-		s3 += v[3]
-		s4 += v[4]
-		s5 += v[5]
-		s6 += v[6]
-		s7 += v[7]
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i]
-	}
-	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-}
+func sumF32Go(x []float32) float32 { return sumGo(x) }
+
+func sumF64Go(x []float64) float64 { return sumGo(x) }
 
 func sumF32ToF64Go(x []float32) float64 {
 	var s0, s1, s2, s3 float64
@@ -82,19 +67,17 @@ func sumU16LEGo(x []uint16) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-func addF32Go(dst, src []float32) {
+// addGo is the scalar twin of the float adds: dst += src.
+func addGo[T float32 | float64](dst, src []T) {
 	src = src[:len(dst)]
 	for i := range dst {
 		dst[i] += src[i]
 	}
 }
 
-func addF64Go(dst, src []float64) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
-	}
-}
+func addF32Go(dst, src []float32) { addGo(dst, src) }
+
+func addF64Go(dst, src []float64) { addGo(dst, src) }
 
 func addF32ToF64Go(dst []float64, src []float32) {
 	src = src[:len(dst)]
