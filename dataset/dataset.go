@@ -159,6 +159,18 @@ type Info struct {
 	DataOffset int64            // byte offset of the first frame in the file
 	Bytes      int64            // stored bytes of the frames present
 	IO         string           // how tiles are read: "mmap", "memory", ...
+	// Files lists every file the dataset reads, in frame order, when there is more than
+	// the one at Path (sets of .mib files, sidecars, external HDF5 links, ...).
+	Files []string
+	// Details are format-specific facts for `stemflow info`, in display order: the
+	// chosen HDF5 dataset and its chunking and filters, where the nav shape came from,
+	// the counter depth, the corrections applied, ... Key is a short lower-case name.
+	Details []InfoDetail
+}
+
+// InfoDetail is one format-specific line of Info: "key: value".
+type InfoDetail struct {
+	Key, Value string
 }
 
 // String returns a multi-line "key: value" description.
@@ -178,6 +190,15 @@ func (i Info) String() string {
 	fmt.Fprintf(&b, "bytes: %d\n", i.Bytes)
 	if i.IO != "" {
 		fmt.Fprintf(&b, "io: %s\n", i.IO)
+	}
+	if len(i.Files) > 0 {
+		fmt.Fprintf(&b, "files: %d\n", len(i.Files))
+		for _, f := range i.Files {
+			fmt.Fprintf(&b, "  %s\n", f)
+		}
+	}
+	for _, d := range i.Details {
+		fmt.Fprintf(&b, "%s: %s\n", d.Key, d.Value)
 	}
 	return b.String()
 }
