@@ -25,9 +25,9 @@ type dmNode struct {
 }
 
 func grp(name string, kids ...dmNode) dmNode { return dmNode{name: name, group: kids, isGrp: true} }
-func u32v(name string, v uint32) dmNode     { return dmNode{name: name, code: 5, val: uint64(v)} }
-func i32v(name string, v int32) dmNode      { return dmNode{name: name, code: 3, val: uint64(uint32(v))} }
-func txt(name, s string) dmNode             { return dmNode{name: name, str: s} }
+func u32v(name string, v uint32) dmNode      { return dmNode{name: name, code: 5, val: uint64(v)} }
+func i32v(name string, v int32) dmNode       { return dmNode{name: name, code: 3, val: uint64(uint32(v))} }
+func txt(name, s string) dmNode              { return dmNode{name: name, str: s} }
 
 // dmBuild writes a DM3 (v=3) or DM4 (v=4) file with the given root entries; tag values
 // and arrays in little- (le) or big-endian order, structure big-endian.
@@ -260,7 +260,9 @@ func dmFrames(v int, le bool, dims []int, dt array.DType, vals []float64, tags .
 }
 
 func TestDMSingle(t *testing.T) {
-	swapped := func(v uint32) dmNode { return grp("Meta Data", txt("Format", "Diffraction image"), u32v("Data Order Swapped", v)) }
+	swapped := func(v uint32) dmNode {
+		return grp("Meta Data", txt("Format", "Diffraction image"), u32v("Data Order Swapped", v))
+	}
 	cases := []struct {
 		name     string
 		dims     []int // x first
