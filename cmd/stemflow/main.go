@@ -37,6 +37,7 @@ usage:
   stemflow info   [flags] FILE   show shape, dtype, image count, partitions and tiling
   stemflow graph  [flags] FILE   write the compiled graph of a run as Graphviz DOT
   stemflow sample [flags] DIR    write DIR/sample.npy, a small synthetic 4D-STEM dataset
+  stemflow serve  [flags] [DIR]  interactive web view of the datasets under DIR
   stemflow help   [COMMAND]      show help
 
 Flags may come before or after FILE. Run "stemflow help run" for the flags of a command.
@@ -57,6 +58,7 @@ func commands() []command {
 		{"info", func(w io.Writer) *flag.FlagSet { fs, _ := infoFlagSet(w); return fs }, cmdInfo},
 		{"graph", func(w io.Writer) *flag.FlagSet { fs, _ := graphFlagSet(w); return fs }, cmdGraph},
 		{"sample", func(w io.Writer) *flag.FlagSet { fs, _ := sampleFlagSet(w); return fs }, cmdSample},
+		{"serve", func(w io.Writer) *flag.FlagSet { fs, _ := serveFlagSet(w); return fs }, cmdServe},
 	}
 }
 
