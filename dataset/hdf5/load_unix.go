@@ -151,4 +151,3 @@ func lGetInfoName(h uintptr) string {
 	}
 	return "H5Lget_info"
 }
-
