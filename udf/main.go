@@ -107,18 +107,9 @@ func (r *run) mergeStep(a *acc, ti int, bufs []array.Array) error {
 	return nil
 }
 
-// mergeAll merges all partials at once: the UDF's MergeAll, or the default
-// concatenation of nav buffers.
+// mergeAll merges all partials at once with the UDF's MergeAll.
 func (r *run) mergeAll(a *acc, parts []partialRef) error {
 	ur := a.ur
-	if ur.mode == mergeConcat {
-		for _, p := range parts {
-			if err := r.mergeStep(a, p.task, p.bufs); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	ma := ur.u.(AllMerger)
 	ps := make([]Partial, len(parts))
 	for i, p := range parts {
