@@ -54,9 +54,9 @@ type Server struct {
 	sessions map[string]*session
 	streams  sync.WaitGroup
 
-	// testHookSnapshot, when set (by tests), is called with the run's context and
-	// id before each snapshot of a run is handled.
-	testHookSnapshot func(ctx context.Context, run int)
+	// testHookSnapshot, when set (by tests, before serving), is called with the
+	// run's context, id and analysis before each snapshot of a run is handled.
+	testHookSnapshot func(ctx context.Context, run int, a Analysis)
 }
 
 // NewToken returns a random access token (128 bits, hex).

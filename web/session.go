@@ -275,7 +275,7 @@ func (s *session) run(ctx context.Context, ds dataset.Dataset, gen int, slot str
 			return
 		}
 		if h := s.srv.testHookSnapshot; h != nil {
-			h(ctx, id)
+			h(ctx, id, a)
 		}
 		last := snap.Done() == snap.Total()
 		if !last && time.Since(lastSent) < snapshotInterval {
