@@ -47,7 +47,7 @@ func RunLazy(ds dataset.Dataset, udfs []UDF, opts Options) (*LazyRun, error) {
 // Compute computes every UDF's results in one run with the run's options.
 func (l *LazyRun) Compute(ctx context.Context) ([]*Result, error) {
 	ps := l.r.newProgress()
-	vals, err := sched.Compute(withProgress(ctx, ps), l.c.g, l.c.finals, l.r.schedOptions(ps))
+	vals, err := sched.Compute(withProgress(ctx, ps), l.c.g, l.c.finals, l.r.schedOptions(ps, false))
 	if err = l.r.endRun(err); err != nil {
 		return nil, err
 	}
