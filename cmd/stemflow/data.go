@@ -252,3 +252,4 @@ func joinInts(v []int) string {
 	}
 	return s
 }
+
