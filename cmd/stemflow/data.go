@@ -252,4 +252,3 @@ func joinInts(v []int) string {
 	}
 	return s
 }
-
