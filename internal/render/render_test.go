@@ -392,3 +392,27 @@ func TestEncodePNGSamePixels(t *testing.T) {
 		}
 	}
 }
+
+// The log caption is drawn in the 5-wide capitals, pixel for pixel.
+func TestLogCaptionGlyphs(t *testing.T) {
+	const scale = 1
+	img := image.NewNRGBA(image.Rect(0, 0, textWidth(logCaption, scale), textHeight(scale)))
+	drawText(img, 0, 0, logCaption, scale, ink)
+	want := []string{
+		"#......###...####",
+		"#.....#...#.#....",
+		"#.....#...#.#..##",
+		"#.....#...#.#...#",
+		"#####..###...###.",
+	}
+	if img.Rect.Dx() != len(want[0]) {
+		t.Fatalf("caption width %d, want %d", img.Rect.Dx(), len(want[0]))
+	}
+	for y, row := range want {
+		for x, c := range row {
+			if got := img.NRGBAAt(x, y).A == 255; got != (c == '#') {
+				t.Fatalf("pixel (%d, %d) inked %v, want %v", x, y, got, c == '#')
+			}
+		}
+	}
+}
