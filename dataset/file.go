@@ -12,6 +12,8 @@ import (
 type mapping struct {
 	mu   sync.Mutex
 	data []byte
+	path string
+	size int64 // file size at open
 }
 
 // openMapped opens path, checks it holds at least need bytes (field names the option
@@ -34,13 +36,13 @@ func openMapped(path, field string, need int64, populate bool) (*mapping, int64,
 		return nil, size, &ShortFileError{Path: path, Field: field, Need: need, Have: size}
 	}
 	if size == 0 {
-		return &mapping{}, 0, nil
+		return &mapping{path: path}, 0, nil
 	}
 	b, err := mapFile(f, size, populate)
 	if err != nil {
 		return nil, size, &Error{Path: path, Detail: "mmap failed", Err: err}
 	}
-	return &mapping{data: b}, size, nil
+	return &mapping{data: b, path: path, size: size}, size, nil
 }
 
 // IO methods for file formats.

@@ -59,6 +59,7 @@ func commands() []command {
 		{"graph", "[flags] FILE   write the compiled graph of a run as Graphviz DOT", flagsOf(graphFlagSet), cmdGraph},
 		{"sample", "[flags] DIR    write DIR/sample.npy, a small synthetic 4D-STEM dataset", flagsOf(sampleFlagSet), cmdSample},
 		{"version", "               print the version", nil, cmdVersion},
+		{"serve", "[flags] [DIR]  interactive web view of the datasets under DIR", flagsOf(serveFlagSet), cmdServe},
 	}
 }
 
