@@ -383,9 +383,9 @@ type hdf5Chunked struct {
 	// override changes the frame's axes (boxes are then cut from whole frames)
 	stored      array.Slice
 	sigOverride bool
-	mu       sync.RWMutex
-	closed   bool
-	pools    sync.Map
+	mu          sync.RWMutex
+	closed      bool
+	pools       sync.Map
 }
 
 // chunkCacheBytes bounds the decoded chunks one reader keeps.
