@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -49,6 +50,10 @@ type HDF5Options struct {
 func OpenHDF5(path string, opts HDF5Options) (Dataset, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, openErr(path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
 	}
 	f, err := hdf5.Open(path)
 	if err != nil {
@@ -156,7 +161,7 @@ func OpenHDF5(path string, opts HDF5Options) (Dataset, error) {
 			return nil, err
 		}
 		c := &hdf5Contig{details: details}
-		if first.File != path {
+		if first.File != abs {
 			c.files = []string{first.File}
 		}
 		c.base = b
@@ -166,7 +171,7 @@ func OpenHDF5(path string, opts HDF5Options) (Dataset, error) {
 		c.initFile(sto)
 		return c, nil
 	}
-	return newHDF5Chunked(b, infos, sigDims, details)
+	return newHDF5Chunked(b, abs, infos, sigDims, details)
 }
 
 // hdf5DType maps an HDF5 element type to a dtype and byte order.
@@ -391,7 +396,7 @@ type hdf5Chunked struct {
 // chunkCacheBytes bounds the decoded chunks one reader keeps.
 const chunkCacheBytes = 32 << 20
 
-func newHDF5Chunked(b base, infos []*hdf5.Info, sigDims int, details []InfoDetail) (*hdf5Chunked, error) {
+func newHDF5Chunked(b base, abs string, infos []*hdf5.Info, sigDims int, details []InfoDetail) (*hdf5Chunked, error) {
 	d := &hdf5Chunked{base: b, sigDims: sigDims, details: details}
 	d.base.forceDecode = true
 	isz := b.native.ItemSize()
@@ -433,7 +438,7 @@ func newHDF5Chunked(b base, infos []*hdf5.Info, sigDims int, details []InfoDetai
 				return nil, openErr(in.File, err)
 			}
 			seen[in.File] = fh
-			if in.File != b.path {
+			if in.File != abs {
 				d.files = append(d.files, in.File)
 			}
 		}
