@@ -35,7 +35,7 @@ const (
 
 // TVIPSHeader is the series header.
 type TVIPSHeader struct {
-	Version, Width, Height, BitsPerPixel  int
+	Version, Width, Height, BitsPerPixel   int
 	XBin, YBin, PixelSizeNM, HighTensionKV int
 	MagTotal                               int
 	// ImageHeaderBytes is the size of each frame's header (12 for version 1).
