@@ -357,7 +357,7 @@ func TestNPYErrors(t *testing.T) {
 		{"fortran", hdr("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 4), }"), ErrHeader, "header.fortran_order"},
 		{"object", hdr("{'descr': '|O', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
 		{"bytes", hdr("{'descr': '|S4', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
-		{"unknown dtype", hdr("{'descr': '<f2', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
+		{"unknown dtype", hdr("{'descr': '<U2', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
 		{"zero extent", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3, 4), }"), ErrShape, "header.shape"},
 		{"too few axes", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }"), ErrShape, "sig_dims"},
 		{"truncated magic", []byte("\x93NUM"), ErrHeader, "header.magic"},
