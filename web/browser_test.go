@@ -214,9 +214,11 @@ func TestBrowser(t *testing.T) {
 		px := func(y, x float64) (float64, float64) { // page point of data coordinates
 			return b[0] + (x+0.5)*b[2]/float64(f.sx), b[1] + (y+0.5)*b[3]/float64(f.sy)
 		}
+		before := eval[int](ctx, t, `stemflow.lastRun.detector`)
 		x0, y0 := px(31, 33)
 		x1, y1 := px(31, 43)
 		drag(ctx, t, x0, y0, x1, y1)
+		poll(ctx, t, fmt.Sprintf(`stemflow.lastRun.detector > %d`, before))
 		waitDetector(t)
 		a := eval[map[string]any](ctx, t, `stemflow.detector`)
 		if a["kind"] != "disk" {
@@ -281,7 +283,9 @@ func TestBrowser(t *testing.T) {
 		b := box(ctx, t, "scanOverlay")
 		y, x := 5, 7
 		px, py := b[0]+(float64(x)+0.5)*b[2]/float64(f.nx), b[1]+(float64(y)+0.5)*b[3]/float64(f.ny)
+		before := eval[int](ctx, t, `stemflow.lastRun.frame`)
 		drag(ctx, t, px, py, px, py)
+		poll(ctx, t, fmt.Sprintf(`stemflow.lastRun.frame > %d`, before))
 		poll(ctx, t, `(() => { const p = stemflow.progress.frame, id = stemflow.lastRun.frame, r = stemflow.runs[id];
 			return !!p && p.run === id && p.final && !!r && r.state === 'done' && r.kind === 'pick'; })()`)
 		got := pageImage(ctx, t, "frame", "intensity")

@@ -237,10 +237,10 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	s.sessions[id] = sess
 	s.mu.Unlock()
 	defer func() {
+		sess.close()
 		s.mu.Lock()
 		delete(s.sessions, id)
 		s.mu.Unlock()
-		sess.close()
 	}()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
