@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"slices"
@@ -276,13 +275,6 @@ func (d *DM) Info() Info {
 		InfoDetail{"order", fmt.Sprintf("C order: %v (%s)", l.cOrder, l.orderBy)},
 	)
 	return in
-}
-
-func dmByteOrderName(o binary.ByteOrder) string {
-	if o == binary.BigEndian {
-		return "big-endian"
-	}
-	return "little-endian"
 }
 
 func init() {
