@@ -73,6 +73,9 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 	if ds == nil {
 		return nil, fmt.Errorf("udf: nil dataset")
 	}
+	if err := checkDevices(opts.Devices); err != nil {
+		return nil, err
+	}
 	r := &run{ds: ds, opts: opts, shape: ds.Shape()}
 	r.sig = r.shape.Sig()
 	navSize := r.shape.NavSize()
