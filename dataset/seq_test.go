@@ -1,0 +1,159 @@
+package dataset
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stemflow/stemflow/array"
+)
+
+// seqFile builds a .seq file: a header of the given version, then n frames of h × w
+// little-endian pixels of bits each, each followed by footer bytes of 0xEE.
+func seqFile(version, w, h, bits, n, footer int, v func(f, i int) int) []byte {
+	le := binary.LittleEndian
+	off := 1024
+	if version >= 5 {
+		off = 8192
+	}
+	b := make([]byte, off)
+	le.PutUint32(b, 0xFEED)
+	for i, c := range "Norpix seq" {
+		le.PutUint16(b[4+2*i:], uint16(c))
+	}
+	le.PutUint32(b[28:], uint32(version))
+	le.PutUint32(b[32:], 1024)
+	le.PutUint32(b[548:], uint32(w))
+	le.PutUint32(b[552:], uint32(h))
+	le.PutUint32(b[556:], uint32(bits))
+	le.PutUint32(b[560:], uint32(bits))
+	le.PutUint32(b[564:], uint32(w*h*bits/8))
+	le.PutUint32(b[568:], 100)
+	le.PutUint32(b[572:], uint32(n))
+	le.PutUint32(b[580:], uint32(w*h*bits/8+footer))
+	for f := range n {
+		for i := range w * h {
+			x := uint64(v(f, i))
+			for k := range bits / 8 {
+				b = append(b, byte(x>>(8*k)))
+			}
+		}
+		for range footer {
+			b = append(b, 0xEE)
+		}
+	}
+	return b
+}
+
+func seqValue(f, i int) int { return (f*37 + i*11) % 251 }
+
+func TestSeq(t *testing.T) {
+	cases := []struct {
+		name             string
+		version, bits, n int
+		footer           int
+		nav, wantNav     []int
+		dtype            array.DType
+	}{
+		{"v4 uint16 footer", 4, 16, 6, 8, []int{2, 3}, []int{2, 3}, array.Uint16},
+		{"v5 uint8 square nav", 5, 8, 4, 0, nil, []int{2, 2}, array.Uint8},
+		{"v6 uint32 line", 6, 32, 3, 16, nil, []int{3}, array.Uint32},
+	}
+	const w, h = 5, 3
+	for _, c := range cases {
+		p := writeFile(t, "scan.seq", seqFile(c.version, w, h, c.bits, c.n, c.footer, seqValue))
+		ds, err := Open("auto", p, OpenOptions{NavShape: c.nav})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if !slices.Equal(ds.Shape().Dims(), append(slices.Clone(c.wantNav), h, w)) || ds.DType() != c.dtype {
+			t.Fatalf("%s: shape %v dtype %v", c.name, ds.Shape(), ds.DType())
+		}
+		want := make([]float64, c.n*w*h)
+		for f := range c.n {
+			for i := range w * h {
+				want[f*w*h+i] = float64(seqValue(f, i))
+			}
+		}
+		sch, _ := NewTilingScheme([]int{1, 2, w}, []int{h, w}, MethodTile)
+		r := readAll[float64](t, ds, 2, sch, nil, array.Float64)
+		if i := sameNaN(r.data, want); i >= 0 {
+			t.Fatalf("%s: element %d = %v, want %v", c.name, i, r.data[i], want[i])
+		}
+		if s := ds.Info().String(); !strings.Contains(s, "true image size") {
+			t.Fatal(s)
+		}
+		ds.Close()
+	}
+}
+
+func TestSeqSidecars(t *testing.T) {
+	p := writeFile(t, "scan.seq.seq", seqFile(5, 2, 2, 16, 4, 0, seqValue))
+	for _, s := range []string{".dark.mrc", ".gain.mrc", ".Config.Metadata.xml", ".metadata"} {
+		if err := os.WriteFile(strings.TrimSuffix(p, ".seq")+s, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := Open("seq", p, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	info := ds.Info().String()
+	for _, k := range []string{"seq_dark", "seq_gain", "seq_bad_pixels", "scan.seq.dark.mrc"} {
+		if !strings.Contains(info, k) {
+			t.Errorf("info lacks %q:\n%s", k, info)
+		}
+	}
+}
+
+func TestSeqErrors(t *testing.T) {
+	good := seqFile(5, 4, 4, 16, 2, 4, seqValue)
+	le := binary.LittleEndian
+	mod := func(f func(b []byte)) []byte { b := slices.Clone(good); f(b); return b }
+	cases := []struct {
+		name     string
+		b        []byte
+		sentinel error
+		field    string
+	}{
+		{"short header", good[:100], ErrFileTooShort, "header"},
+		{"magic", mod(func(b []byte) { b[0] = 0 }), ErrHeader, "header.magic"},
+		{"compressed", mod(func(b []byte) { le.PutUint32(b[620:], 1) }), ErrHeader, "header.compression_format"},
+		{"colour", mod(func(b []byte) { le.PutUint32(b[568:], 200) }), ErrHeader, "header.image_format"},
+		{"bit depth 12", mod(func(b []byte) { le.PutUint32(b[556:], 12) }), ErrDType, "header.bit_depth"},
+		{"width 0", mod(func(b []byte) { le.PutUint32(b[548:], 0) }), ErrHeader, "header.width"},
+		{"true size", mod(func(b []byte) { le.PutUint32(b[580:], 31) }), ErrHeader, "header.true_image_size"},
+		{"no frames", good[:8192+20], ErrFileTooShort, "frames"},
+	}
+	for _, c := range cases {
+		p := writeFile(t, "bad.seq", c.b)
+		_, err := Open("seq", p, OpenOptions{})
+		var e *Error
+		var se *ShortFileError
+		ok := errors.Is(err, c.sentinel) && (errors.As(err, &e) && e.Field == c.field && e.Path == p || errors.As(err, &se) && se.Field == c.field && se.Path == p)
+		if !ok {
+			t.Errorf("%s: %v, want %v on %s", c.name, err, c.sentinel, c.field)
+		}
+	}
+}
+
+func FuzzSEQHeader(f *testing.F) {
+	f.Add(seqFile(5, 2, 2, 16, 1, 8, seqValue)[:seqHeaderBytes])
+	f.Add(seqFile(3, 3, 1, 8, 1, 0, seqValue)[:seqHeaderBytes])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := ParseSEQHeader(b, "fuzz.seq")
+		if err != nil {
+			return
+		}
+		if h.Width <= 0 || h.Height <= 0 || h.BitDepth%8 != 0 || h.TrueImageSize < h.Width*h.Height*h.BitDepth/8 {
+			t.Fatalf("accepted %+v", h)
+		}
+		if o := h.DataOffset(); o != 1024 && o != 8192 {
+			t.Fatalf("data offset %d", o)
+		}
+	})
+}
