@@ -71,6 +71,9 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 			Admission: c.admitted,
 			Order:     k,
 			Op: func(ctx context.Context, _ []any) (any, error) {
+				if r.opts.Remote != nil {
+					return r.runRemote(ctx, kk)
+				}
 				return r.runTask(ctx, kk)
 			},
 		}); err != nil {

@@ -83,7 +83,7 @@ func (ps *progressState) schedProgress(p sched.Progress) {
 
 // schedOptions maps run options to scheduler options for one computation.
 func (r *run) schedOptions(ps *progressState) sched.Options {
-	o := sched.Options{Workers: r.workers, Inline: r.opts.Inline, Window: r.opts.Window}
+	o := sched.Options{Workers: r.schedWorkers(), Inline: r.opts.Inline, Window: r.opts.Window}
 	if ps != nil {
 		o.Progress = ps.schedProgress
 	}

@@ -40,6 +40,10 @@ type Options struct {
 	// CheckInput is a debug mode: every tile is checksummed before and after each
 	// UDF's call and a change fails the run with ErrTileModified naming the UDF.
 	CheckInput bool
+	// Remote, when set, runs the partition tasks on another executor (package
+	// cluster places them on NATS JetStream workers); merges, Results and everything
+	// else stay here, in partition order. See TaskRunner.
+	Remote TaskRunner
 }
 
 // Run computes udfs over ds in one pass over the data and returns one Result per UDF,
