@@ -49,6 +49,14 @@
 // their storage), and a RegisterFormat call in an init function so that Open and the
 // detection by extension find it.
 //
+// Formats whose frames are separate records (per-frame headers or footers, offset
+// tables, sets of files, bit-packed pixels) parse their headers into a FrameLayout and
+// call OpenFramed (framed.go): each file's frame count and either a fixed stride or a
+// table of offsets, the record size, the decoded sig shape, dtype and byte order, an
+// optional crop of the stored frame, and an optional per-frame decoder. The generic
+// reader implements the whole Dataset contract for them; a layout whose frames lie back
+// to back in one file is read by the dense reader (zero-copy native reads).
+//
 // Errors wrap the sentinels of errors.go (ErrNotFound, ErrFileTooShort, ErrDType,
 // ErrShape, ErrSigSize, ErrSyncOffset, ErrHeader, ...) and name the file and field.
 //

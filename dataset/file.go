@@ -11,6 +11,8 @@ import (
 type mapping struct {
 	mu   sync.Mutex
 	data []byte
+	path string
+	size int64 // file size at open
 }
 
 // openMapped opens path, checks it holds at least need bytes (field names the option
@@ -33,13 +35,13 @@ func openMapped(path, field string, need int64, populate bool) (*mapping, int64,
 		return nil, size, &ShortFileError{Path: path, Field: field, Need: need, Have: size}
 	}
 	if size == 0 {
-		return &mapping{}, 0, nil
+		return &mapping{path: path}, 0, nil
 	}
 	b, err := mapFile(f, size, populate)
 	if err != nil {
 		return nil, size, &Error{Path: path, Detail: "mmap failed", Err: err}
 	}
-	return &mapping{data: b}, size, nil
+	return &mapping{data: b, path: path, size: size}, size, nil
 }
 
 // IO methods for file formats.
@@ -50,6 +52,9 @@ const (
 	// negotiation caps tiles at the I/O size, but no page tables are set up (cheaper for
 	// a one-shot pass over a file that needs decoding anyway).
 	IORead = "pread"
+	// IOAuto chooses one of the two (and whether to populate a mapping) per file at
+	// open, by the rule of ChooseIO.
+	IOAuto = "auto"
 )
 
 // storage is an opened file: either mapped (data) or kept open for pread (file).
@@ -64,6 +69,9 @@ type storage struct {
 // openStorage opens path for the given I/O method ("" = IOMmap), checking it holds at
 // least need bytes.
 func openStorage(path, field string, need int64, method string, populate bool) (*storage, error) {
+	if method == IOAuto {
+		method, populate = ChooseIO(0)
+	}
 	switch method {
 	case "", IOMmap:
 		m, size, err := openMapped(path, field, need, populate)
@@ -73,7 +81,7 @@ func openStorage(path, field string, need int64, method string, populate bool) (
 		return &storage{data: m.data, size: size, release: m.close, io: ioKind}, nil
 	case IORead:
 	default:
-		return nil, newErr(path, "io", ErrOption, "unknown I/O method %q (want %q or %q)", method, IOMmap, IORead)
+		return nil, newErr(path, "io", ErrOption, "unknown I/O method %q (want %q, %q or %q)", method, IOMmap, IORead, IOAuto)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -111,4 +119,10 @@ func (m *mapping) close() error {
 	err := unmapFile(m.data)
 	m.data = nil
 	return err
+}
+
+// ChooseIO is the rule of IOAuto: the I/O method (and populate) for reading a file
+// once on cpus CPUs (0 = runtime.NumCPU()). TODO: measured rule.
+func ChooseIO(cpus int) (method string, populate bool) {
+	return IOMmap, false
 }

@@ -125,3 +125,11 @@ func DetectFormat(path string) (string, error) {
 	}
 	return "", newErr(path, "format", ErrFormat, "cannot detect the format of %q (extension %q); name it explicitly", path, ext)
 }
+
+// FormatExtensions returns the file extensions (lower case, with dot) that Open with
+// format "auto" detects as the named format, or nil for an unknown name.
+func FormatExtensions(name string) []string {
+	formatsMu.RLock()
+	defer formatsMu.RUnlock()
+	return slices.Clone(formats[strings.ToLower(name)].Extensions)
+}

@@ -15,10 +15,9 @@ type mergeMode uint8
 const (
 	// mergeChain applies Merge (or the default nav merge) in partition order.
 	mergeChain mergeMode = iota
-	// mergeAllUser calls the UDF's MergeAll once over all partials.
+	// mergeAllUser calls the UDF's MergeAll once over all partials (UDFs with
+	// MergeAll and without Merge only: it holds every partial until the end).
 	mergeAllUser
-	// mergeConcat concatenates nav partials (no Merge, only nav buffers).
-	mergeConcat
 )
 
 // run is a compiled run: everything decided on the main node before any task.
@@ -226,14 +225,15 @@ func prepareUDF(i int, u UDF, meta *Meta) (*udfRun, error) {
 			}
 		}
 	}
+	// A UDF with Merge is merged by its ordered chain even when it also has MergeAll:
+	// the chain frees each partial as soon as it is merged, so at most the admission
+	// window of partials is alive, while merge_all holds every partial until the end.
 	switch {
-	case hasAll:
-		ur.mode = mergeAllUser
 	case hasMerge:
 		ur.mode = mergeChain
-	case allNav:
-		ur.mode = mergeConcat
-	case navOrResultOnly:
+	case hasAll:
+		ur.mode = mergeAllUser
+	case allNav, navOrResultOnly:
 		ur.mode = mergeChain
 	default:
 		for _, s := range specs {

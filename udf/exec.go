@@ -61,6 +61,7 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 	// freed) once its selects and ordered merges are done, while the selected
 	// partials wait for the merge_all node outside the window.
 	c.admitted = true
+	live := newLiveTracker(T)
 	for k := range r.tasks {
 		key := graph.UniqueKey(fmt.Sprintf("task-%d", r.tasks[k].part.Index))
 		kk := k
@@ -71,10 +72,17 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 			Admission: c.admitted,
 			Order:     k,
 			Op: func(ctx context.Context, _ []any) (any, error) {
+				var p partial
+				var err error
 				if r.opts.Remote != nil {
-					return r.runRemote(ctx, kk)
+					p, err = r.runRemote(ctx, kk)
+				} else {
+					p, err = r.runTask(ctx, kk)
 				}
-				return r.runTask(ctx, kk)
+				if err == nil {
+					live.produced(kk, len(r.us))
+				}
+				return p, err
 			},
 		}); err != nil {
 			return nil, err
@@ -99,23 +107,19 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 		}
 		c.inits = append(c.inits, init)
 		var last graph.Key
-		// In iterated runs nav-only UDFs without Merge are merged by an ordered chain
-		// of default nav merges rather than one concatenation node, so snapshots show
-		// their progress (the results are identical).
+		// Every UDF with Merge, and every UDF the default nav merge serves, is merged
+		// by an ordered chain in Run, RunLazy and RunIter alike: each step frees its
+		// partial, so at most the admission window of partials is alive, and all
+		// three give bit-identical results. Only a UDF with MergeAll and without
+		// Merge gets one merge_all node, which holds every partial until the end.
 		//
 		// A UDF without buffers has nothing to merge, but it may have side effects
 		// (files, counters), so its result must still depend on every task: it gets
 		// a chain of no-op steps, which also keeps the admission window working
 		// (each task's value is released as soon as its step has run) and lets
 		// iterated runs pause it like any other chain.
-		//
-		// Likewise, in iterated runs a UDF that has both Merge and MergeAll is merged
-		// by its Merge chain, so its snapshots fill in partition by partition as in
-		// the reference's eager iterator (MergeAll-only UDFs show zeros until the end).
 		noBuffers := len(ur.specs) == 0
-		_, canMerge := ur.u.(Merger)
-		iterChain := yield != nil && (ur.mode == mergeConcat || (ur.mode == mergeAllUser && canMerge))
-		chained := noBuffers || ur.mode == mergeChain || iterChain
+		chained := noBuffers || ur.mode == mergeChain
 		switch {
 		case chained:
 			var gate func(int) []graph.Key
@@ -139,6 +143,7 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 							return nil, err
 						}
 					}
+					live.consumed(k)
 					mergedPart(ctx, k)
 					return ac, nil
 				},
@@ -171,7 +176,11 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 				for k, p := range parts {
 					refs[k] = partialRef{task: k, bufs: p.([]array.Array)}
 				}
-				return r.mergeAllFresh(a.(*acc), refs)
+				b, err := r.mergeAllFresh(a.(*acc), refs)
+				for k := range parts {
+					live.consumed(k)
+				}
+				return b, err
 			})
 			if err != nil {
 				return nil, err
@@ -248,11 +257,6 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 // initial one keep showing zeros, as the reference).
 func (r *run) mergeAllFresh(a *acc, parts []partialRef) (*acc, error) {
 	b := &acc{ur: a.ur, bufs: slices.Clone(a.bufs)}
-	if a.ur.mode == mergeConcat {
-		for j, s := range a.ur.specs {
-			b.bufs[j] = array.New(s.DType, s.Shape(r.navRows, r.sig)...)
-		}
-	}
 	if err := r.mergeAll(b, parts); err != nil {
 		return nil, err
 	}

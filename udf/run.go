@@ -128,9 +128,9 @@ func (s *Snapshot) Results() ([]*Result, error) {
 // runs; partition tasks continue up to the window. Breaking out of the loop cancels
 // the run. An error is yielded once, with a nil snapshot, and ends the sequence.
 //
-// UDFs merged by MergeAll show their zero buffers until the last snapshot (as in the
-// reference's delayed executor); nav-only UDFs without Merge are merged row by row in
-// iterated runs, so their snapshots show progress.
+// UDFs merged by MergeAll (those without Merge) show their zero buffers until the
+// last snapshot (as in the reference's delayed executor); every other UDF fills in
+// partition by partition, and the last snapshot equals Run's result bit for bit.
 func RunIter(ctx context.Context, ds dataset.Dataset, udfs []UDF, opts Options) iter.Seq2[*Snapshot, error] {
 	return func(yield func(*Snapshot, error) bool) {
 		r, err := compile(ds, udfs, opts)

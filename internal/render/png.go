@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -32,7 +33,7 @@ func WritePNG(path string, img image.Image) (err error) {
 	if err = f.Chmod(0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = png.Encode(f, img); err != nil {
+	if err = encoder.Encode(f, img); err != nil {
 		return fmt.Errorf("write %s: encode png: %w", path, err)
 	}
 	if err = f.Sync(); err != nil {
@@ -46,3 +47,16 @@ func WritePNG(path string, img image.Image) (err error) {
 	}
 	return nil
 }
+
+// EncodePNG writes img to w as PNG with the encoder WritePNG uses (no temporary file,
+// no sync: for callers that stage files themselves).
+func EncodePNG(w io.Writer, img image.Image) error {
+	if err := encoder.Encode(w, img); err != nil {
+		return fmt.Errorf("encode png: %w", err)
+	}
+	return nil
+}
+
+// encoder is the PNG encoder of the package; png.Encoder is safe for concurrent use
+// with a nil BufferPool.
+var encoder = png.Encoder{CompressionLevel: png.BestSpeed}
