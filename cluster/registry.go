@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -133,7 +134,7 @@ const BuiltinVersion = "1"
 //	disk   {"cy", "cx", "r"}
 //	ring   {"cy", "cx", "r", "ri"}
 //	masks  array "masks" of shape (n,)+sig
-//	com    {"cy", "cx" (both or neither), "r", "ri", "rotation", "flip_y", "regression"}
+//	com    {"cy", "cx" (both or neither), "r" (default: whole frame), "ri", "rotation", "flip_y", "regression"}
 //	fem    {"cy", "cx", "ri", "ro"}
 //	crystallinity {"ri", "ro", "real_cy", "real_cx", "real_r" (real disk when > 0)}
 func Builtins() *Registry {
@@ -200,7 +201,8 @@ func Builtins() *Registry {
 	must(r.Register("com", BuiltinVersion, func(p Params) (udf.UDF, error) {
 		var c struct {
 			CY, CX     *float64
-			R, RI      float64
+			R          *float64
+			RI         float64
 			Rotation   float64
 			FlipY      bool `json:"flip_y"`
 			Regression int
@@ -215,10 +217,14 @@ func Builtins() *Registry {
 		if c.CY != nil {
 			opts = append(opts, udfs.WithCenter(*c.CY, *c.CX))
 		}
+		r := math.Inf(1) // the whole frame
+		if c.R != nil {
+			r = *c.R
+		}
 		if c.RI > 0 {
-			opts = append(opts, udfs.WithRing(c.RI, c.R))
-		} else if c.R > 0 {
-			opts = append(opts, udfs.WithRadius(c.R))
+			opts = append(opts, udfs.WithRing(c.RI, r))
+		} else {
+			opts = append(opts, udfs.WithRadius(r))
 		}
 		reg, err := udfs.RegressionOrder(c.Regression)
 		if err != nil {
