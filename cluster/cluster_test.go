@@ -28,7 +28,7 @@ type fixture struct {
 	path string
 }
 
-func newFixture(t *testing.T, nav, sig []int) *fixture {
+func newFixture(t testing.TB, nav, sig []int) *fixture {
 	t.Helper()
 	srv, err := StartServer(ServerOptions{Port: -1, StoreDir: t.TempDir()})
 	if err != nil {
@@ -63,7 +63,7 @@ func (f *fixture) spec(udfs []UDFSpec, opts udf.Options) RunSpec {
 }
 
 // local runs the same spec without the cluster.
-func local(t *testing.T, reg *Registry, spec RunSpec) []*udf.Result {
+func local(t testing.TB, reg *Registry, spec RunSpec) []*udf.Result {
 	t.Helper()
 	ds, err := dataset.Open(spec.Dataset.Format, spec.Dataset.Path, spec.Dataset.Options)
 	if err != nil {

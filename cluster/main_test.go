@@ -133,11 +133,14 @@ func testRegistry(scaledVersion string) *Registry {
 	if err := r.Register("failing", "1", func(p Params) (udf.UDF, error) { return failing{}, nil }); err != nil {
 		panic(err)
 	}
+	if err := r.Register("empty", "1", func(Params) (udf.UDF, error) { return empty{}, nil }); err != nil {
+		panic(err)
+	}
 	return r
 }
 
 // startWorker starts a worker process; it is killed at the end of the test.
-func startWorker(t *testing.T, url, name, root string, slots int) *exec.Cmd {
+func startWorker(t testing.TB, url, name, root string, slots int) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envWorkerURL+"="+url, envWorkerName+"="+name, envWorkerRoot+"="+root, envSlots+"="+strconv.Itoa(slots))
@@ -159,7 +162,7 @@ func startWorker(t *testing.T, url, name, root string, slots int) *exec.Cmd {
 	return cmd
 }
 
-func mustJSON(t *testing.T, v any) []byte {
+func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
