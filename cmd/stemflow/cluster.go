@@ -90,9 +90,13 @@ func clusterDataset(path string, o *runOpts) (cluster.DatasetSpec, error) {
 			return cluster.DatasetSpec{}, err
 		}
 	}
-	method, populate, err := ioMethod(o.io)
-	if err != nil {
-		return cluster.DatasetSpec{}, err
+	// auto leaves the choice to each worker's format default (never populating a
+	// whole file for one partition)
+	method, populate := "", false
+	if v := strings.ToLower(o.io); v != "" && v != "auto" {
+		if method, populate, err = ioMethod(o.io, o.workers); err != nil {
+			return cluster.DatasetSpec{}, err
+		}
 	}
 	return cluster.DatasetSpec{Format: format, Path: abs, Options: dataset.OpenOptions{
 		NavShape: o.nav, SigShape: o.sig, DType: o.dtype, SyncOffset: o.syncOffset,
