@@ -40,6 +40,7 @@ type runOpts struct {
 	out        string
 	progress   autoBool
 	log        bool
+	nats       natsFlags
 }
 
 func (r *runOpts) register(fs *flag.FlagSet, outHelp, outDefault string) {
@@ -70,6 +71,7 @@ func runFlagSet(w io.Writer) (*flag.FlagSet, *runOpts) {
 	o.register(fs, "output `folder`", "stemflow-out")
 	fs.Var(&o.progress, "progress", "show a progress bar with throughput and time left on stderr (default: on when stderr is a terminal)")
 	fs.BoolVar(&o.log, "log", false, "render every picture on a log scale")
+	o.nats.register(fs)
 	return fs, o
 }
 
