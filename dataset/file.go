@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"runtime"
@@ -106,7 +107,8 @@ func openStorage(path, field string, need int64, method string, populate bool) (
 
 func openErr(path string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
-		return &Error{Path: path, Field: "path", Detail: "no such file", Err: errors.Join(ErrNotFound, err)}
+		// %w twice, not errors.Join: Join's message spans two lines.
+		return &Error{Path: path, Field: "path", Detail: "no such file", Err: fmt.Errorf("%w: %w", ErrNotFound, err)}
 	}
 	return &Error{Path: path, Field: "path", Detail: "cannot open", Err: err}
 }
