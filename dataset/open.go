@@ -30,6 +30,9 @@ type OpenOptions struct {
 	Populate bool
 	// IO is the I/O method of file formats: IOMmap (default) or IORead.
 	IO string
+	// DSPath names the dataset inside a container file (the path of an HDF5 dataset,
+	// "/entry/data/data"); empty lets the format choose.
+	DSPath string
 }
 
 // Opener opens a dataset of one format.

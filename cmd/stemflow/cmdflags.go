@@ -15,6 +15,7 @@ type dataOpts struct {
 	dtype      string
 	syncOffset int
 	io         string
+	dsPath     string
 }
 
 func (d *dataOpts) register(fs *flag.FlagSet) {
@@ -23,12 +24,14 @@ func (d *dataOpts) register(fs *flag.FlagSet) {
 	fs.Var(&d.sig, "sig-shape", "detector (signal) shape, e.g. 128,128 (required for raw; reshapes other formats)")
 	fs.StringVar(&d.dtype, "dtype", "", "element type of a raw file: numpy names or strings (float32, uint16, >u2, <f4, ...)")
 	fs.IntVar(&d.syncOffset, "sync-offset", 0, "skip the first N frames (N > 0) or insert -N blank frames (N < 0)")
+	fs.StringVar(&d.dsPath, "ds-path", "", "dataset inside an HDF5 file, e.g. /entry/data/data (default: DECTRIS /entry/data/data_NNNNNN links stacked, else the largest dataset with ≥ 3 axes)")
 	fs.StringVar(&d.io, "io", "auto", "how files are read: auto (see below), mmap, populate (mmap with the page tables filled at open) or pread")
 }
 
 // runOpts are the flags of run and graph (graph writes to --out FILE.dot).
 type runOpts struct {
 	dataOpts
+	deviceOpts
 	roi        string
 	udfs       listFlag
 	workers    int
@@ -41,6 +44,7 @@ type runOpts struct {
 
 func (r *runOpts) register(fs *flag.FlagSet, outHelp, outDefault string) {
 	r.dataOpts.register(fs)
+	r.deviceOpts.register(fs)
 	fs.StringVar(&r.roi, "roi", "", "region of interest: .npy of bools (or numbers, nonzero = in), nav-shaped or flat")
 	fs.Var(&r.udfs, "udf", "UDF `SPEC` to run (repeatable; default sum); see below")
 	fs.IntVar(&r.workers, "workers", 0, "worker goroutines (0 = one per CPU)")

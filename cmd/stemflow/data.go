@@ -123,6 +123,7 @@ func openDataset(path string, d dataOpts, partitions, workers int, warn io.Write
 		NumPartitions: partitions,
 		IO:            method,
 		Populate:      populate,
+		DSPath:        d.dsPath,
 	})
 	if err != nil {
 		err = nameFlags(err, d)
