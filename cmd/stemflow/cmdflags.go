@@ -61,7 +61,9 @@ same spec name writes OUT/<spec>-2/, and so on); nav-shaped buffers are NaN outs
 ROI. Every result that is 2-D after dropping length-1 axes also gets <buffer>.png; a
 trailing axis of length k ≤ 16 gives <buffer>-<i>.png per index; com also writes
 field.png (hue = direction, brightness = magnitude). Files appear only when the whole
-run has succeeded.
+run has succeeded; each spec folder then replaces an earlier run's as a whole, and
+OUT/stemflow-run.json lists what OUT holds. --io auto reads with pread below 8
+workers and maps the file from 8.
 
 `
 
