@@ -82,8 +82,14 @@ func (ps *progressState) schedProgress(p sched.Progress) {
 }
 
 // schedOptions maps run options to scheduler options for one computation.
-func (r *run) schedOptions(ps *progressState) sched.Options {
+func (r *run) schedOptions(ps *progressState, iterating bool) sched.Options {
 	o := sched.Options{Workers: r.workers, Inline: r.opts.Inline, Window: r.opts.Window}
+	if o.Window <= 0 {
+		o.Window = 2 * r.workers // the iteration lane's worker holds no partials
+	}
+	if iterating {
+		o.Lanes = []sched.Lane{{Name: iterLane, Slots: 1}}
+	}
 	if ps != nil {
 		o.Progress = ps.schedProgress
 	}

@@ -104,8 +104,8 @@ func checkGemm(m, n, k int, a, bm, c *Buffer, elem int64) error {
 		b    *Buffer
 		need int64
 	}{{"A", a, int64(m) * int64(k)}, {"B", bm, int64(n) * int64(k)}, {"C", c, int64(m) * int64(n)}} {
-		if x.b.Size < x.need*elem {
-			return fmt.Errorf("cuda: gemm %d×%d×%d: %s holds %d bytes, needs %d", m, n, k, x.name, x.b.Size, x.need*elem)
+		if x.b.Len < x.need*elem {
+			return fmt.Errorf("cuda: gemm %d×%d×%d: %s holds %d bytes, needs %d", m, n, k, x.name, x.b.Len, x.need*elem)
 		}
 	}
 	return nil

@@ -143,9 +143,9 @@ func (d *Device) MemInfo() (free, total uint64, err error) {
 
 // Buffer is device memory.
 type Buffer struct {
-	d    *Device
-	Ptr  uint64 // the CUdeviceptr
-	Size int64  // bytes
+	d   *Device
+	Ptr uint64 // the CUdeviceptr
+	Len int64  // bytes
 }
 
 // Alloc allocates n bytes of device memory (not cleared). The error matches
@@ -157,7 +157,7 @@ func (d *Device) Alloc(n int64) (*Buffer, error) {
 	if err := d.Bind(); err != nil {
 		return nil, err
 	}
-	b := &Buffer{d: d, Size: n}
+	b := &Buffer{d: d, Len: n}
 	if err := d.a.err("cuMemAlloc_v2", d.a.memAlloc(&b.Ptr, uint64(n))); err != nil {
 		return nil, fmt.Errorf("cuda:%d: allocating %d bytes: %w", d.Ordinal, n, err)
 	}
@@ -179,8 +179,8 @@ func (b *Buffer) Free() error {
 
 // At returns the device address of byte offset off, panicking when it is out of range.
 func (b *Buffer) At(off int64) uint64 {
-	if off < 0 || off > b.Size {
-		panic(fmt.Sprintf("cuda: offset %d outside a buffer of %d bytes", off, b.Size))
+	if off < 0 || off > b.Len {
+		panic(fmt.Sprintf("cuda: offset %d outside a buffer of %d bytes", off, b.Len))
 	}
 	return b.Ptr + uint64(off)
 }
@@ -287,7 +287,7 @@ func (s *Stream) CopyToDevice(dst *Buffer, off int64, src []byte) error {
 	if len(src) == 0 {
 		return nil
 	}
-	if err := checkRange("CopyToDevice", off, int64(len(src)), dst.Size); err != nil {
+	if err := checkRange("CopyToDevice", off, int64(len(src)), dst.Len); err != nil {
 		return err
 	}
 	return s.d.a.err("cuMemcpyHtoDAsync_v2", s.d.a.memcpyHtoDAsync(dst.Ptr+uint64(off), unsafe.Pointer(&src[0]), uint64(len(src)), s.h))
@@ -299,7 +299,7 @@ func (s *Stream) CopyToHost(dst []byte, src *Buffer, off int64) error {
 	if len(dst) == 0 {
 		return nil
 	}
-	if err := checkRange("CopyToHost", off, int64(len(dst)), src.Size); err != nil {
+	if err := checkRange("CopyToHost", off, int64(len(dst)), src.Len); err != nil {
 		return err
 	}
 	return s.d.a.err("cuMemcpyDtoHAsync_v2", s.d.a.memcpyDtoHAsync(unsafe.Pointer(&dst[0]), src.Ptr+uint64(off), uint64(len(dst)), s.h))
@@ -307,10 +307,10 @@ func (s *Stream) CopyToHost(dst []byte, src *Buffer, off int64) error {
 
 // CopyDevice queues a device-to-device copy of n bytes.
 func (s *Stream) CopyDevice(dst *Buffer, dstOff int64, src *Buffer, srcOff, n int64) error {
-	if err := checkRange("CopyDevice (destination)", dstOff, n, dst.Size); err != nil {
+	if err := checkRange("CopyDevice (destination)", dstOff, n, dst.Len); err != nil {
 		return err
 	}
-	if err := checkRange("CopyDevice (source)", srcOff, n, src.Size); err != nil {
+	if err := checkRange("CopyDevice (source)", srcOff, n, src.Len); err != nil {
 		return err
 	}
 	return s.d.a.err("cuMemcpyDtoDAsync_v2", s.d.a.memcpyDtoDAsync(dst.Ptr+uint64(dstOff), src.Ptr+uint64(srcOff), uint64(n), s.h))
@@ -318,8 +318,11 @@ func (s *Stream) CopyDevice(dst *Buffer, dstOff int64, src *Buffer, srcOff, n in
 
 // Zero queues clearing n bytes of dst from offset off.
 func (s *Stream) Zero(dst *Buffer, off, n int64) error {
-	if err := checkRange("Zero", off, n, dst.Size); err != nil {
+	if err := checkRange("Zero", off, n, dst.Len); err != nil {
 		return err
 	}
 	return s.d.a.err("cuMemsetD8Async", s.d.a.memsetD8Async(dst.Ptr+uint64(off), 0, uint64(n), s.h))
 }
+
+// Size returns the buffer's length in bytes (Buf).
+func (b *Buffer) Size() int64 { return b.Len }

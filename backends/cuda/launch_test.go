@@ -10,7 +10,7 @@ import (
 func TestPackArgs(t *testing.T) {
 	buf := make([]byte, argBlockSize)
 	const base = 0x7f0000001000
-	b := &Buffer{Ptr: 0xdead0000, Size: 64}
+	b := &Buffer{Ptr: 0xdead0000, Len: 64}
 	args := []any{b, int32(-3), uint32(7), float32(1.5), float64(-2.25), int64(-9), uint64(1 << 40)}
 	if err := packArgs(buf, base, args); err != nil {
 		t.Fatal(err)
