@@ -106,7 +106,8 @@ func openStorage(path, field string, need int64, method string, populate bool) (
 
 func openErr(path string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
-		return &Error{Path: path, Field: "path", Detail: "no such file", Err: errors.Join(ErrNotFound, err)}
+		// one line: ErrNotFound and the *fs.PathError both match, the message says it once
+		return &Error{Path: path, Field: "path", Detail: "no such file", Err: notFound{err}}
 	}
 	return &Error{Path: path, Field: "path", Detail: "cannot open", Err: err}
 }
@@ -145,3 +146,10 @@ func ChooseIO(cpus int) (method string, populate bool) {
 	}
 	return IORead, false
 }
+
+// notFound wraps the operating system's error for a missing file so that it matches
+// both ErrNotFound and fs.ErrNotExist, formatted on one line as ErrNotFound's text.
+type notFound struct{ cause error }
+
+func (e notFound) Error() string   { return ErrNotFound.Error() }
+func (e notFound) Unwrap() []error { return []error{ErrNotFound, e.cause} }

@@ -82,6 +82,9 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 		return nil, fmt.Errorf("%w: Workers %d, NumPartitions %d, Window %d; each must be ≥ 0 (0 = automatic)",
 			ErrOptions, opts.Workers, opts.NumPartitions, opts.Window)
 	}
+	if err := checkDevices(opts.Devices); err != nil {
+		return nil, err
+	}
 	r := &run{ds: ds, opts: opts, shape: ds.Shape()}
 	r.sig = r.shape.Sig()
 	navSize := r.shape.NavSize()

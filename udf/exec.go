@@ -71,6 +71,7 @@ func (r *run) build(yield func(context.Context, *Snapshot) error) (*compiled, er
 			Kind:      graph.KindTask,
 			Admission: c.admitted,
 			Order:     k,
+			Lane:      r.taskLane(k),
 			Op: func(ctx context.Context, _ []any) (any, error) {
 				p, err := r.runTask(ctx, kk)
 				if err == nil {

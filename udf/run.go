@@ -40,6 +40,10 @@ type Options struct {
 	// CheckInput is a debug mode: every tile is checksummed before and after each
 	// UDF's call and a change fails the run with ErrTileModified naming the UDF.
 	CheckInput bool
+	// Devices are accelerators the run may use (see DeviceProcessor): each is a
+	// scheduler lane whose slots take partition tasks beside the CPU workers (or
+	// instead of them, Device.Only). Merges and results stay on the CPU.
+	Devices []Device
 }
 
 // Run computes udfs over ds in one pass over the data and returns one Result per UDF,
