@@ -357,7 +357,7 @@ func TestNPYErrors(t *testing.T) {
 		{"fortran", hdr("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 4), }"), ErrHeader, "header.fortran_order"},
 		{"object", hdr("{'descr': '|O', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
 		{"bytes", hdr("{'descr': '|S4', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
-		{"unknown dtype", hdr("{'descr': '<f2', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
+		{"unknown dtype", hdr("{'descr': '<U2', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
 		{"zero extent", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3, 4), }"), ErrShape, "header.shape"},
 		{"too few axes", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }"), ErrShape, "sig_dims"},
 		{"truncated magic", []byte("\x93NUM"), ErrHeader, "header.magic"},
@@ -589,9 +589,16 @@ func FuzzOpenRaw(f *testing.F) {
 	f.Add(">f8", 2, 2, 2, 2, -1, 64, true)
 	f.Add("S3", 1, 1, 1, 1, 0, 3, false)
 	f.Add("u1", 0, 1, 1, 1, 0, 0, false)
+	f.Add("<f4", 100000000, 100000000, 16, 16, 0, 1024, false)
+	f.Add("u1", math.MaxInt, 2, 1, 1, 0, 16, false)
+	f.Add("u1", 2, 2, 1<<32, 1<<32, 0, 16, true)
+	f.Add("<u2", 1<<31, 1<<31, 1<<31, 1<<31, 0, 16, false)
+	f.Add("<u2", 3, -1<<62, 2, 2, 0, 16, false)
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, dtype string, ny, nx, sy, sx, sync, length int, pread bool) {
-		if length < 0 || length > 1<<16 || ny > 1<<10 || nx > 1<<10 || sy > 1<<10 || sx > 1<<10 {
+		// any extents, huge and negative included: what fits the file is read, the rest
+		// is a typed error (never an overflow, a panic or a huge allocation)
+		if length < 0 || length > 1<<16 {
 			return
 		}
 		path := filepath.Join(dir, "f.raw")
@@ -612,6 +619,9 @@ func FuzzOpenRaw(f *testing.F) {
 			return
 		}
 		defer ds.Close()
+		if need := ny * nx * sy * sx; need > length {
+			t.Fatalf("opened %v×%v×%v×%v from %d bytes", ny, nx, sy, sx, length)
+		}
 		sch, err := NewTilingScheme([]int{3, min(sy, 2), sx}, []int{sy, sx}, MethodTile)
 		if err != nil {
 			t.Fatal(err)
@@ -637,4 +647,48 @@ func FuzzOpenRaw(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOversizedShapes: extents whose products overflow 64 bits (elements or bytes) are
+// refused with ErrShape naming the field, never wrapped into a small size, a division
+// by zero or a panic in array.NewShape (raw, npy overrides, pread and mmap).
+func TestOversizedShapes(t *testing.T) {
+	raw := writeFile(t, "r.raw", make([]byte, 4096))
+	npy := writeFile(t, "n.npy", npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 4, 8, 8), }", 64, make([]byte, 4096)))
+	cases := []struct {
+		name string
+		open func() error
+	}{
+		{"raw nav 1e8×1e8", func() error {
+			_, err := OpenRaw(raw, RawOptions{NavShape: []int{100000000, 100000000}, SigShape: []int{16, 16}, DType: "f4"})
+			return err
+		}},
+		{"raw nav maxint×2", func() error {
+			_, err := OpenRaw(raw, RawOptions{NavShape: []int{math.MaxInt, 2}, SigShape: []int{4, 4}, DType: "u1"})
+			return err
+		}},
+		{"raw sig 2^32×2^32", func() error {
+			_, err := OpenRaw(raw, RawOptions{NavShape: []int{1}, SigShape: []int{1 << 32, 1 << 32}, DType: "u1", IO: IORead})
+			return err
+		}},
+		{"raw bytes overflow", func() error {
+			_, err := OpenRaw(raw, RawOptions{NavShape: []int{1 << 31}, SigShape: []int{1 << 31}, DType: "f8"})
+			return err
+		}},
+		{"npy nav maxint×2", func() error {
+			_, err := OpenNPY(npy, NPYOptions{NavShape: []int{math.MaxInt, 2}})
+			return err
+		}},
+		{"npy sig overflow", func() error {
+			_, err := OpenNPY(npy, NPYOptions{SigShape: []int{1 << 32, 1 << 32}})
+			return err
+		}},
+	}
+	for _, c := range cases {
+		err := c.open()
+		var e *Error
+		if !errors.Is(err, ErrShape) || !errors.As(err, &e) || (e.Field != "nav_shape" && e.Field != "sig_shape") {
+			t.Errorf("%s: %v, want ErrShape on nav_shape or sig_shape", c.name, err)
+		}
+	}
 }

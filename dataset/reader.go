@@ -21,6 +21,7 @@ type dense struct {
 	swap       bool
 	file       *os.File     // pread I/O: frames are read from here at dataOffset, not from data
 	mapped     []byte       // the whole mapping (nil with pread): faults inside it are the file's
+	stored     array.DType  // storage-only dtype of the bytes (float16, decoded to native float32); zero: native
 	size       int64        // file size at open
 	release    func() error // frees the storage at Close
 	mu         sync.RWMutex // read-held by ReadTiles, write-held by Close
@@ -29,11 +30,20 @@ type dense struct {
 }
 
 func (d *dense) initStore(data []byte) {
-	d.frameBytes = d.shape.SigSize() * d.native.ItemSize()
+	d.frameBytes = d.shape.SigSize() * d.storedDType().ItemSize()
 	if data != nil {
 		d.data = data[:d.imageCount*d.frameBytes]
 	}
-	d.swap = needsSwap(d.native, d.order)
+	d.swap = needsSwap(d.storedDType(), d.order)
+}
+
+// storedDType is the dtype of the stored bytes: the native dtype, or a storage-only
+// dtype (float16) that tiles never have.
+func (d *dense) storedDType() array.DType {
+	if d.stored.IsValid() {
+		return d.stored
+	}
+	return d.native
 }
 
 // initFile makes the opened file sto the storage of d, its frames starting at
@@ -238,7 +248,7 @@ func getState[T elem](d *dense) (*readState[T], *sync.Pool, error) {
 	if st, ok := pool.Get().(*readState[T]); ok {
 		return st, pool, nil
 	}
-	dec, err := newDecoder[T](d.native, d.swap, isBig(d.order))
+	dec, err := newDecoder[T](d.storedDType(), d.swap, isBig(d.order))
 	if err != nil {
 		if e, ok := err.(*Error); ok {
 			e.Path = d.path
@@ -320,9 +330,9 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 	st.prepare(scheme, depth)
 	sigDims := len(scheme.Sig)
 	sigSize := d.shape.SigSize()
-	isz := d.native.ItemSize()
+	isz := d.storedDType().ItemSize()
 	fbytes := d.frameBytes
-	sameType := array.DTypeOf[T]() == d.native && !d.swap && !d.forceDecode
+	sameType := array.DTypeOf[T]() == d.storedDType() && !d.swap && !d.forceDecode
 	if d.file != nil && cap(st.raw) < depth*fbytes {
 		st.raw = make([]byte, depth*fbytes)
 	}

@@ -1,6 +1,7 @@
 package udf
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 
@@ -66,12 +67,23 @@ type udfRun struct {
 }
 
 // compile validates a run and prepares its plan (spec §2.4).
+// ErrOptions: an Options field out of range (a negative Workers, NumPartitions or
+// Window).
+var ErrOptions = errors.New("udf: invalid options")
+
 func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 	if len(udfs) == 0 {
 		return nil, ErrNoUDFs
 	}
 	if ds == nil {
 		return nil, fmt.Errorf("udf: nil dataset")
+	}
+	if opts.Workers < 0 || opts.NumPartitions < 0 || opts.Window < 0 {
+		return nil, fmt.Errorf("%w: Workers %d, NumPartitions %d, Window %d; each must be ≥ 0 (0 = automatic)",
+			ErrOptions, opts.Workers, opts.NumPartitions, opts.Window)
+	}
+	if err := checkDevices(opts.Devices); err != nil {
+		return nil, err
 	}
 	r := &run{ds: ds, opts: opts, shape: ds.Shape()}
 	r.sig = r.shape.Sig()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/dataset"
+	"github.com/stemflow/stemflow/delayed"
 )
 
 // resultOnlyNavUDF is nav-only without Merge, with a result-only buffer that its
@@ -106,5 +107,41 @@ func TestResultsWithMaskNil(t *testing.T) {
 		if errors.As(err, &pe) {
 			t.Fatalf("nilMask=%v: recovered panic: %v", tc.u.nilMask, err)
 		}
+	}
+}
+
+// TestLazyPersistByKey: persisting a LazyRun's results serves every later handle on
+// them (Data asked twice, in any order, and LazyRun.Compute) without running a task.
+func TestLazyPersistByKey(t *testing.T) {
+	ds := memDS(t, testData(8, 3, 3), dataset.MemoryOptions{NumPartitions: 4, SigDims: 2})
+	var n atomic.Int64
+	l, err := RunLazy(ds, []UDF{countingFrames{&n}}, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := delayed.Persist(ctx, delayed.Handles(l.Results...)...); err != nil {
+		t.Fatal(err)
+	}
+	if n.Load() != 8 {
+		t.Fatalf("Persist processed %d frames, want 8", n.Load())
+	}
+	a, b := l.Data(0, "n"), l.Data(0, "n")
+	for _, hs := range [][]delayed.Handle{{a}, {b, a}, {a, b}} {
+		if _, err := delayed.Compute(ctx, hs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := l.Compute(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range f32data(t, res[0].Get("n").RawData()) {
+		if v != 1 {
+			t.Fatalf("n[%d] = %v, want 1", i, v)
+		}
+	}
+	if n.Load() != 8 {
+		t.Fatalf("%d frames processed in all, want 8 (nothing recomputed after Persist)", n.Load())
 	}
 }

@@ -53,7 +53,7 @@ func (r *run) endRun(err error) error {
 // build compiles the run into a graph (spec §5.4). With yield set, iteration barrier
 // nodes hand a Snapshot to yield after every merged partition and pause the merge
 // chains until it returns.
-func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
+func (r *run) build(yield func(context.Context, *Snapshot) error) (*compiled, error) {
 	T := len(r.tasks)
 	c := &compiled{g: graph.NewWithCapacity(T*(len(r.us)+2) + 4*len(r.us) + 1)}
 	// Every task node is window-gated: merge_all UDFs receive their partials through
@@ -71,6 +71,7 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 			Kind:      graph.KindTask,
 			Admission: c.admitted,
 			Order:     k,
+			Lane:      r.taskLane(k),
 			Op: func(ctx context.Context, _ []any) (any, error) {
 				p, err := r.runTask(ctx, kk)
 				if err == nil {
@@ -227,17 +228,18 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 				deps = append(deps, c.iters[k-1])
 			}
 			done := min(k+1, T)
+			// The barrier runs on its own one-slot lane, so a consumer that takes
+			// its time never holds a general worker: partition tasks go on up to
+			// the window while merging pauses.
 			if err := c.g.Add(graph.Node{
 				Key: c.iters[k], Label: fmt.Sprintf("iterate %d", k), Kind: graph.KindUser, Deps: deps,
-				Op: func(_ context.Context, args []any) (any, error) {
+				Lane: iterLane,
+				Op: func(ctx context.Context, args []any) (any, error) {
 					accs := make([]*acc, len(r.us))
 					for i := range r.us {
 						accs[i] = args[i].(*acc)
 					}
-					if !yield(r.snapshotOf(accs, done, T)) {
-						return nil, errStopped
-					}
-					return nil, nil
+					return nil, yield(ctx, r.snapshotOf(accs, done, T))
 				},
 			}); err != nil {
 				return nil, err
@@ -286,36 +288,93 @@ func (r *run) snapshot(done, total int) *Snapshot {
 	return r.snapshotOf(accs, done, total)
 }
 
-// execute computes the run: with iterate, yield gets a snapshot per merged partition;
-// otherwise once, at the end.
-func (r *run) execute(ctx context.Context, iterate bool, yield func(*Snapshot) bool) error {
-	if !iterate {
-		c, err := r.build(nil)
-		if err != nil {
-			return err
-		}
-		ps := r.newProgress()
-		vals, err := sched.Compute(withProgress(ctx, ps), c.g, c.finals, r.schedOptions(ps))
-		if err = r.endRun(err); err != nil {
-			return err
-		}
-		res := make([]*Result, len(vals))
-		for i, v := range vals {
-			res[i] = v.(*Result)
-		}
-		yield(&Snapshot{run: r, damage: r.damageBefore(len(r.tasks)), done: len(r.tasks), total: len(r.tasks),
-			results: func() ([]*Result, error) { return res, nil }})
-		return nil
-	}
-	c, err := r.build(yield)
+// iterLane is the scheduler lane of iteration barriers.
+const iterLane = "udf-iterate"
+
+// execute computes the run and hands its final snapshot to yield.
+func (r *run) execute(ctx context.Context, yield func(*Snapshot)) error {
+	c, err := r.build(nil)
 	if err != nil {
 		return err
 	}
 	ps := r.newProgress()
-	_, err = sched.Compute(withProgress(ctx, ps), c.g, c.iters[len(c.iters)-1:], r.schedOptions(ps))
-	err = r.endRun(err)
-	if errors.Is(err, errStopped) {
-		return nil
+	vals, err := sched.Compute(withProgress(ctx, ps), c.g, c.finals, r.schedOptions(ps, false))
+	if err = r.endRun(err); err != nil {
+		return err
 	}
-	return err
+	res := make([]*Result, len(vals))
+	for i, v := range vals {
+		res[i] = v.(*Result)
+	}
+	yield(&Snapshot{run: r, damage: r.damageBefore(len(r.tasks)), done: len(r.tasks), total: len(r.tasks),
+		results: func() ([]*Result, error) { return res, nil }})
+	return nil
+}
+
+// iterate computes the run on a scheduler goroutine and calls yield on the calling
+// goroutine with a snapshot after every merged partition; the barrier node waits
+// (off the general workers) until yield has returned. When yield returns false,
+// panics or exits the goroutine (runtime.Goexit, t.Fatal), the run is cancelled and
+// waited for before that continues, so no goroutine outlives iterate.
+func (r *run) iterate(ctx context.Context, yield func(*Snapshot) bool) (err error) {
+	snaps := make(chan *Snapshot)
+	acks := make(chan struct{})
+	stop := make(chan struct{})
+	handoff := func(ctx context.Context, s *Snapshot) error {
+		select {
+		case snaps <- s:
+		case <-stop:
+			return errStopped
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case <-acks:
+			return nil
+		case <-stop:
+			return errStopped
+		}
+	}
+	c, err := r.build(handoff)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ps := r.newProgress()
+	done := make(chan error, 1)
+	go func() {
+		_, err := sched.Compute(withProgress(ctx, ps), c.g, c.iters[len(c.iters)-1:], r.schedOptions(ps, true))
+		done <- err
+	}()
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		// The loop body panicked or called runtime.Goexit: stop the run, wait for
+		// it, tell the RunEnders, and let the panic or Goexit go on.
+		close(stop)
+		cancel()
+		<-done
+		_ = r.endRun(errStopped)
+	}()
+	for {
+		select {
+		case s := <-snaps:
+			if !yield(s) {
+				close(stop)
+				err := r.endRun(<-done)
+				finished = true
+				if errors.Is(err, errStopped) {
+					return nil
+				}
+				return err
+			}
+			acks <- struct{}{}
+		case err := <-done:
+			finished = true
+			return r.endRun(err)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"image/png"
+	"math"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -214,9 +215,11 @@ func TestBrowser(t *testing.T) {
 		px := func(y, x float64) (float64, float64) { // page point of data coordinates
 			return b[0] + (x+0.5)*b[2]/float64(f.sx), b[1] + (y+0.5)*b[3]/float64(f.sy)
 		}
+		before := eval[int](ctx, t, `stemflow.lastRun.detector`)
 		x0, y0 := px(31, 33)
 		x1, y1 := px(31, 43)
 		drag(ctx, t, x0, y0, x1, y1)
+		poll(ctx, t, fmt.Sprintf(`stemflow.lastRun.detector > %d`, before))
 		waitDetector(t)
 		a := eval[map[string]any](ctx, t, `stemflow.detector`)
 		if a["kind"] != "disk" {
@@ -281,7 +284,9 @@ func TestBrowser(t *testing.T) {
 		b := box(ctx, t, "scanOverlay")
 		y, x := 5, 7
 		px, py := b[0]+(float64(x)+0.5)*b[2]/float64(f.nx), b[1]+(float64(y)+0.5)*b[3]/float64(f.ny)
+		before := eval[int](ctx, t, `stemflow.lastRun.frame`)
 		drag(ctx, t, px, py, px, py)
+		poll(ctx, t, fmt.Sprintf(`stemflow.lastRun.frame > %d`, before))
 		poll(ctx, t, `(() => { const p = stemflow.progress.frame, id = stemflow.lastRun.frame, r = stemflow.runs[id];
 			return !!p && p.run === id && p.final && !!r && r.state === 'done' && r.kind === 'pick'; })()`)
 		got := pageImage(ctx, t, "frame", "intensity")
@@ -360,6 +365,46 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("%d partition rows, want %d", n, lazy.NumTasks())
 		}
 		eval[bool](ctx, t, `(stemflow.showTab('view'), true)`)
+	})
+
+	t.Run("centre of mass", func(t *testing.T) {
+		id := eval[int](ctx, t, `stemflow.run({kind: 'com', cy: 32, cx: 32, r: 16, ri: 0, rotation: 0, flip_y: false, regression: -1})`)
+		poll(ctx, t, fmt.Sprintf(`!!stemflow.runs[%d] && stemflow.runs[%d].state === 'done' && stemflow.progress.detector.run === %d && stemflow.progress.detector.final`, id, id, id))
+		names := eval[[]string](ctx, t, `Object.keys(stemflow.images.detector)`)
+		if strings.Join(names, ",") != "magnitude,divergence,curl,field_y,field_x" {
+			t.Fatalf("CoM images %q", names)
+		}
+		near(t, "CoM magnitude", pageImage(ctx, t, "detector", "magnitude"), f.comMagnitude(32, 32, 16), 1e-4)
+		poll(ctx, t, `document.getElementById('field').complete && document.getElementById('field').naturalWidth > 0 && !document.getElementById('field').hidden`)
+		if h := eval[bool](ctx, t, `document.getElementById('detField').hidden`); h {
+			t.Fatal("field.png download link hidden for a CoM result")
+		}
+		pic := fetchBytes(ctx, t, eval[string](ctx, t, `document.getElementById('detField').href`))
+		if _, err := png.Decode(bytes.NewReader(pic)); err != nil {
+			t.Fatalf("field.png: %v", err)
+		}
+	})
+
+	t.Run("std dev and ROI", func(t *testing.T) {
+		id := eval[int](ctx, t, `stemflow.run({kind: 'stddev'})`)
+		poll(ctx, t, fmt.Sprintf(`!!stemflow.runs[%d] && stemflow.runs[%d].state === 'done' && stemflow.progress.frame.run === %d && stemflow.progress.frame.final`, id, id, id))
+		near(t, "std frame", pageImage(ctx, t, "frame", "std"), f.stdFrame(), 1e-5)
+
+		roi := Rect{Y0: 2, X0: 3, Y1: 10, X1: 12}
+		id = eval[int](ctx, t, fmt.Sprintf(`stemflow.run({kind: 'disk', cy: 32, cx: 32, r: 12, roi: {y0: %d, x0: %d, y1: %d, x1: %d}})`, roi.Y0, roi.X0, roi.Y1, roi.X1))
+		poll(ctx, t, fmt.Sprintf(`!!stemflow.runs[%d] && stemflow.runs[%d].state === 'done' && stemflow.progress.detector.run === %d && stemflow.progress.detector.final`, id, id, id))
+		got := pageImage(ctx, t, "detector", "intensity")
+		want := f.disk(32, 32, 12)
+		for p, g := range got {
+			y, x := p/f.nx, p%f.nx
+			inside := y >= roi.Y0 && y < roi.Y1 && x >= roi.X0 && x < roi.X1
+			switch {
+			case inside && math.Abs(float64(g)-want[p]) > 1e-6*want[p]:
+				t.Fatalf("ROI image (%d, %d) = %v, want %v", y, x, g, want[p])
+			case !inside && g != 0 && !math.IsNaN(float64(g)):
+				t.Fatalf("ROI image (%d, %d) = %v outside the ROI, want 0 or NaN", y, x, g)
+			}
+		}
 	})
 
 	t.Run("no console errors", func(t *testing.T) {

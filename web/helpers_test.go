@@ -102,3 +102,50 @@ func near(t *testing.T, what string, got []float32, want []float64, rel float64)
 		}
 	}
 }
+
+// comMagnitude is |raw_com − (cy, cx)| per scan position over the disk of radius r
+// (no rotation, flip or regression), by a direct float64 loop.
+func (f *fixture) comMagnitude(cy, cx, r float64) []float64 {
+	out := make([]float64, f.ny*f.nx)
+	for p := range out {
+		fr := f.frame(p/f.nx, p%f.nx)
+		var s, sy, sx float64
+		for y := 0; y < f.sy; y++ {
+			for x := 0; x < f.sx; x++ {
+				dy, dx := float64(y)-cy, float64(x)-cx
+				if dy*dy+dx*dx <= r*r {
+					v := float64(fr[y*f.sx+x])
+					s += v
+					sy += float64(y) * v
+					sx += float64(x) * v
+				}
+			}
+		}
+		if s != 0 {
+			out[p] = math.Hypot(sy/s-cy, sx/s-cx)
+		}
+	}
+	return out
+}
+
+// stdFrame is the per-pixel population standard deviation over all frames.
+func (f *fixture) stdFrame() []float64 {
+	n := float64(f.ny * f.nx)
+	mean := f.sumFrame()
+	for i := range mean {
+		mean[i] /= n
+	}
+	out := make([]float64, len(mean))
+	for y := 0; y < f.ny; y++ {
+		for x := 0; x < f.nx; x++ {
+			for i, v := range f.frame(y, x) {
+				d := float64(v) - mean[i]
+				out[i] += d * d
+			}
+		}
+	}
+	for i := range out {
+		out[i] = math.Sqrt(out[i] / n)
+	}
+	return out
+}

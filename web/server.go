@@ -38,7 +38,7 @@ type Config struct {
 	// Workers is the number of workers of each run (0: GOMAXPROCS).
 	Workers int
 	// Partitions is the least number of partitions of an interactive run, so that
-	// partial images arrive early (0: 4 per worker).
+	// partial images arrive early (0: 8 per worker).
 	Partitions int
 }
 
@@ -109,7 +109,7 @@ func (s *Server) partitions(ds dataset.Dataset) int {
 		if w == 0 {
 			w = runtime.GOMAXPROCS(0)
 		}
-		want = 4 * w
+		want = 8 * w
 	}
 	return min(max(want, dataset.NumPartitions(ds, s.cfg.Workers, 0)), max(1, ds.Shape().NavSize()))
 }
@@ -237,10 +237,10 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	s.sessions[id] = sess
 	s.mu.Unlock()
 	defer func() {
+		sess.close()
 		s.mu.Lock()
 		delete(s.sessions, id)
 		s.mu.Unlock()
-		sess.close()
 	}()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

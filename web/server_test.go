@@ -3,9 +3,13 @@ package web
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -348,5 +352,68 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 	if code, _ := post(t, c, base+"/run", `{"kind":"sum"}`); code != 404 {
 		t.Fatalf("run on a closed session: %d, want 404", code)
+	}
+}
+
+// TestTwoTabs: two sessions open the same file and run different detectors at
+// once; each receives only its own images, equal to a direct loop.
+func TestTwoTabs(t *testing.T) {
+	f := newFixture(t)
+	srv, err := New(Config{Dir: f.dir, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	defer srv.Close()
+	c := hs.Client()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	radii := []float64{5, 11}
+	type tab struct {
+		id   string
+		next func() (string, string)
+	}
+	var tabs []tab
+	for range radii {
+		id, next := stream(t, ctx, c, hs.URL)
+		tabs = append(tabs, tab{id, next})
+		if code, body := post(t, c, hs.URL+"/api/s/"+id+"/open", `{"path":"sample.npy"}`); code != 200 {
+			t.Fatalf("open: %d %s", code, body)
+		}
+	}
+	for i, tb := range tabs {
+		body, _ := json.Marshal(Analysis{Kind: "disk", CY: 32, CX: 32, R: radii[i], Regression: -1})
+		if code, resp := post(t, c, hs.URL+"/api/s/"+tb.id+"/run", string(body)); code != 200 {
+			t.Fatalf("run: %d %s", code, resp)
+		}
+	}
+	for i, tb := range tabs {
+		for {
+			name, data := tb.next()
+			if name == "" {
+				t.Fatal("stream ended")
+			}
+			if name != "image" {
+				continue
+			}
+			var ev imageEvent
+			if err := json.Unmarshal([]byte(data), &ev); err != nil {
+				t.Fatal(err)
+			}
+			if !ev.Final {
+				continue
+			}
+			raw, err := base64.StdEncoding.DecodeString(ev.Images[0].Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make([]float32, len(raw)/4)
+			for k := range got {
+				got[k] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*k:]))
+			}
+			near(t, fmt.Sprintf("tab %d disk r=%g", i, radii[i]), got, f.disk(32, 32, radii[i]), 1e-6)
+			break
+		}
 	}
 }

@@ -60,7 +60,9 @@ func newSession(srv *Server, id string) *session {
 
 // close cancels every run, waits for them and closes the dataset.
 func (s *session) close() {
-	s.cancel()
+	s.mu.Lock()
+	s.cancel() // under mu: start checks the context and adds to wg under mu
+	s.mu.Unlock()
 	s.wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()

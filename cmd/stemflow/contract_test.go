@@ -425,3 +425,35 @@ func TestRunWriteProgress(t *testing.T) {
 		t.Errorf("stderr %q shows no write phase", o.stderr)
 	}
 }
+
+// Every --io method gives bit-identical results.
+func TestRunIOMethodsIdentical(t *testing.T) {
+	f := getFixture(t)
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "d.raw")
+	writeRaw(t, raw, f.data, func(v float32) any { return uint16(v) }, binary.LittleEndian)
+	var first map[string]string
+	for _, io := range []string{"mmap", "populate", "pread", "auto"} {
+		out := filepath.Join(dir, io)
+		for _, in := range [][]string{{f.npy}, {raw, "--dtype", "uint16", "--nav-shape", "8,6", "--sig-shape", "16,12"}} {
+			args := append([]string{"run"}, in...)
+			mustRun(t, dir, append(args, "--io", io, "--udf", "sum", "--udf", "stddev", "--udf", "com", "--udf", "sumsig", "--out", filepath.Join(out, filepath.Ext(in[0])[1:]))...)
+		}
+		got := tree(t, out)
+		for k := range got {
+			if !strings.HasSuffix(k, ".npy") {
+				delete(got, k)
+			}
+		}
+		if first == nil {
+			first = got
+			if len(first) < 10 {
+				t.Fatalf("only %d result files", len(first))
+			}
+			continue
+		}
+		if !sameTree(first, got) {
+			t.Errorf("--io %s results differ from --io mmap", io)
+		}
+	}
+}

@@ -64,7 +64,7 @@ func formatHelp() string {
 
 // openDataset opens the input file with the format flags. Flags that the format
 // ignores are warned about on warn.
-func openDataset(path string, d dataOpts, partitions int, warn io.Writer) (dataset.Dataset, error) {
+func openDataset(path string, d dataOpts, partitions, workers int, warn io.Writer) (dataset.Dataset, error) {
 	format := strings.ToLower(d.format)
 	known := format == "" || format == "auto" || slices.Contains(dataset.FormatNames(), format)
 	if !known {
@@ -111,7 +111,7 @@ func openDataset(path string, d dataOpts, partitions int, warn io.Writer) (datas
 			warnf(warn, "--dtype %s is ignored: an .npy file's header gives its dtype", d.dtype)
 		}
 	}
-	method, populate, err := ioMethod(d.io)
+	method, populate, err := ioMethod(d.io, workers)
 	if err != nil {
 		return nil, err
 	}
@@ -137,10 +137,12 @@ func openDataset(path string, d dataOpts, partitions int, warn io.Writer) (datas
 }
 
 // ioMethod maps --io to the dataset's I/O options.
-func ioMethod(v string) (method string, populate bool, err error) {
+// "auto" applies dataset.ChooseIO to the number of workers of the run.
+func ioMethod(v string, workers int) (method string, populate bool, err error) {
 	switch strings.ToLower(v) {
 	case "", "auto":
-		return dataset.IOAuto, false, nil
+		m, p := dataset.ChooseIO(workers)
+		return m, p, nil
 	case "mmap":
 		return dataset.IOMmap, false, nil
 	case "populate":

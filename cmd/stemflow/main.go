@@ -30,7 +30,9 @@ func main() {
 		<-ctx.Done()
 		stop() // a second Ctrl-C kills the process the usual way
 	}()
+	stopProfile := startProfile(os.Stderr)
 	code := cli(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
 	stop()
 	os.Exit(code)
 }

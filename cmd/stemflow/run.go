@@ -41,7 +41,7 @@ func prepare(path string, o *runOpts, warn io.Writer) (*job, error) {
 	if o.workers < 0 || o.workers > maxWorkers() {
 		return nil, usagef("--workers %d, want 0 (one per CPU) to %d", o.workers, maxWorkers())
 	}
-	ds, err := openDataset(path, o.dataOpts, o.partitions, warn)
+	ds, err := openDataset(path, o.dataOpts, o.partitions, o.workers, warn)
 	if err != nil {
 		return nil, err
 	}

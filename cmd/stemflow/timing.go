@@ -4,8 +4,33 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 )
+
+// startProfile writes a CPU profile of the whole process to the file named by the
+// environment variable STEMFLOW_CPUPROFILE, when set, until the returned function
+// is called.
+func startProfile(stderr io.Writer) func() {
+	path := os.Getenv("STEMFLOW_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "stemflow: STEMFLOW_CPUPROFILE:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(stderr, "stemflow: STEMFLOW_CPUPROFILE:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
 
 // phaseTimer prints the wall time of each phase of a run on stderr when the
 // environment variable STEMFLOW_TIMING is set (bench/oneshot.sh uses it); otherwise
