@@ -58,7 +58,7 @@ func OpenHDF5(path string, opts HDF5Options) (Dataset, error) {
 	f, err := hdf5.Open(path)
 	if err != nil {
 		if errors.Is(err, hdf5.ErrNoLibrary) {
-			return nil, &Error{Path: path, Field: "library", Detail: err.Error(), Err: ErrFormat}
+			return nil, &Error{Path: path, Field: "library", Detail: "cannot read HDF5", Err: errors.Join(ErrFormat, err)}
 		}
 		return nil, &Error{Path: path, Field: "header", Detail: err.Error(), Err: ErrHeader}
 	}
