@@ -44,6 +44,8 @@ type run struct {
 	plan      backends.Plan
 	srcFormat array.Format
 	convert   bool
+	// parts is the number of dataset partitions (empty ones included).
+	parts int
 }
 
 // task is one non-empty partition.
@@ -171,6 +173,7 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 	}
 	np := dataset.NumPartitions(ds, r.workers, opts.NumPartitions)
 	parts := dataset.Partitions(ds, np)
+	r.parts = len(parts)
 	in := dataset.NegotiationFor(ds, prefs, r.input, r.roi, len(parts))
 	scheme, err := dataset.Negotiate(in)
 	if err != nil {

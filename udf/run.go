@@ -44,6 +44,10 @@ type Options struct {
 	// scheduler lane whose slots take partition tasks beside the CPU workers (or
 	// instead of them, Device.Only). Merges and results stay on the CPU.
 	Devices []Device
+	// Remote, when set, runs the partition tasks on another executor (package
+	// cluster places them on NATS JetStream workers); merges, Results and everything
+	// else stay here, in partition order. See TaskRunner.
+	Remote TaskRunner
 }
 
 // Run computes udfs over ds in one pass over the data and returns one Result per UDF,

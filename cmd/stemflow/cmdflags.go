@@ -31,6 +31,7 @@ func (d *dataOpts) register(fs *flag.FlagSet) {
 // runOpts are the flags of run and graph (graph writes to --out FILE.dot).
 type runOpts struct {
 	dataOpts
+	deviceOpts
 	roi        string
 	udfs       listFlag
 	workers    int
@@ -39,10 +40,12 @@ type runOpts struct {
 	out        string
 	progress   autoBool
 	log        bool
+	nats       natsFlags
 }
 
 func (r *runOpts) register(fs *flag.FlagSet, outHelp, outDefault string) {
 	r.dataOpts.register(fs)
+	r.deviceOpts.register(fs)
 	fs.StringVar(&r.roi, "roi", "", "region of interest: .npy of bools (or numbers, nonzero = in), nav-shaped or flat")
 	fs.Var(&r.udfs, "udf", "UDF `SPEC` to run (repeatable; default sum); see below")
 	fs.IntVar(&r.workers, "workers", 0, "worker goroutines (0 = one per CPU)")
@@ -68,6 +71,7 @@ func runFlagSet(w io.Writer) (*flag.FlagSet, *runOpts) {
 	o.register(fs, "output `folder`", "stemflow-out")
 	fs.Var(&o.progress, "progress", "show a progress bar with throughput and time left on stderr (default: on when stderr is a terminal)")
 	fs.BoolVar(&o.log, "log", false, "render every picture on a log scale")
+	o.nats.register(fs)
 	return fs, o
 }
 

@@ -18,6 +18,7 @@ import (
 // Pick specs run separately (each with its own one-position ROI, ignoring --roi);
 // all other specs share one pass over the data.
 type job struct {
+	path  string // FILE as given
 	ds    dataset.Dataset
 	specs []udfSpec
 	main  []int     // indices into specs of the one-pass UDFs
@@ -25,6 +26,8 @@ type job struct {
 	opts  udf.Options
 	roi   *array.Dense[bool]
 	picks map[int]*array.Dense[bool] // the one-position ROI of each pick spec
+	// closeDevices releases the GPU streams of opts.Devices.
+	closeDevices func() error
 }
 
 // maxWorkers is the largest --workers accepted: 4 per CPU, at least 64. More
@@ -45,7 +48,7 @@ func prepare(path string, o *runOpts, warn io.Writer) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &job{ds: ds, specs: specs}
+	j := &job{path: path, ds: ds, specs: specs}
 	fail := func(err error) (*job, error) {
 		ds.Close()
 		return nil, err
@@ -82,6 +85,9 @@ func prepare(path string, o *runOpts, warn io.Writer) (*job, error) {
 		j.picks[i] = roi
 	}
 	j.opts = udf.Options{Workers: o.workers, Inline: o.inline, NumPartitions: o.partitions}
+	if j.opts.Devices, j.closeDevices, err = openDevices(o.deviceOpts); err != nil {
+		return fail(err)
+	}
 	if j.roi != nil {
 		j.opts.ROI = j.roi
 	}
@@ -176,6 +182,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	tm.mark("open")
 	defer j.ds.Close()
+	defer j.closeDevices()
 	out, err := openOutputs(o.out)
 	if err != nil {
 		return err
@@ -237,7 +244,7 @@ func runAndWrite(ctx context.Context, j *job, o *runOpts, out *outputs, stderr i
 				bar.set(total * int64(p.Done) / int64(p.Total))
 			}
 		}
-		rs, err := udf.Run(ctx, j.ds, us, opts)
+		rs, err := runPass(ctx, j, o, us, opts)
 		if err != nil {
 			bar.abort()
 			return nil, err
