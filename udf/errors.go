@@ -3,6 +3,9 @@ package udf
 import (
 	"errors"
 	"fmt"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/backends"
 )
 
 // Sentinel errors for the conditions of spec §2.8. Errors returned by the engine wrap
@@ -57,6 +60,9 @@ var (
 	// ErrSigSlice: the tiling does not fit the method (a frame UDF on sub-frame tiles,
 	// a partition UDF on a partial partition).
 	ErrSigSlice = errors.New("udf: tile does not fit the processing method")
+	// ErrDataFault: reading the dataset's memory faulted (a mapped file shrank or
+	// vanished while it was read).
+	ErrDataFault = errors.New("udf: memory fault reading the dataset")
 	// ErrMapResult: a Map function returned values of varying shape or type.
 	ErrMapResult = errors.New("udf: map function result changed shape or type")
 )
@@ -93,3 +99,37 @@ type PanicError struct {
 
 // Error implements error.
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// DatasetError is a failure of the dataset (not of a UDF) while a partition was read:
+// an I/O error before or between tiles, or a memory fault on the dataset's mapping.
+// It names the partition and its frame range [Start, Stop) and wraps the dataset's
+// error, so errors.Is and errors.As see through it.
+type DatasetError struct {
+	Partition   int
+	Start, Stop int
+	Err         error
+}
+
+// Error implements error.
+func (e *DatasetError) Error() string {
+	return fmt.Sprintf("reading partition %d (frames %d to %d): %v", e.Partition, e.Start, e.Stop, e.Err)
+}
+
+// Unwrap returns the dataset's error.
+func (e *DatasetError) Unwrap() error { return e.Err }
+
+// ConvertError is a failure converting a tile from the dataset's format to the array
+// backend a UDF receives (backends.TileConverter); it wraps the converter's error.
+type ConvertError struct {
+	From array.Format
+	To   backends.Backend
+	Err  error
+}
+
+// Error implements error.
+func (e *ConvertError) Error() string {
+	return fmt.Sprintf("tile converter (%v to %v): %v", e.From, e.To, e.Err)
+}
+
+// Unwrap returns the converter's error.
+func (e *ConvertError) Unwrap() error { return e.Err }
