@@ -42,7 +42,11 @@ func (r *run) mainEnv(a *acc, damage []bool, valid bool) *Env {
 	for _, x := range a.ur.aux {
 		env.aux = append(env.aux, x)
 		if r.roi == nil {
-			env.auxViews = append(env.auxViews, x.data)
+			c := array.New(x.data.DType(), x.data.Shape()...) // a copy, never the caller's array
+			if err := opsOf(c).copyFrom(x.data); err != nil {
+				panic(err) // same dtype and shape by construction
+			}
+			env.auxViews = append(env.auxViews, c)
 		} else {
 			env.auxViews = append(env.auxViews, gatherRows(x.data, roiIndex(r.roi)))
 		}

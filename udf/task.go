@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"runtime/debug"
+	"slices"
 
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/backends"
@@ -272,6 +273,14 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 				return nil, wrap(err)
 			}
 		}
+		// Cleanup right after this UDF's Postprocess, as the reference does.
+		uts[i] = nil
+		if c, ok := ut.ur.u.(Cleaner); ok {
+			cur = cursor{u: i, method: "Cleanup"}
+			if err := c.Cleanup(ut.env); err != nil {
+				return nil, wrap(err)
+			}
+		}
 		out[i] = ut.bufs
 	}
 	cur.u = -1
@@ -324,8 +333,8 @@ func (r *run) setupUDF(ur *udfRun, tk task) (*udfTask, error) {
 		return nil, fmt.Errorf("%w: ResultBuffers declared %d buffers on the task, %d on the main node", ErrBadDeclaration, len(specs), len(ur.specs))
 	}
 	for j, s := range specs {
-		if s.Name != ur.specs[j].Name || s.Kind != ur.specs[j].Kind || s.Use != ur.specs[j].Use {
-			return nil, fmt.Errorf("%w: ResultBuffers declared buffer %d as %q (%v, %v) on the task, %q (%v, %v) on the main node", ErrBadDeclaration, j, s.Name, s.Kind, s.Use, ur.specs[j].Name, ur.specs[j].Kind, ur.specs[j].Use)
+		if s.Name != ur.specs[j].Name || s.Kind != ur.specs[j].Kind || s.Use != ur.specs[j].Use || !slices.Equal(s.ExtraShape, ur.specs[j].ExtraShape) {
+			return nil, fmt.Errorf("%w: ResultBuffers declared buffer %d as %q (%v, %v, extra %v) on the task, %q (%v, %v, extra %v) on the main node (the dtype may differ if it casts safely)", ErrBadDeclaration, j, s.Name, s.Kind, s.Use, s.ExtraShape, ur.specs[j].Name, ur.specs[j].Kind, ur.specs[j].Use, ur.specs[j].ExtraShape)
 		}
 	}
 	ut := &udfTask{ur: ur, meta: m, nBoxes: len(r.boxes)}
@@ -361,18 +370,14 @@ func (r *run) setupUDF(ur *udfRun, tk task) (*udfTask, error) {
 
 // auxRows returns the partition's ROI-selected rows of aux data (a copy).
 func auxRows(a *AuxData, tk task, roi []bool) array.Array {
-	o := opsOf(a.data)
 	start, stop := tk.part.Start(), tk.part.Stop()
-	if roi == nil {
-		return o.rows(start, stop)
-	}
 	var idx []int
 	for i := start; i < stop; i++ {
-		if roi[i] {
+		if roi == nil || roi[i] {
 			idx = append(idx, i)
 		}
 	}
-	return gatherRows(a.data, idx)
+	return gatherRows(a.data, idx) // a copy: a UDF writing to it cannot reach the caller's array
 }
 
 // gatherRows returns rows idx of a (C-contiguous copy).
