@@ -266,7 +266,7 @@ func declare(ur *udfRun, meta *Meta) (specs []BufferSpec, err error) {
 	seen := make(map[string]bool, len(raw))
 	for j, s := range raw {
 		if err := s.validate(); err != nil {
-			return nil, fmt.Errorf("udf %d (%s): %w", ur.idx, ur.name, err)
+			return nil, &UDFError{UDF: ur.name, Index: ur.idx, Partition: -1, Method: "ResultBuffers", Err: err}
 		}
 		if seen[s.Name] {
 			return nil, errorf(ErrBadDeclaration, ur.u, ur.idx, "buffer %q declared twice", s.Name)

@@ -67,9 +67,11 @@ var (
 	ErrMapResult = errors.New("udf: map function result changed shape or type")
 )
 
-// UDFError is the error of a run that failed inside user code: a method returned an
-// error or panicked. It names the UDF (its index in the run and its type), the
-// partition (-1 on the main node) and the method.
+// UDFError is the error of a run that failed inside user code or on a UDF's
+// declarations: a method returned an error or panicked, or the engine found the UDF's
+// contract broken. It names the UDF (its index in the run and its type), the
+// partition (-1 on the main node) and the method ("" when the message names it). Its
+// message has one prefix, "udf 0 (Name): "; errors.Is finds the sentinel.
 type UDFError struct {
 	UDF       string
 	Index     int
@@ -80,11 +82,13 @@ type UDFError struct {
 
 // Error implements error.
 func (e *UDFError) Error() string {
-	where := "main node"
-	if e.Partition >= 0 {
-		where = fmt.Sprintf("partition %d", e.Partition)
+	switch {
+	case e.Method == "":
+		return fmt.Sprintf("udf %d (%s): %v", e.Index, e.UDF, e.Err)
+	case e.Partition >= 0:
+		return fmt.Sprintf("udf %d (%s): %s, partition %d: %v", e.Index, e.UDF, e.Method, e.Partition, e.Err)
 	}
-	return fmt.Sprintf("udf %d (%s): %s, %s: %v", e.Index, e.UDF, e.Method, where, e.Err)
+	return fmt.Sprintf("udf %d (%s): %s: %v", e.Index, e.UDF, e.Method, e.Err)
 }
 
 // Unwrap returns the underlying error.

@@ -180,7 +180,7 @@ func (r *run) getResults(a *acc, damage []bool) (*Result, error) {
 	} else {
 		for _, s := range ur.specs {
 			if s.Use == UseResultOnly {
-				return nil, errorf(ErrResultOnlyNotSet, ur.u, ur.idx, "don't know how to set use=result_only buffer %q; please implement Results", s.Name)
+				return nil, errorf(ErrResultOnlyNotSet, ur.u, ur.idx, "result_only buffer %q is never set: implement Results(env *udf.Env) (map[string]array.Array, error)", s.Name)
 			}
 		}
 	}
@@ -191,7 +191,7 @@ func (r *run) getResults(a *acc, damage []bool) (*Result, error) {
 	}
 	for _, s := range ur.specs {
 		if _, ok := tmp[s.Name]; !ok && s.Use == UseResultOnly {
-			return nil, errorf(ErrResultOnlyNotSet, ur.u, ur.idx, "Results did not return result_only buffer %q", s.Name)
+			return nil, errorf(ErrResultOnlyNotSet, ur.u, ur.idx, "Results: result_only buffer %q not returned", s.Name)
 		}
 	}
 	res := &Result{UDF: ur.u}
