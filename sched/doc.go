@@ -34,7 +34,11 @@
 // A node with graph.Node.Lane set runs only on that lane's dedicated
 // workers (Options.Lanes), at most Lane.Slots at once — one worker per slot,
 // for example per CUDA stream. Ops learn which worker and slot runs them
-// from [Worker](ctx).
+// from [Worker](ctx). A Hybrid lane's workers also take the general
+// workers' nodes (injected, stolen or admitted, in the same order) whenever
+// their own lane has nothing ready: that is how a GPU's streams and the CPU
+// workers share the partition tasks of one run, each op choosing its device
+// path from the worker it landed on.
 //
 // # Memory
 //

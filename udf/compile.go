@@ -1,6 +1,7 @@
 package udf
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 
@@ -43,6 +44,8 @@ type run struct {
 	plan      backends.Plan
 	srcFormat array.Format
 	convert   bool
+	// parts is the number of dataset partitions (empty ones included).
+	parts int
 }
 
 // task is one non-empty partition.
@@ -66,12 +69,23 @@ type udfRun struct {
 }
 
 // compile validates a run and prepares its plan (spec §2.4).
+// ErrOptions: an Options field out of range (a negative Workers, NumPartitions or
+// Window).
+var ErrOptions = errors.New("udf: invalid options")
+
 func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 	if len(udfs) == 0 {
 		return nil, ErrNoUDFs
 	}
 	if ds == nil {
 		return nil, fmt.Errorf("udf: nil dataset")
+	}
+	if opts.Workers < 0 || opts.NumPartitions < 0 || opts.Window < 0 {
+		return nil, fmt.Errorf("%w: Workers %d, NumPartitions %d, Window %d; each must be ≥ 0 (0 = automatic)",
+			ErrOptions, opts.Workers, opts.NumPartitions, opts.Window)
+	}
+	if err := checkDevices(opts.Devices); err != nil {
+		return nil, err
 	}
 	r := &run{ds: ds, opts: opts, shape: ds.Shape()}
 	r.sig = r.shape.Sig()
@@ -159,6 +173,7 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 	}
 	np := dataset.NumPartitions(ds, r.workers, opts.NumPartitions)
 	parts := dataset.Partitions(ds, np)
+	r.parts = len(parts)
 	in := dataset.NegotiationFor(ds, prefs, r.input, r.roi, len(parts))
 	scheme, err := dataset.Negotiate(in)
 	if err != nil {

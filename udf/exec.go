@@ -71,8 +71,15 @@ func (r *run) build(yield func(context.Context, *Snapshot) error) (*compiled, er
 			Kind:      graph.KindTask,
 			Admission: c.admitted,
 			Order:     k,
+			Lane:      r.taskLane(k),
 			Op: func(ctx context.Context, _ []any) (any, error) {
-				p, err := r.runTask(ctx, kk)
+				var p partial
+				var err error
+				if r.opts.Remote != nil {
+					p, err = r.runRemote(ctx, kk)
+				} else {
+					p, err = r.runTask(ctx, kk)
+				}
 				if err == nil {
 					live.produced(kk, len(r.us))
 				}

@@ -83,12 +83,16 @@ func (ps *progressState) schedProgress(p sched.Progress) {
 
 // schedOptions maps run options to scheduler options for one computation.
 func (r *run) schedOptions(ps *progressState, iterating bool) sched.Options {
-	o := sched.Options{Workers: r.workers, Inline: r.opts.Inline, Window: r.opts.Window}
+	o := sched.Options{Workers: r.schedWorkers(), Inline: r.opts.Inline, Window: r.opts.Window, Lanes: r.deviceLanes()}
 	if o.Window <= 0 {
-		o.Window = 2 * r.workers // the iteration lane's worker holds no partials
+		// The iteration lane's worker holds no partials; device slots do.
+		o.Window = 2 * r.schedWorkers()
+		for _, d := range r.opts.Devices {
+			o.Window += 2 * len(d.Execs)
+		}
 	}
 	if iterating {
-		o.Lanes = []sched.Lane{{Name: iterLane, Slots: 1}}
+		o.Lanes = append(o.Lanes, sched.Lane{Name: iterLane, Slots: 1})
 	}
 	if ps != nil {
 		o.Progress = ps.schedProgress

@@ -41,6 +41,14 @@ type Options struct {
 	// CheckInput is a debug mode: every tile is checksummed before and after each
 	// UDF's call and a change fails the run with ErrTileModified naming the UDF.
 	CheckInput bool
+	// Devices are accelerators the run may use (see DeviceProcessor): each is a
+	// scheduler lane whose slots take partition tasks beside the CPU workers (or
+	// instead of them, Device.Only). Merges and results stay on the CPU.
+	Devices []Device
+	// Remote, when set, runs the partition tasks on another executor (package
+	// cluster places them on NATS JetStream workers); merges, Results and everything
+	// else stay here, in partition order. See TaskRunner.
+	Remote TaskRunner
 }
 
 // Run computes udfs over ds in one pass over the data and returns one Result per UDF,

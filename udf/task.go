@@ -132,7 +132,11 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 	cur = cursor{u: -1, reading: true}
 	frames := 0
 	done := ctx.Done()
-	err = r.ds.ReadTiles(ctx, tk.part, req, func(t *dataset.Tile) error {
+	read := r.ds.ReadTiles
+	if x := r.deviceExec(ctx); x != nil {
+		read = r.deviceReader(x, uts, tk, &cur) // the device path (falls back to the callback below)
+	}
+	err = read(ctx, tk.part, req, func(t *dataset.Tile) error {
 		select {
 		case <-done:
 			return ctx.Err()

@@ -23,13 +23,14 @@ func cmdInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	ro := &runOpts{dataOpts: o.dataOpts, udfs: o.udfs, partitions: o.partitions, workers: o.workers, roi: o.roi}
-	j, err := prepare(path, ro)
+	j, err := prepare(path, ro, stderr)
 	if err != nil {
 		return err
 	}
 	defer j.ds.Close()
 	ds := j.ds
 	fmt.Fprint(stdout, describeDataset(ds))
+	describeDevices(stdout)
 
 	workers := o.workers
 	if workers <= 0 {
