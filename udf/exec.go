@@ -305,7 +305,7 @@ func (r *run) execute(ctx context.Context, yield func(*Snapshot)) error {
 	}
 	ps := r.newProgress()
 	vals, err := sched.Compute(withProgress(ctx, ps), c.g, c.finals, r.schedOptions(ps, false))
-	if err = r.endRun(err); err != nil {
+	if err = r.endRun(publicErr(err)); err != nil {
 		return err
 	}
 	res := make([]*Result, len(vals))
@@ -370,7 +370,7 @@ func (r *run) iterate(ctx context.Context, yield func(*Snapshot) bool) (err erro
 		case s := <-snaps:
 			if !yield(s) {
 				close(stop)
-				err := r.endRun(<-done)
+				err := r.endRun(publicErr(<-done))
 				finished = true
 				if errors.Is(err, errStopped) {
 					return nil
@@ -380,7 +380,7 @@ func (r *run) iterate(ctx context.Context, yield func(*Snapshot) bool) (err erro
 			acks <- struct{}{}
 		case err := <-done:
 			finished = true
-			return r.endRun(err)
+			return r.endRun(publicErr(err))
 		}
 	}
 }
