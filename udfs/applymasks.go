@@ -194,6 +194,9 @@ type masksTask struct {
 
 // TaskData computes the masks once per task.
 func (a *ApplyMasks) TaskData(env *udf.Env) (any, error) {
+	if err := refuseComplex("ApplyMasks", env.Meta); err != nil {
+		return nil, err
+	}
 	sig := env.Meta.DatasetShape.Sig()
 	ms, err := a.masks(sig)
 	if err != nil {
