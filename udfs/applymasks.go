@@ -315,7 +315,6 @@ func (t *masksTask) cut(idx int) {
 	defer t.owner.mu.Unlock()
 	if c, ok := t.prep.cuts32[key]; ok && t.f32 {
 		t.cut32[idx] = c
-		t.prep.cuts32[key] = c
 		return
 	}
 	if c, ok := t.prep.cuts64[key]; ok && !t.f32 {
@@ -334,6 +333,7 @@ func (t *masksTask) cut(idx int) {
 			}
 		}
 		t.cut32[idx] = c
+		t.prep.cuts32[key] = c
 		return
 	}
 	c := make([]float64, bp*t.n)
