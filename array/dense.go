@@ -79,11 +79,15 @@ func checkDims(fn string, shape []int) {
 			panic(fmt.Sprintf("array.%s: dim %d is negative (%d)", fn, i, d))
 		}
 	}
+	if _, ok := CheckedProd(shape...); !ok {
+		panic(fmt.Sprintf("array.%s: shape %s has more elements than an int counts", fn, tupleString(shape)))
+	}
 }
 
 // Zeros returns a C-contiguous array of the given shape filled with T's zero value. With
 // no dims it is a 0-d array holding one element. Its dtype is DTypeOf[T](). It panics if
-// a dim is negative.
+// a dim is negative or the number of elements overflows an int (check sizes from files
+// and users with CheckedProd first).
 func Zeros[T any](shape ...int) *Dense[T] {
 	checkDims("Zeros", shape)
 	return &Dense[T]{

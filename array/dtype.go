@@ -51,6 +51,11 @@ var (
 	Complex64  = DType{KindComplex, 8}
 	Complex128 = DType{KindComplex, 16}
 	Object     = DType{KindObject, 8}
+	// Float16 is numpy's half-precision float as a storage dtype only: .npy files may
+	// hold it (ReadNPY and the npy dataset decode it to float32), but it is not numeric
+	// here (IsNumeric is false: no array, tile or buffer has it) and ParseDType does not
+	// accept it.
+	Float16 = DType{KindFloat, 2}
 )
 
 // numericDTypes lists the numeric dtypes in numpy's order of type characters.
@@ -85,6 +90,9 @@ func (d DType) IsValid() bool {
 	case 0:
 		return false
 	}
+	if d == Float16 {
+		return true
+	}
 	for _, n := range numericDTypes {
 		if n == d {
 			return true
@@ -97,7 +105,7 @@ func (d DType) IsValid() bool {
 func (d DType) IsNumeric() bool {
 	switch d.kind {
 	case KindBool, KindInt, KindUint, KindFloat, KindComplex:
-		return d.IsValid()
+		return d.IsValid() && d != Float16
 	}
 	return false
 }
@@ -449,4 +457,26 @@ func FillValue(dt DType) any {
 		return ""
 	}
 	return nil
+}
+
+// HalfToFloat32 converts the IEEE 754 binary16 value with bits h to float32 (exact:
+// every half value, subnormals, infinities and NaNs included, is a float32).
+func HalfToFloat32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	mant := uint32(h) & 0x3ff
+	switch {
+	case exp == 0x1f: // inf, NaN (payload kept)
+		return math.Float32frombits(sign | 0xff<<23 | mant<<13)
+	case exp != 0: // normal
+		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
+	case mant == 0: // ±0
+		return math.Float32frombits(sign)
+	}
+	// subnormal: mant × 2^-24
+	v := float32(mant) * (1.0 / (1 << 24))
+	if sign != 0 {
+		v = -v
+	}
+	return v
 }

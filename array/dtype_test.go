@@ -194,8 +194,8 @@ func TestDTypeProperties(t *testing.T) {
 	if Bytes(0).IsValid() || Bytes(-1) != (DType{}) {
 		t.Error("Bytes(0) or Bytes(-1) is valid")
 	}
-	if (DType{KindFloat, 2}).IsValid() {
-		t.Error("float16 is valid")
+	if f := (DType{KindFloat, 2}); !f.IsValid() || f.IsNumeric() || f != Float16 || f.TypeStr(binary.LittleEndian) != "<f2" {
+		t.Error("float16 is not a valid, non-numeric storage dtype")
 	}
 }
 

@@ -157,6 +157,41 @@ func ReadNPYHeader(r io.Reader) (NPYHeader, error) {
 	return h, nil
 }
 
+// npyQuoteMax caps how many bytes of a file an error quotes.
+const npyQuoteMax = 64
+
+// quoteCapped quotes b for an error message: escaped (strconv.Quote: control and
+// non-UTF-8 bytes as escapes) and cut to npyQuoteMax bytes with the total length noted,
+// so a corrupt header never floods a terminal.
+func quoteCapped(b []byte) string {
+	if len(b) <= npyQuoteMax {
+		return strconv.Quote(string(b))
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(string(b[:npyQuoteMax])), len(b))
+}
+
+// parseHalf recognises numpy's float16 type strings ("<f2", ">e", "float16", ...): they
+// are not a ParseDType dtype, but .npy files may store them (decoded to float32).
+func parseHalf(v string) (DType, binary.ByteOrder, bool) {
+	body := v
+	order := nativeOrder
+	if len(body) > 1 {
+		switch body[0] {
+		case '<':
+			order, body = binary.LittleEndian, body[1:]
+		case '>':
+			order, body = binary.BigEndian, body[1:]
+		case '=', '|':
+			body = body[1:]
+		}
+	}
+	switch body {
+	case "f2", "e", "float16", "half":
+		return Float16, order, true
+	}
+	return DType{}, nil, false
+}
+
 func eofUnexpected(err error) error {
 	if err == io.EOF {
 		return io.ErrUnexpectedEOF
@@ -232,7 +267,7 @@ func (l *npyLexer) word() string {
 func parseNPYDict(s []byte, h *NPYHeader) error {
 	l := &npyLexer{s: s}
 	bad := func(format string, args ...any) error {
-		return npyErr("header", ErrNPYFormat, format+" in %q", append(args, s)...)
+		return npyErr("header", ErrNPYFormat, format+" in %s", append(args, quoteCapped(s))...)
 	}
 	if !l.expect('{') {
 		return bad("want a dict literal starting with '{'")
@@ -247,7 +282,7 @@ func parseNPYDict(s []byte, h *NPYHeader) error {
 			return bad("want a quoted key at byte %d", l.pos)
 		}
 		if !l.expect(':') {
-			return bad("want ':' after key %q", key)
+			return bad("want ':' after key %s", quoteCapped([]byte(key)))
 		}
 		switch key {
 		case "descr":
@@ -264,7 +299,14 @@ func parseNPYDict(s []byte, h *NPYHeader) error {
 			}
 			dt, order, err := ParseDType(v)
 			if err != nil {
-				return npyErr("descr", err, "type string %q", v)
+				if hdt, horder, ok := parseHalf(v); ok {
+					dt, order, err = hdt, horder, nil
+				} else {
+					if len(v) > npyQuoteMax {
+						err = ErrDType // its message would quote all of v
+					}
+					return npyErr("descr", err, "type string %s", quoteCapped([]byte(v)))
+				}
 			}
 			h.DType, h.ByteOrder = dt, order
 			if order == nil && dt.byteOrderApplies() {
@@ -281,7 +323,7 @@ func parseNPYDict(s []byte, h *NPYHeader) error {
 			case "False":
 				h.FortranOrder = false
 			default:
-				return npyErr("fortran_order", ErrNPYFormat, "got %q, want True or False", w)
+				return npyErr("fortran_order", ErrNPYFormat, "got %s, want True or False", quoteCapped([]byte(w)))
 			}
 		case "shape":
 			if haveShape {
@@ -294,7 +336,7 @@ func parseNPYDict(s []byte, h *NPYHeader) error {
 			}
 			h.Shape = shape
 		default:
-			return bad("unexpected key %q (want only 'descr', 'fortran_order', 'shape')", key)
+			return bad("unexpected key %s (want only 'descr', 'fortran_order', 'shape')", quoteCapped([]byte(key)))
 		}
 		if l.expect(',') {
 			continue
@@ -338,11 +380,21 @@ func (l *npyLexer) tuple() ([]int, error) {
 		if l.expect(')') {
 			return shape, nil
 		}
+		sign := ""
+		if c := l.peek(); c == '-' || c == '+' {
+			sign = string(c)
+			l.pos++
+		}
 		w := l.word()
 		w = strings.TrimSuffix(w, "L")
 		n, err := strconv.Atoi(w)
-		if err != nil || n < 0 || strings.ContainsAny(w, "+-_") {
-			return nil, npyErr("shape", ErrNPYFormat, "extent %q, want a non-negative integer", w)
+		switch {
+		case sign == "-" && err == nil:
+			return nil, npyErr("shape", ErrNPYFormat, "extent -%s is negative, want a non-negative integer", w)
+		case w == "" && l.pos < len(l.s):
+			return nil, npyErr("shape", ErrNPYFormat, "want an extent at byte %d, got %s", l.pos, quoteCapped(l.s[l.pos:min(l.pos+16, len(l.s))]))
+		case err != nil || sign != "" || strings.ContainsAny(w, "_"):
+			return nil, npyErr("shape", ErrNPYFormat, "extent %s, want a non-negative integer", quoteCapped([]byte(sign+w)))
 		}
 		shape = append(shape, n)
 		if l.expect(',') {
@@ -356,7 +408,8 @@ func (l *npyLexer) tuple() ([]int, error) {
 }
 
 // ReadNPY reads a whole .npy array from r: a *Dense[T] of the file's dtype (as New
-// would make it) in C order, decoded to this machine's byte order. Byte strings S<n>
+// would make it) in C order, decoded to this machine's byte order; float16 data becomes
+// a *Dense[float32]. Byte strings S<n>
 // become a *Dense[string] of dtype Bytes(n) with trailing NUL bytes removed. Fortran
 // order and object arrays give errors wrapping ErrNPYFortranOrder and ErrNPYObject;
 // data shorter than the header promises gives one wrapping io.ErrUnexpectedEOF. Memory
@@ -423,6 +476,15 @@ func readNPY(r io.Reader, avail int64) (Array, error) {
 		a, err = readInto[complex64](r, n, swap, exact, h.Shape)
 	case Complex128:
 		a, err = readInto[complex128](r, n, swap, exact, h.Shape)
+	case Float16: // decoded to float32
+		var hb []uint16
+		if hb, err = readNumeric[uint16](r, n, swap, exact); err == nil {
+			d := make([]float32, n)
+			for i, v := range hb {
+				d[i] = HalfToFloat32(v)
+			}
+			a = Wrap(d, h.Shape...)
+		}
 	default: // byte strings
 		a, err = readBytes(r, n, h.DType, h.Shape)
 	}

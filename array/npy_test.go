@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -273,7 +274,7 @@ func TestReadNPYErrors(t *testing.T) {
 		{"extra key", npyFile(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), 'x': 1}", nil), "header", ErrNPYFormat},
 		{"duplicate key", npyFile(1, "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': ()}", nil), "header", ErrNPYFormat},
 		{"structured", npyFile(1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': ()}", nil), "descr", ErrDType},
-		{"float16", npyFile(1, "{'descr': '<f2', 'fortran_order': False, 'shape': ()}", nil), "descr", ErrDType},
+		{"float16 truncated", npyFile(1, "{'descr': '<f2', 'fortran_order': False, 'shape': ()}", nil), "data", io.ErrUnexpectedEOF},
 		{"unicode", npyFile(1, "{'descr': '<U4', 'fortran_order': False, 'shape': ()}", nil), "descr", ErrDType},
 		{"fortran yes", npyFile(1, "{'descr': '<f4', 'fortran_order': yes, 'shape': ()}", nil), "fortran_order", ErrNPYFormat},
 		{"negative extent", npyFile(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}", nil), "shape", ErrNPYFormat},
@@ -455,5 +456,75 @@ func TestNPYVersion2Header(t *testing.T) {
 	a, err := ReadNPY(bytes.NewReader(raw))
 	if err != nil || a.(*Dense[int16]).Data()[0] != -2 {
 		t.Fatalf("data: %v", err)
+	}
+}
+
+// TestNPYFloat16: half-precision .npy files decode to float32, both byte orders, with
+// the bit patterns of every class written out by hand (IEEE 754 binary16).
+func TestNPYFloat16(t *testing.T) {
+	bits := []uint16{0x0000, 0x8000, 0x3c00, 0xc000, 0x3555, 0x7bff, 0x0001, 0x03ff, 0x0400, 0x7c00, 0xfc00}
+	want := []float32{0, float32(math.Copysign(0, -1)), 1, -2, 0.333251953125, 65504, 5.9604645e-08, 6.097555e-05, 6.1035156e-05, float32(math.Inf(1)), float32(math.Inf(-1))}
+	for _, order := range []string{"<", ">"} {
+		var data []byte
+		for _, b := range bits {
+			if order == "<" {
+				data = append(data, byte(b), byte(b>>8))
+			} else {
+				data = append(data, byte(b>>8), byte(b))
+			}
+		}
+		f := npyFile(1, fmt.Sprintf("{'descr': '%sf2', 'fortran_order': False, 'shape': (%d,), }", order, len(bits)), data)
+		h, err := ReadNPYHeader(bytes.NewReader(f))
+		if err != nil || h.DType != Float16 || h.DType.IsNumeric() || !h.DType.IsValid() || h.DType.String() != "float16" || h.DataLen() != int64(2*len(bits)) {
+			t.Fatalf("%s: header %+v, %v", order, h, err)
+		}
+		a, err := ReadNPY(bytes.NewReader(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, ok := a.(*Dense[float32])
+		if !ok {
+			t.Fatalf("%s: %T, want *Dense[float32]", order, a)
+		}
+		for i, v := range d.Data() {
+			if math.Float32bits(v) != math.Float32bits(want[i]) {
+				t.Errorf("%s: element %d (0x%04x) = %g, want %g", order, i, bits[i], v, want[i])
+			}
+		}
+	}
+	if v := HalfToFloat32(0x7e00); !math.IsNaN(float64(v)) {
+		t.Errorf("NaN decodes to %v", v)
+	}
+	if _, _, err := ParseDType("float16"); err == nil {
+		t.Error("ParseDType accepts float16")
+	}
+}
+
+// TestNPYErrorQuoting: what an error quotes from a file is escaped and capped, and a
+// negative extent is reported with its value.
+func TestNPYErrorQuoting(t *testing.T) {
+	// a version 1.0 header of the largest length, 0xFFFF bytes of binary garbage
+	f := []byte("\x93NUMPY\x01\x00\xff\xff")
+	for i := range 0xffff {
+		f = append(f, byte(i*7+1))
+	}
+	_, err := ReadNPYHeader(bytes.NewReader(f))
+	if err == nil {
+		t.Fatal("garbage header accepted")
+	}
+	msg := err.Error()
+	if len(msg) > 400 || strings.ContainsAny(msg, "\n\r\x00\x1b") || !strings.Contains(msg, "(65535 bytes)") {
+		t.Errorf("message of %d bytes: %q", len(msg), msg)
+	}
+	for _, k := range []string{"'descr'", "'x" + strings.Repeat("y", 5000) + "'"} {
+		f := npyFile(2, "{"+k+": '"+strings.Repeat("\x01", 3000)+"', 'fortran_order': False, 'shape': ()}", nil)
+		_, err := ReadNPYHeader(bytes.NewReader(f))
+		if err == nil || len(err.Error()) > 400 || strings.Contains(err.Error(), "\x01") {
+			t.Errorf("long %s: %d-byte message %q", k[:3], len(fmt.Sprint(err)), err)
+		}
+	}
+	_, err = ReadNPYHeader(bytes.NewReader(npyFile(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, -12)}", nil)))
+	if err == nil || !strings.Contains(err.Error(), "extent -12 is negative") {
+		t.Errorf("negative extent: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package array
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +18,9 @@ type Shape struct {
 }
 
 // NewShape returns the shape dims whose last sigDims axes are the signal. dims is copied.
-// It panics if sigDims is negative or larger than len(dims), or if a dim is negative.
+// It panics if sigDims is negative or larger than len(dims), if a dim is negative, or if
+// the number of elements overflows an int (check sizes from files and users with
+// CheckedProd first).
 func NewShape(dims []int, sigDims int) Shape {
 	if sigDims < 0 || sigDims > len(dims) {
 		panic(fmt.Sprintf("array.NewShape: sigDims %d out of range [0, %d]", sigDims, len(dims)))
@@ -26,6 +29,9 @@ func NewShape(dims []int, sigDims int) Shape {
 		if d < 0 {
 			panic(fmt.Sprintf("array.NewShape: dim %d is negative (%d)", i, d))
 		}
+	}
+	if _, ok := CheckedProd(dims...); !ok {
+		panic(fmt.Sprintf("array.NewShape: %v has more elements than an int counts", dims))
 	}
 	return Shape{dims: append([]int(nil), dims...), sigDims: sigDims}
 }
@@ -128,4 +134,29 @@ func tupleString(d []int) string {
 	}
 	b.WriteByte(')')
 	return b.String()
+}
+
+// CheckedProd returns the product of dims, or ok false when a dim is negative or the
+// product does not fit in an int. No dims give 1. Use it wherever extents meet a size
+// (element counts, byte counts, allocations) that come from a file or a user.
+func CheckedProd(dims ...int) (p int, ok bool) {
+	p = 1
+	for _, d := range dims {
+		if p, ok = CheckedMul(p, d); !ok {
+			return 0, false
+		}
+	}
+	return p, true
+}
+
+// CheckedMul returns a×b, or ok false when a or b is negative or the product does not
+// fit in an int.
+func CheckedMul(a, b int) (int, bool) {
+	if a < 0 || b < 0 {
+		return 0, false
+	}
+	if a != 0 && b > math.MaxInt/a {
+		return 0, false
+	}
+	return a * b, true
 }

@@ -153,8 +153,10 @@ func resolveShape(path string, storedNav, storedSig []int, imageCount int, o Sha
 		if err := checkExtents(path, "sig_shape", o.SigShape); err != nil {
 			return array.Shape{}, err
 		}
-		if prodInts(o.SigShape) != prodInts(storedSig) {
-			return array.Shape{}, newErr(path, "sig_shape", ErrSigSize, "sig_shape %v has %d elements, the stored frame %v has %d", o.SigShape, prodInts(o.SigShape), storedSig, prodInts(storedSig))
+		if a, ok := array.CheckedProd(o.SigShape...); !ok {
+			return array.Shape{}, newErr(path, "sig_shape", ErrShape, "sig_shape %v has more elements than fit in 64 bits", o.SigShape)
+		} else if a != prodInts(storedSig) {
+			return array.Shape{}, newErr(path, "sig_shape", ErrSigSize, "sig_shape %v has %d elements, the stored frame %v has %d", o.SigShape, a, storedSig, prodInts(storedSig))
 		}
 		sig = o.SigShape
 	}
@@ -175,7 +177,25 @@ func resolveShape(path string, storedNav, storedSig []int, imageCount int, o Sha
 		return array.Shape{}, err
 	}
 	dims := append(slices.Clone(nav), sig...)
+	if _, ok := array.CheckedProd(dims...); !ok {
+		field := "nav_shape"
+		if o.NavShape == nil && o.SigShape != nil {
+			field = "sig_shape"
+		}
+		return array.Shape{}, newErr(path, field, ErrShape, "nav %v × sig %v has more elements than fit in 64 bits", nav, sig)
+	}
 	return array.NewShape(dims, len(sig)), nil
+}
+
+// checkBytes returns the byte size of a shape's frames (frame) and of all of them
+// (total) for items of isz bytes, or an ErrShape error when either overflows 64 bits.
+func checkBytes(path string, shape array.Shape, isz int) (frame, total int64, err error) {
+	f, ok1 := array.CheckedMul(shape.SigSize(), isz)
+	t, ok2 := array.CheckedMul(shape.NavSize(), f)
+	if !ok1 || !ok2 {
+		return 0, 0, newErr(path, "nav_shape", ErrShape, "%v of %d-byte items is more bytes than fit in 64 bits", shape, isz)
+	}
+	return int64(f), int64(t), nil
 }
 
 // checkSync validates -imageCount < k < imageCount; with no stored frames (an empty

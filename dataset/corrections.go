@@ -67,7 +67,7 @@ type corrected struct {
 
 	mu    sync.Mutex
 	plans map[string]*corrPlan // by scheme shape
-	pool  sync.Pool            // *corrScratch
+	pool  sync.Pool            // *corrBuf[T]
 }
 
 // corrPlan holds, for each box of a scheme, the dark and gain values of its elements in
@@ -84,8 +84,6 @@ type corrPatch struct {
 	idx int
 	nb  []int
 }
-
-type corrScratch struct{ f32 []float32 }
 
 // WithCorrections returns ds reading through the corrections c: tiles are float32 (or
 // float64 for float64 data), its DType reports that dtype, and the tiling veto keeps
@@ -150,7 +148,7 @@ func (w *corrected) Info() Info {
 		parts = append(parts, "gain")
 	}
 	if len(w.excl) > 0 {
-		parts = append(parts, itoa(len(w.excl))+" excluded pixels")
+		parts = append(parts, strconv.Itoa(len(w.excl))+" excluded pixels")
 	}
 	v := ""
 	for k, p := range parts {
@@ -163,7 +161,6 @@ func (w *corrected) Info() Info {
 	return i
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // AdjustTileShape applies the wrapped veto, then changes split sig extents so that no
 // excluded pixel lies on an inner tile edge (the next smaller extent that works, else a
@@ -291,7 +288,7 @@ func (w *corrected) plan(s *TilingScheme) *corrPlan {
 	defer w.mu.Unlock()
 	key := ""
 	for _, v := range s.Shape {
-		key += itoa(v) + ","
+		key += strconv.Itoa(v) + ","
 	}
 	if p, ok := w.plans[key]; ok {
 		return p

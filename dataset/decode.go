@@ -109,6 +109,9 @@ func wordSize(dt array.DType) int {
 // stored order) into T.
 func newDecoder[T elem](native array.DType, swap, bigEndian bool) (decoder[T], error) {
 	target := array.DTypeOf[T]()
+	if native == array.Float16 {
+		return halfDecoder[T](bigEndian), nil
+	}
 	if target == native && !swap {
 		return func(dst []T, src []byte) { copy(bytesOf(dst), src) }, nil
 	}
@@ -420,4 +423,26 @@ func kernelDType(native array.DType) bool {
 		return true
 	}
 	return false
+}
+
+// halfDecoder decodes stored IEEE 754 binary16 values (big-endian if big) through
+// float32 into T, stageLen elements at a time (the stage belongs to the decoder, which
+// one read state owns).
+func halfDecoder[T elem](big bool) decoder[T] {
+	conv := pickConv[T, float32]()
+	var order binary.ByteOrder = binary.LittleEndian
+	if big {
+		order = binary.BigEndian
+	}
+	stage := make([]float32, stageLen)
+	return func(dst []T, src []byte) {
+		for len(dst) > 0 {
+			n := min(len(dst), stageLen)
+			for i := range n {
+				stage[i] = array.HalfToFloat32(order.Uint16(src[2*i:]))
+			}
+			conv(dst[:n], stage[:n])
+			dst, src = dst[n:], src[2*n:]
+		}
+	}
 }

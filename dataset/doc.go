@@ -60,6 +60,17 @@
 // Errors wrap the sentinels of errors.go (ErrNotFound, ErrFileTooShort, ErrDType,
 // ErrShape, ErrSigSize, ErrSyncOffset, ErrHeader, ...) and name the file and field.
 //
-// Of stemflow it imports array and internal/kernels only (outside it, the TOML parser
-// for raw_csr descriptors); it must not import udf, backends, sched or delayed.
+// # HDF5
+//
+// The "hdf5" format (hdf5.go) asks the HDF5 C library, loaded at run time by the
+// dataset/hdf5 subpackage, only for metadata and the chunk index; data is then read
+// without it. A single contiguous dataset is a raw byte range (mmap or pread, zero-copy
+// like a raw file); chunked datasets and stacks of datasets (DECTRIS ARINA master files
+// whose /entry/data/data_NNNNNN external links are stacked in number order) are read by
+// pread of each chunk and decoded in Go by every reading goroutine, which keeps its
+// latest decoded chunks. Tiles are aligned to the chunks' sig extents (BaseShape).
+//
+// Of stemflow it imports array, internal/kernels and dataset/hdf5 only (outside it, the
+// TOML parser for raw_csr descriptors and purego and the codecs through dataset/hdf5);
+// it must not import udf, backends, sched or delayed.
 package dataset

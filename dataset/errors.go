@@ -101,3 +101,59 @@ func (e *ShortFileError) Error() string {
 
 // Is makes errors.Is(err, ErrFileTooShort) true.
 func (e *ShortFileError) Is(target error) bool { return target == ErrFileTooShort }
+
+// ErrTruncated: a file became shorter while the dataset had it open (for a mapped file,
+// reading the vanished pages faults); see *TruncatedError.
+var ErrTruncated = errors.New("file truncated while open")
+
+// ErrIO: reading the data failed (an I/O error, or a fault on a mapped file that did not
+// shrink); the *ReadError says where.
+var ErrIO = errors.New("read failed")
+
+// TruncatedError reports a file that shrank while the dataset had it open: it held
+// OldSize bytes at open and NewSize bytes when the read failed (-1 when it could not be
+// determined). It matches ErrTruncated with errors.Is.
+type TruncatedError struct {
+	OldSize int64
+	NewSize int64
+}
+
+// Error formats the old and new size.
+func (e *TruncatedError) Error() string {
+	if e.NewSize < 0 {
+		return fmt.Sprintf("file held %d bytes at open and became unreadable (%v)", e.OldSize, ErrTruncated)
+	}
+	return fmt.Sprintf("file shrank from %d to %d bytes while open (%v)", e.OldSize, e.NewSize, ErrTruncated)
+}
+
+// Is makes errors.Is(err, ErrTruncated) true.
+func (e *TruncatedError) Is(target error) bool { return target == ErrTruncated }
+
+// ReadError reports a failed read of a dataset's data: the file, the partition and the
+// flat-nav positions [First, Stop) of the tile being read (dataset-global, before ROI
+// compression). Err is the cause: a *TruncatedError, an I/O error from the operating
+// system, or ErrIO. Errors from a ReadTiles callback are returned unchanged, never as a
+// ReadError.
+type ReadError struct {
+	Path        string
+	Partition   int
+	First, Stop int
+	Err         error
+}
+
+// Error formats as "dataset <path>: partition <p>, frames [a, b): <cause>".
+func (e *ReadError) Error() string {
+	return fmt.Sprintf("dataset %s: partition %d, frames [%d, %d): %v", e.Path, e.Partition, e.First, e.Stop, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// IsDatasetError reports whether err comes from a dataset (an *Error, *ShortFileError or
+// *ReadError anywhere in its chain) rather than from a caller's callback.
+func IsDatasetError(err error) bool {
+	var e *Error
+	var s *ShortFileError
+	var r *ReadError
+	return errors.As(err, &e) || errors.As(err, &s) || errors.As(err, &r)
+}

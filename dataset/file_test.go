@@ -357,7 +357,7 @@ func TestNPYErrors(t *testing.T) {
 		{"fortran", hdr("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 4), }"), ErrHeader, "header.fortran_order"},
 		{"object", hdr("{'descr': '|O', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
 		{"bytes", hdr("{'descr': '|S4', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
-		{"unknown dtype", hdr("{'descr': '<f2', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
+		{"unknown dtype", hdr("{'descr': '<U2', 'fortran_order': False, 'shape': (2, 3, 4), }"), ErrDType, "header.descr"},
 		{"zero extent", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3, 4), }"), ErrShape, "header.shape"},
 		{"too few axes", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }"), ErrShape, "sig_dims"},
 		{"truncated magic", []byte("\x93NUM"), ErrHeader, "header.magic"},
@@ -437,9 +437,9 @@ func FuzzOpenNPY(f *testing.F) {
 	})
 }
 
-// TestTruncatedAfterOpen: a file cut short after Open gives an error (pread) or a
-// recoverable panic (mmap: the fault becomes a panic while ReadTiles runs), never a
-// crash.
+// TestTruncatedAfterOpen: a file cut short after Open gives a *ReadError wrapping a
+// *TruncatedError with the old and new size, for pread and for mmap (where the fault on
+// the mapping becomes the error), never a panic or a crash.
 func TestTruncatedAfterOpen(t *testing.T) {
 	const n = 64
 	frame := 4096 // one page per frame
@@ -455,35 +455,131 @@ func TestTruncatedAfterOpen(t *testing.T) {
 		sch, _ := NewTilingScheme([]int{8, frame}, []int{frame}, MethodTile)
 		p := Partitions(ds, 1)[0]
 		var sum float64
-		read := func() (err error, panicked bool) {
-			defer func() {
-				if r := recover(); r != nil {
-					panicked = true
-				}
-			}()
-			return ds.ReadTiles(t.Context(), p, TileRequest{Scheme: sch, DType: array.Float32}, func(tl *Tile) error {
-				for _, v := range tl.Data.(*array.Dense[float32]).Data() {
-					sum += float64(v)
-				}
-				return nil
-			}), false
+		err = ds.ReadTiles(t.Context(), p, TileRequest{Scheme: sch, DType: array.Float32}, func(tl *Tile) error {
+			for _, v := range tl.Data.(*array.Dense[float32]).Data() {
+				sum += float64(v)
+			}
+			return nil
+		})
+		if ioKind != IOMmap && io == IOMmap {
+			continue // no mapping on this platform: the data was read at open
 		}
-		err, panicked := read()
-		switch io {
-		case IORead:
-			var e *Error
-			if !errors.As(err, &e) || e.Path != path || e.Field != "data" {
-				t.Errorf("pread of truncated file: err %v", err)
-			}
-		case IOMmap:
-			if !panicked && ioKind == IOMmap {
-				t.Errorf("mmap of truncated file: no panic (err %v)", err)
-			}
+		var re *ReadError
+		var te *TruncatedError
+		if !errors.Is(err, ErrTruncated) || !errors.As(err, &re) || !errors.As(err, &te) {
+			t.Fatalf("%s: err %v, want a *ReadError wrapping ErrTruncated", io, err)
+		}
+		if re.Path != path || re.Partition != 0 || re.First != 0 || re.Stop != 8 || te.OldSize != n*int64(frame) || te.NewSize != 0 {
+			t.Errorf("%s: %+v %+v, want path %s partition 0 frames [0, 8) sizes %d -> 0", io, re, te, path, n*frame)
+		}
+		if !IsDatasetError(err) {
+			t.Errorf("%s: IsDatasetError false for %v", io, err)
+		}
+		want := fmt.Sprintf("dataset %s: partition 0, frames [0, 8): file shrank from %d to 0 bytes while open", path, n*frame)
+		if !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: message %q, want prefix %q", io, err, want)
 		}
 		if err := ds.Close(); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestTruncatedDuringRead: a file shrinking while a run reads it (truncated from inside
+// the tile callback) is reported with the partition and frames of the tile that faulted,
+// both when the callback reads the mapping (zero-copy) and when the reader decodes it;
+// other partitions before it were read fine. A panic that is not a fault on the mapping
+// reaches the caller unchanged.
+func TestTruncatedDuringRead(t *testing.T) {
+	if ioKind != IOMmap {
+		t.Skip("no memory mapping on this platform")
+	}
+	const n, frame = 64, 4096 // frames of one page
+	cases := []struct {
+		name  string
+		dtype array.DType
+		io    string
+	}{
+		{"zero-copy in callback", array.Uint8, IOMmap},
+		{"decoded by reader", array.Float32, IOMmap},
+		{"pread", array.Float32, IORead},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeFile(t, "t.raw", make([]byte, n*frame))
+			ds, err := OpenRaw(path, RawOptions{NavShape: []int{n}, SigShape: []int{frame}, DType: "u1", IO: c.io})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ds.Close()
+			sch, _ := NewTilingScheme([]int{4, frame}, []int{frame}, MethodTile)
+			parts := Partitions(ds, 2) // [0, 32), [32, 64)
+			read := func(p Partition, fn func(tl *Tile) error) error {
+				return ds.ReadTiles(t.Context(), p, TileRequest{Scheme: sch, DType: c.dtype}, fn)
+			}
+			touch := func(tl *Tile) float64 {
+				var s float64
+				switch a := tl.Data.(type) {
+				case *array.Dense[uint8]:
+					for _, v := range a.Data() {
+						s += float64(v)
+					}
+				case *array.Dense[float32]:
+					for _, v := range a.Data() {
+						s += float64(v)
+					}
+				}
+				return s
+			}
+			if err := read(parts[0], func(tl *Tile) error { touch(tl); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			tiles := 0
+			var sum float64
+			err = read(parts[1], func(tl *Tile) error {
+				tiles++
+				if tiles == 2 { // keep 40 frames: tiles from frame 40 on lie past the end
+					if err := os.Truncate(path, 40*frame); err != nil {
+						t.Fatal(err)
+					}
+				}
+				sum += touch(tl)
+				return nil
+			})
+			if sum != 0 {
+				t.Errorf("sum %v of zeros", sum)
+			}
+			var re *ReadError
+			var te *TruncatedError
+			if !errors.As(err, &re) || !errors.As(err, &te) {
+				t.Fatalf("err %v, want *ReadError wrapping *TruncatedError", err)
+			}
+			if re.Partition != 1 || re.First != 40 || re.Stop != 44 || te.OldSize != n*frame || te.NewSize != 40*frame {
+				t.Errorf("got partition %d frames [%d, %d) sizes %d -> %d, want 1 [40, 44) %d -> %d",
+					re.Partition, re.First, re.Stop, te.OldSize, te.NewSize, n*frame, 40*frame)
+			}
+		})
+	}
+	t.Run("other panics pass", func(t *testing.T) {
+		path := writeFile(t, "t.raw", make([]byte, 8*frame))
+		ds, err := OpenRaw(path, RawOptions{NavShape: []int{8}, SigShape: []int{frame}, DType: "u1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ds.Close()
+		sch, _ := NewTilingScheme([]int{4, frame}, []int{frame}, MethodTile)
+		var got any
+		func() {
+			defer func() { got = recover() }()
+			_ = ds.ReadTiles(t.Context(), Partitions(ds, 1)[0], TileRequest{Scheme: sch}, func(tl *Tile) error {
+				var p *int
+				return fmt.Errorf("%d", *p) // nil dereference: not an address in the mapping
+			})
+		}()
+		if e, ok := got.(error); !ok || !strings.Contains(e.Error(), "nil pointer dereference") {
+			t.Errorf("recovered %v, want the callback's nil dereference", got)
+		}
+	})
 }
 
 // FuzzOpenRaw: arbitrary options and file lengths give a dataset that delivers every
@@ -493,9 +589,16 @@ func FuzzOpenRaw(f *testing.F) {
 	f.Add(">f8", 2, 2, 2, 2, -1, 64, true)
 	f.Add("S3", 1, 1, 1, 1, 0, 3, false)
 	f.Add("u1", 0, 1, 1, 1, 0, 0, false)
+	f.Add("<f4", 100000000, 100000000, 16, 16, 0, 1024, false)
+	f.Add("u1", math.MaxInt, 2, 1, 1, 0, 16, false)
+	f.Add("u1", 2, 2, 1<<32, 1<<32, 0, 16, true)
+	f.Add("<u2", 1<<31, 1<<31, 1<<31, 1<<31, 0, 16, false)
+	f.Add("<u2", 3, -1<<62, 2, 2, 0, 16, false)
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, dtype string, ny, nx, sy, sx, sync, length int, pread bool) {
-		if length < 0 || length > 1<<16 || ny > 1<<10 || nx > 1<<10 || sy > 1<<10 || sx > 1<<10 {
+		// any extents, huge and negative included: what fits the file is read, the rest
+		// is a typed error (never an overflow, a panic or a huge allocation)
+		if length < 0 || length > 1<<16 {
 			return
 		}
 		path := filepath.Join(dir, "f.raw")
@@ -516,6 +619,9 @@ func FuzzOpenRaw(f *testing.F) {
 			return
 		}
 		defer ds.Close()
+		if need := ny * nx * sy * sx; need > length {
+			t.Fatalf("opened %v×%v×%v×%v from %d bytes", ny, nx, sy, sx, length)
+		}
 		sch, err := NewTilingScheme([]int{3, min(sy, 2), sx}, []int{sy, sx}, MethodTile)
 		if err != nil {
 			t.Fatal(err)
@@ -541,4 +647,48 @@ func FuzzOpenRaw(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOversizedShapes: extents whose products overflow 64 bits (elements or bytes) are
+// refused with ErrShape naming the field, never wrapped into a small size, a division
+// by zero or a panic in array.NewShape (raw, npy overrides, pread and mmap).
+func TestOversizedShapes(t *testing.T) {
+	raw := writeFile(t, "r.raw", make([]byte, 4096))
+	npy := writeFile(t, "n.npy", npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 4, 8, 8), }", 64, make([]byte, 4096)))
+	cases := []struct {
+		name string
+		open func() error
+	}{
+		{"raw nav 1e8×1e8", func() error {
+			_, err := OpenRaw(raw, RawOptions{NavShape: []int{100000000, 100000000}, SigShape: []int{16, 16}, DType: "f4"})
+			return err
+		}},
+		{"raw nav maxint×2", func() error {
+			_, err := OpenRaw(raw, RawOptions{NavShape: []int{math.MaxInt, 2}, SigShape: []int{4, 4}, DType: "u1"})
+			return err
+		}},
+		{"raw sig 2^32×2^32", func() error {
+			_, err := OpenRaw(raw, RawOptions{NavShape: []int{1}, SigShape: []int{1 << 32, 1 << 32}, DType: "u1", IO: IORead})
+			return err
+		}},
+		{"raw bytes overflow", func() error {
+			_, err := OpenRaw(raw, RawOptions{NavShape: []int{1 << 31}, SigShape: []int{1 << 31}, DType: "f8"})
+			return err
+		}},
+		{"npy nav maxint×2", func() error {
+			_, err := OpenNPY(npy, NPYOptions{NavShape: []int{math.MaxInt, 2}})
+			return err
+		}},
+		{"npy sig overflow", func() error {
+			_, err := OpenNPY(npy, NPYOptions{SigShape: []int{1 << 32, 1 << 32}})
+			return err
+		}},
+	}
+	for _, c := range cases {
+		err := c.open()
+		var e *Error
+		if !errors.Is(err, ErrShape) || !errors.As(err, &e) || (e.Field != "nav_shape" && e.Field != "sig_shape") {
+			t.Errorf("%s: %v, want ErrShape on nav_shape or sig_shape", c.name, err)
+		}
+	}
 }

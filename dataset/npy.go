@@ -39,6 +39,8 @@ var _ Dataset = (*NPY)(nil)
 
 // OpenNPY opens an .npy file. Fortran-order and object arrays are rejected (ErrHeader,
 // ErrDType), as are files shorter than their header's shape needs (ErrFileTooShort).
+// Half-precision (float16) data is read as float32: DType is float32 and every read
+// decodes.
 func OpenNPY(path string, opts NPYOptions) (*NPY, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -61,7 +63,11 @@ func OpenNPY(path string, opts NPYOptions) (*NPY, error) {
 	if h.FortranOrder {
 		return nil, newErr(path, "header.fortran_order", ErrHeader, "Fortran-order arrays are not supported, want fortran_order False")
 	}
-	if !h.DType.IsNumeric() {
+	native, stored := h.DType, array.DType{}
+	if h.DType == array.Float16 { // stored half precision, read as float32
+		native, stored = array.Float32, array.Float16
+	}
+	if !native.IsNumeric() {
 		return nil, newErr(path, "header.descr", ErrDType, "dtype %v is not numeric (want bool, int, uint, float or complex)", h.DType)
 	}
 	sigDims := opts.SigDims
@@ -100,16 +106,17 @@ func OpenNPY(path string, opts NPYOptions) (*NPY, error) {
 		format:        "npy",
 		path:          path,
 		shape:         shape,
-		native:        h.DType,
+		native:        native,
 		order:         h.ByteOrder,
 		imageCount:    imageCount,
 		syncOffset:    opts.SyncOffset,
 		numPartitions: opts.NumPartitions,
 		maxIO:         opts.MaxIOSize,
-		// an unaligned data offset rules out typed views: always copy
-		forceDecode: h.DataOffset%align != 0,
+		// an unaligned data offset rules out typed views, float16 needs decoding: always copy
+		forceDecode: h.DataOffset%align != 0 || stored.IsValid(),
 		dataOffset:  h.DataOffset,
 	}
+	n.stored = stored
 	n.initFile(sto)
 	return n, nil
 }
@@ -128,4 +135,15 @@ func init() {
 			})
 		},
 	})
+}
+
+// Info describes the dataset; for float16 data Bytes counts the stored half-precision
+// bytes and a detail says that tiles are float32.
+func (n *NPY) Info() Info {
+	i := n.base.Info()
+	if n.stored.IsValid() {
+		i.Bytes = int64(n.imageCount) * int64(n.frameBytes)
+		i.Details = append(i.Details, InfoDetail{Key: "stored dtype", Value: n.stored.String() + " (read as float32)"})
+	}
+	return i
 }

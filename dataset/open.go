@@ -33,6 +33,9 @@ type OpenOptions struct {
 	// Corrections, when active, are applied to every tile (dark, gain, excluded
 	// pixels; see WithCorrections): the dataset then reads as float32 or float64.
 	Corrections *Corrections
+	// DSPath names the dataset inside a container file (the path of an HDF5 dataset,
+	// "/entry/data/data"); empty lets the format choose.
+	DSPath string
 }
 
 // Opener opens a dataset of one format.
@@ -136,4 +139,12 @@ func DetectFormat(path string) (string, error) {
 		}
 	}
 	return "", newErr(path, "format", ErrFormat, "cannot detect the format of %q (extension %q); name it explicitly", path, ext)
+}
+
+// FormatExtensions returns the file extensions (lower case, with dot) that Open with
+// format "auto" detects as the named format, or nil for an unknown name.
+func FormatExtensions(name string) []string {
+	formatsMu.RLock()
+	defer formatsMu.RUnlock()
+	return slices.Clone(formats[strings.ToLower(name)].Extensions)
 }

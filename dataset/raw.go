@@ -63,8 +63,10 @@ func OpenRaw(path string, opts RawOptions) (*Raw, error) {
 	if opts.NumPartitions < 0 {
 		return nil, newErr(path, "num_partitions", ErrOption, "num_partitions %d is negative", opts.NumPartitions)
 	}
-	frameBytes := int64(shape.SigSize()) * int64(dt.ItemSize())
-	need := int64(shape.NavSize()) * frameBytes
+	frameBytes, need, err := checkBytes(path, shape, dt.ItemSize())
+	if err != nil {
+		return nil, err
+	}
 	sto, err := openStorage(path, "nav_shape", need, opts.IO, opts.Populate)
 	if err != nil {
 		return nil, err

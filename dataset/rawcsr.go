@@ -55,7 +55,8 @@ const rawCSRDetectLimit = 1 << 20
 // RawCSROptions are the options of OpenRawCSR.
 type RawCSROptions struct {
 	// NavShape and SigShape override the descriptor's shapes (SigShape must keep the
-	// frame size; NavShape may select a prefix of the frames or extend past them).
+	// frame size; NavShape may select a prefix of the frames, and extend past them only
+	// by the blank positions a negative SyncOffset inserts).
 	NavShape []int
 	SigShape []int
 	// SyncOffset is the sync offset k, -image_count < k < image_count.
@@ -68,8 +69,9 @@ type RawCSROptions struct {
 	Populate bool
 	// Strict also checks, at open, that every column index lies in [0, prod(sig)) and
 	// that indptr ends exactly at the number of stored entries. Without it only the
-	// lengths and a non-decreasing indptr within the files are checked (cheap), and a
-	// corrupt index reaches the UDFs.
+	// lengths and a non-decreasing indptr within the files are checked at open, and the
+	// column indices are checked as tiles are built (one compare per stored entry): a
+	// bad one fails the read with a *ReadError wrapping ErrCSRData.
 	Strict bool
 }
 
@@ -269,6 +271,16 @@ func OpenRawCSR(path string, opts RawCSROptions) (*RawCSR, error) {
 	if err := checkSync(path, opts.SyncOffset, imageCount); err != nil {
 		return nil, err
 	}
+	// Nav positions past the stored frames are blank; only the |k| positions a negative
+	// sync offset inserts may be (a longer nav_shape is a wrong shape or a short indptr).
+	if room := imageCount + max(0, -opts.SyncOffset); shape.NavSize() > room {
+		field := "nav_shape"
+		if opts.NavShape == nil {
+			field = "params.nav_shape"
+		}
+		return nil, newErr(path, field, ErrShape, "nav_shape %v has %d positions, %s holds %d frames (indptr has %d entries)%s",
+			shape.Nav(), shape.NavSize(), desc.IndptrFile, imageCount, imageCount+1, syncNote(opts.SyncOffset))
+	}
 	maxIO := opts.MaxIOSize
 	if maxIO == 0 {
 		maxIO = RawCSRMaxIOSize
@@ -287,6 +299,13 @@ func OpenRawCSR(path string, opts RawCSROptions) (*RawCSR, error) {
 	}
 	ok = true
 	return ds, nil
+}
+
+func syncNote(k int) string {
+	if k < 0 {
+		return fmt.Sprintf(" plus %d blank positions from sync_offset %d", -k, k)
+	}
+	return ""
 }
 
 // validateRawCSR decodes indptr and checks the lengths of the three files (and, when
@@ -489,7 +508,7 @@ func (st *csrState[T]) shape(n int, sig []int) array.Shape {
 	return s
 }
 
-func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partition, req *TileRequest, fn func(t *Tile) error) error {
+func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partition, req *TileRequest, fn func(t *Tile) error) (err error) {
 	k := d.syncOffset
 	lo, hi, ok := d.frameRange(p, req.ROI)
 	if !ok {
@@ -503,6 +522,30 @@ func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partiti
 		st.decoder = valueDecoder[T](d.desc.DataDType, isBig(d.desc.DataOrder))
 	}
 	defer pool.Put(st)
+	// rows [r0, r1) (stored frames) of the tile being built, for errors
+	var r0, r1 int
+	readErr := func(path string, cause error) error {
+		return &ReadError{Path: path, Partition: p.Index, First: r0 - k, Stop: r1 - k, Err: cause}
+	}
+	// A fault on one of the mappings (a file shrank) is the file's, not fn's.
+	defer func() {
+		if r := recover(); r != nil {
+			for _, m := range d.maps {
+				if ferr := faultError(r, m.path, m.data, m.size); ferr != nil {
+					err = readErr(m.path, ferr)
+					return
+				}
+			}
+			panic(r)
+		}
+	}()
+	// badIndex reports stored entry e (absolute), holding v, as out of range.
+	badIndex := func(e int64, v int64) error {
+		row, _ := slices.BinarySearch(d.indptr, e+1)
+		row-- // indptr[row] <= e < indptr[row+1]
+		return readErr(d.desc.IndicesFile, newErr(d.desc.IndicesFile, "raw_csr.indices_file", ErrCSRData,
+			"frame %d (nav position %d): stored entry %d is %d, want 0 <= index < %d (prod(sig_shape))", row, row-k, e, v, d.shape.SigSize()))
+	}
 
 	sig := d.shape.Sig()
 	sigSize := d.shape.SigSize()
@@ -519,12 +562,16 @@ func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partiti
 
 	// emit delivers one tile: the stored rows of st.rows, or (rows == nil) the
 	// contiguous stored rows [r0, r1); c is the compressed index of its first frame.
-	emit := func(c, r0, r1 int, gather bool) error {
+	emit := func(c, a0, a1 int, gather bool) error {
+		r0, r1 = a0, a1
+		if gather {
+			r0, r1 = st.rows[0], st.rows[len(st.rows)-1]+1
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		m := &st.csr
-		n := r1 - r0
+		n := a1 - a0
 		if gather {
 			n = len(st.rows)
 		}
@@ -533,7 +580,7 @@ func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partiti
 		var nnz int64
 		m.Indptr[0] = 0
 		for j := 0; j < n; j++ {
-			r := r0 + j
+			r := a0 + j
 			if gather {
 				r = st.rows[j]
 			}
@@ -545,9 +592,12 @@ func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partiti
 		}
 		// Indices and data: views when contiguous and stored as requested.
 		if !gather {
-			a, z := d.indptr[r0], d.indptr[r1]
+			a, z := d.indptr[a0], d.indptr[a1]
 			if idxZero {
 				if v, ok := typedView[int32](d.indices[a*4 : z*4]); ok {
+					if j := firstOutside(v, sigSize); j >= 0 {
+						return badIndex(a+int64(j), int64(v[j]))
+					}
 					m.Indices = v
 				} else {
 					idxZero = false
@@ -555,7 +605,9 @@ func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partiti
 			}
 			if !idxZero {
 				st.idx = growVals(st.idx, int(z-a))
-				decodeIndices(st.idx, d.indices[a*int64(iisz):z*int64(iisz)], d.desc.IndicesDType, ibig)
+				if j, v := decodeIndices(st.idx, d.indices[a*int64(iisz):z*int64(iisz)], d.desc.IndicesDType, ibig, sigSize); j >= 0 {
+					return badIndex(a+int64(j), v)
+				}
 				m.Indices = st.idx
 			}
 			if valZero {
@@ -579,7 +631,9 @@ func readCSRTiles[T array.SparseValue](ctx context.Context, d *RawCSR, p Partiti
 			for _, r := range st.rows {
 				a, z := d.indptr[r], d.indptr[r+1]
 				cnt := int(z - a)
-				decodeIndices(st.idx[pos:pos+cnt], d.indices[a*int64(iisz):z*int64(iisz)], d.desc.IndicesDType, ibig)
+				if j, v := decodeIndices(st.idx[pos:pos+cnt], d.indices[a*int64(iisz):z*int64(iisz)], d.desc.IndicesDType, ibig, sigSize); j >= 0 {
+					return badIndex(a+int64(j), v)
+				}
 				if err := st.decoder(st.val[pos:pos+cnt], d.data[a*int64(disz):z*int64(disz)]); err != nil {
 					return &Error{Path: d.desc.DataFile, Field: "raw_csr.data_dtype", Detail: err.Error(), Err: ErrDType}
 				}
@@ -633,24 +687,51 @@ func growVals[T any](s []T, n int) []T {
 	return make([]T, n, n+n/4)
 }
 
-// decodeIndices converts stored integer indices to int32 (values beyond int32 wrap; a
-// strict open rejects them).
-func decodeIndices(dst []int32, src []byte, dt array.DType, big bool) {
+// decodeIndices converts stored integer indices to int32, checking each against
+// [0, limit) on the way (one compare per entry). It returns the position and stored value
+// of the first index outside, or -1.
+func decodeIndices(dst []int32, src []byte, dt array.DType, big bool, limit int) (int, int64) {
 	isz := dt.ItemSize()
 	if isz == 4 {
 		var order binary.ByteOrder = binary.LittleEndian
 		if big {
 			order = binary.BigEndian
 		}
+		lim := uint32(min(limit, math.MaxInt32))
 		for i := range dst {
-			dst[i] = int32(order.Uint32(src[4*i:]))
+			u := order.Uint32(src[4*i:])
+			if u >= lim { // negative int32 values are >= 2^31 as uint32
+				if dt.Kind() == array.KindInt {
+					return i, int64(int32(u))
+				}
+				return i, int64(u)
+			}
+			dst[i] = int32(u)
 		}
-		return
+		return -1, 0
 	}
 	for i := range dst {
-		v, _ := readInt(src[i*isz:(i+1)*isz], dt, big)
+		v, ok := readInt(src[i*isz:(i+1)*isz], dt, big)
+		if !ok {
+			return i, -1 // a uint64 beyond int64
+		}
+		if v < 0 || v >= int64(limit) || v > math.MaxInt32 {
+			return i, v
+		}
 		dst[i] = int32(v)
 	}
+	return -1, 0
+}
+
+// firstOutside returns the position of the first index outside [0, limit), or -1.
+func firstOutside(idx []int32, limit int) int {
+	lim := uint32(min(limit, math.MaxInt32))
+	for i, v := range idx {
+		if uint32(v) >= lim {
+			return i
+		}
+	}
+	return -1
 }
 
 // valueDecoder returns the conversion from stored values of dtype from (big-endian if

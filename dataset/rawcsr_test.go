@@ -522,17 +522,16 @@ func TestRawCSROpenErrors(t *testing.T) {
 		t.Fatalf("non-strict open: %v", err)
 	}
 	ds.Close()
-	// Zero stored frames open with sync offset 0.
+	// Zero stored frames cannot fill any nav_shape: an error naming the descriptor's
+	// nav_shape and the indptr file (it used to open as all-blank frames).
 	dir = t.TempDir()
 	p = writeRawCSR(t, dir, src, good)
 	noFrames(t, dir, p)
-	if ds, err := OpenRawCSR(p, RawCSROptions{}); err != nil {
-		t.Fatalf("no stored frames, sync offset 0: %v", err)
-	} else {
-		if ds.ImageCount() != 0 {
-			t.Fatalf("ImageCount = %d, want 0", ds.ImageCount())
-		}
+	if ds, err := OpenRawCSR(p, RawCSROptions{}); err == nil {
 		ds.Close()
+		t.Fatal("no stored frames: opened")
+	} else if de := (*Error)(nil); !errors.Is(err, ErrShape) || !errors.As(err, &de) || de.Field != "params.nav_shape" || !strings.Contains(err.Error(), "holds 0 frames") {
+		t.Fatalf("no stored frames: %v, want ErrShape on params.nav_shape", err)
 	}
 	// An upper-case filetype with its exactly named section is accepted.
 	p = writeRawCSR(t, t.TempDir(), src, csrLayout{indptr: "<i4", indices: "<i4", data: "<f4", filetype: "RAW_CSR"})
@@ -600,7 +599,9 @@ func FuzzRawCSRDescriptor(f *testing.F) {
 			n := len(idx) / d.IndicesDType.ItemSize()
 			ix := make([]int64, n)
 			decoded := make([]int32, n)
-			decodeIndices(decoded, idx, d.IndicesDType, isBig(d.IndicesOrder))
+			if j, v := decodeIndices(decoded, idx, d.IndicesDType, isBig(d.IndicesOrder), prodInts(d.SigShape)); j >= 0 {
+				t.Fatalf("strictly validated index %d is %d", j, v)
+			}
 			for i, v := range decoded {
 				ix[i] = int64(v)
 			}
@@ -668,5 +669,123 @@ func TestRawCSRROIWithSyncOffset(t *testing.T) {
 			t.Fatalf("k=%d: ROI tiles differ", k)
 		}
 		ds.Close()
+	}
+}
+
+// TestRawCSRBadIndexAtRead: a non-strict open accepts a column index >= the frame size
+// (or negative); building the tile that holds it fails with a *ReadError wrapping
+// ErrCSRData that names the indices file, the stored frame and the bad value — for the
+// zero-copy int32 path, the decoding paths (other index dtypes) and the ROI gather path.
+func TestRawCSRBadIndexAtRead(t *testing.T) {
+	cases := []struct {
+		name    string
+		indices string
+		bad     int64
+		roi     bool
+	}{
+		{"int32 view", "<i4", 16, false},
+		{"int32 view, negative", "<i4", -3, false},
+		{"big-endian int32", ">i4", 808464432, false},
+		{"uint16", "<u2", 17, false},
+		{"int64", "<i8", 1 << 40, false},
+		{"uint8", "|u1", 200, false},
+		{"roi gather", "<i4", 99, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := makeCSRSource(7, []int{8}, []int{4, 4})
+			// the first stored entry of frame 5 (it has entries: make sure)
+			src.dense[5*16+3] = 9
+			src.compress()
+			e := src.indptr[5]
+			src.indices[e] = c.bad
+			dir := t.TempDir()
+			path := writeRawCSR(t, dir, src, csrLayout{indptr: "<i8", indices: c.indices, data: "<i4"})
+			if _, err := OpenRawCSR(path, RawCSROptions{Strict: true}); !errors.Is(err, ErrCSRData) {
+				t.Fatalf("strict open: %v, want ErrCSRData", err)
+			}
+			ds, err := OpenRawCSR(path, RawCSROptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ds.Close()
+			sch, _ := NewTilingScheme([]int{2, 4, 4}, []int{4, 4}, MethodTile)
+			var roi []bool
+			if c.roi {
+				roi = []bool{true, false, true, false, true, true, false, true}
+			}
+			parts := Partitions(ds, 2) // [0, 4), [4, 8)
+			if err := ds.ReadTiles(t.Context(), parts[0], TileRequest{Scheme: sch, Format: array.FormatCSR, ROI: roi}, func(*Tile) error { return nil }); err != nil {
+				t.Fatalf("partition 0 holds no bad index: %v", err)
+			}
+			tiles := 0
+			err = ds.ReadTiles(t.Context(), parts[1], TileRequest{Scheme: sch, Format: array.FormatCSR, ROI: roi}, func(*Tile) error { tiles++; return nil })
+			var re *ReadError
+			var de *Error
+			if !errors.Is(err, ErrCSRData) || !errors.As(err, &re) || !errors.As(err, &de) {
+				t.Fatalf("err %v, want a *ReadError wrapping ErrCSRData", err)
+			}
+			idxFile := filepath.Join(dir, "sub", "coords.raw")
+			if re.Path != idxFile || re.Partition != 1 || de.Field != "raw_csr.indices_file" {
+				t.Errorf("%+v / %+v, want path %s partition 1", re, de, idxFile)
+			}
+			wantFrames := [2]int{4, 6}
+			if c.roi {
+				wantFrames = [2]int{4, 6} // frames 4 and 5 are selected: the first gathered tile
+			}
+			if re.First != wantFrames[0] || re.Stop != wantFrames[1] || tiles != 0 {
+				t.Errorf("frames [%d, %d) after %d tiles, want %v after 0", re.First, re.Stop, tiles, wantFrames)
+			}
+			want := fmt.Sprintf("frame 5 (nav position 5): stored entry %d is %d, want 0 <= index < 16", e, c.bad)
+			if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), idxFile) {
+				t.Errorf("message %q lacks %q", err, want)
+			}
+		})
+	}
+}
+
+// TestRawCSRNavLargerThanStored: a nav_shape (descriptor or override) with more positions
+// than indptr describes frames is refused before anything is allocated from it, unless a
+// negative sync offset inserts exactly the missing blank positions.
+func TestRawCSRNavLargerThanStored(t *testing.T) {
+	src := makeCSRSource(8, []int{4, 4}, []int{3, 3})
+	path := writeRawCSR(t, t.TempDir(), src, csrLayout{indptr: "<i4", indices: "<i4", data: "<i4"})
+	cases := []struct {
+		name  string
+		opts  RawCSROptions
+		field string // "" = opens
+	}{
+		{"stored", RawCSROptions{}, ""},
+		{"prefix", RawCSROptions{NavShape: []int{3, 5}}, ""},
+		{"one more", RawCSROptions{NavShape: []int{17}}, "nav_shape"},
+		{"huge", RawCSROptions{NavShape: []int{100000, 100000}}, "nav_shape"},
+		{"sync explains", RawCSROptions{NavShape: []int{19}, SyncOffset: -3}, ""},
+		{"sync too small", RawCSROptions{NavShape: []int{20}, SyncOffset: -3}, "nav_shape"},
+		{"positive sync", RawCSROptions{NavShape: []int{17}, SyncOffset: 1}, "nav_shape"},
+	}
+	for _, c := range cases {
+		ds, err := OpenRawCSR(path, c.opts)
+		if c.field == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.name, err)
+				continue
+			}
+			ds.Close()
+			continue
+		}
+		var de *Error
+		if !errors.Is(err, ErrShape) || !errors.As(err, &de) || de.Field != c.field {
+			t.Errorf("%s: %v, want ErrShape on %s", c.name, err, c.field)
+		}
+	}
+	// A short indptr under the descriptor's nav_shape.
+	dir := t.TempDir()
+	p := writeRawCSR(t, dir, src, csrLayout{indptr: "<i4", indices: "<i4", data: "<i4"})
+	if err := os.WriteFile(filepath.Join(dir, "sub", "indptr.raw"), encodeInts(t, src.indptr[:11], "<i4"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := OpenRawCSR(p, RawCSROptions{})
+	if de := (*Error)(nil); !errors.Is(err, ErrShape) || !errors.As(err, &de) || de.Field != "params.nav_shape" || !strings.Contains(err.Error(), "holds 10 frames (indptr has 11 entries)") {
+		t.Errorf("short indptr: %v", err)
 	}
 }

@@ -20,6 +20,9 @@ type dense struct {
 	frameBytes int
 	swap       bool
 	file       *os.File     // pread I/O: frames are read from here at dataOffset, not from data
+	mapped     []byte       // the whole mapping (nil with pread): faults inside it are the file's
+	stored     array.DType  // storage-only dtype of the bytes (float16, decoded to native float32); zero: native
+	size       int64        // file size at open
 	release    func() error // frees the storage at Close
 	mu         sync.RWMutex // read-held by ReadTiles, write-held by Close
 	closed     bool
@@ -27,11 +30,20 @@ type dense struct {
 }
 
 func (d *dense) initStore(data []byte) {
-	d.frameBytes = d.shape.SigSize() * d.native.ItemSize()
+	d.frameBytes = d.shape.SigSize() * d.storedDType().ItemSize()
 	if data != nil {
 		d.data = data[:d.imageCount*d.frameBytes]
 	}
-	d.swap = needsSwap(d.native, d.order)
+	d.swap = needsSwap(d.storedDType(), d.order)
+}
+
+// storedDType is the dtype of the stored bytes: the native dtype, or a storage-only
+// dtype (float16) that tiles never have.
+func (d *dense) storedDType() array.DType {
+	if d.stored.IsValid() {
+		return d.stored
+	}
+	return d.native
 }
 
 // initFile makes the opened file sto the storage of d, its frames starting at
@@ -42,6 +54,10 @@ func (d *dense) initFile(sto *storage) {
 	d.copyIO = sto.file != nil
 	d.file = sto.file
 	d.release = sto.release
+	d.size = sto.size
+	if sto.io == IOMmap {
+		d.mapped = sto.data
+	}
 	var data []byte
 	if sto.data != nil {
 		data = sto.data[d.dataOffset:]
@@ -155,7 +171,9 @@ type readState[T elem] struct {
 	boxes  []boxPlan
 	shapes map[[2]int]array.Shape // (box index, depth) -> tile slice shape
 	frames []int                  // ROI: stored frame indices of the current block
-	raw    []byte                 // pread I/O: the stored bytes of the current block
+	first  int                    // nav positions [first, stop) of the block being read
+	stop   int
+	raw    []byte // pread I/O: the stored bytes of the current block
 	origin []int
 	dims   []int
 	arr    array.Dense[T] // the tile header, re-pointed per tile (Rewrap)
@@ -230,7 +248,7 @@ func getState[T elem](d *dense) (*readState[T], *sync.Pool, error) {
 	if st, ok := pool.Get().(*readState[T]); ok {
 		return st, pool, nil
 	}
-	dec, err := newDecoder[T](d.native, d.swap, isBig(d.order))
+	dec, err := newDecoder[T](d.storedDType(), d.swap, isBig(d.order))
 	if err != nil {
 		if e, ok := err.(*Error); ok {
 			e.Path = d.path
@@ -280,7 +298,7 @@ func (st *readState[T]) shape(bi, n, sigDims int) array.Shape {
 	return sh
 }
 
-func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequest, fn func(t *Tile) error) error {
+func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequest, fn func(t *Tile) error) (err error) {
 	k := d.syncOffset
 	lo, hi, ok := d.frameRange(p, req.ROI)
 	if !ok {
@@ -291,15 +309,30 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 		return err
 	}
 	defer pool.Put(st)
+	st.first, st.stop = lo, lo
+	if d.mapped != nil {
+		// A fault on the mapping (the file shrank, or the device failed) while decoding
+		// or inside fn is the file's fault: return it as a *ReadError. Other panics
+		// continue unchanged (their stack intact).
+		defer func() {
+			if r := recover(); r != nil {
+				if ferr := faultError(r, d.path, d.mapped, d.size); ferr != nil {
+					err = &ReadError{Path: d.path, Partition: p.Index, First: st.first, Stop: st.stop, Err: ferr}
+					return
+				}
+				panic(r)
+			}
+		}()
+	}
 
 	scheme := &req.Scheme
 	depth := scheme.DepthFor(p.Len())
 	st.prepare(scheme, depth)
 	sigDims := len(scheme.Sig)
 	sigSize := d.shape.SigSize()
-	isz := d.native.ItemSize()
+	isz := d.storedDType().ItemSize()
 	fbytes := d.frameBytes
-	sameType := array.DTypeOf[T]() == d.native && !d.swap && !d.forceDecode
+	sameType := array.DTypeOf[T]() == d.storedDType() && !d.swap && !d.forceDecode
 	if d.file != nil && cap(st.raw) < depth*fbytes {
 		st.raw = make([]byte, depth*fbytes)
 	}
@@ -375,18 +408,19 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 		for b := lo; b < hi; b += depth {
 			e := min(b+depth, hi)
 			n, f0 := e-b, b+k
+			st.first, st.stop = b, e
 			var blk []byte
 			switch {
 			case d.file == nil:
 				blk = d.data[f0*fbytes : (f0+n)*fbytes]
 			case direct:
 				if err := d.readFrames(bytesOf(st.buf[:n*sigSize]), f0); err != nil {
-					return err
+					return &ReadError{Path: d.path, Partition: p.Index, First: b, Stop: e, Err: err}
 				}
 			default:
 				blk = st.raw[:n*fbytes]
 				if err := d.readFrames(blk, f0); err != nil {
-					return err
+					return &ReadError{Path: d.path, Partition: p.Index, First: b, Stop: e, Err: err}
 				}
 			}
 			if err := emit(b, n, f0, blk); err != nil {
@@ -397,6 +431,7 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 	}
 	flush := func(c int) error {
 		n := len(st.frames)
+		st.first, st.stop = st.frames[0]-k, st.frames[n-1]-k+1
 		var blk []byte
 		if d.file != nil {
 			blk = st.raw[:n*fbytes]
@@ -407,7 +442,7 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 					e++
 				}
 				if err := d.readFrames(blk[j*fbytes:e*fbytes], st.frames[j]); err != nil {
-					return err
+					return &ReadError{Path: d.path, Partition: p.Index, First: st.frames[j] - k, Stop: st.frames[e-1] - k + 1, Err: err}
 				}
 				j = e
 			}
@@ -435,11 +470,15 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 	return nil
 }
 
-// readFrames fills dst with whole stored frames starting at frame f (pread I/O).
+// readFrames fills dst with whole stored frames starting at frame f (pread I/O). A short
+// read of a file that shrank since Open is a *TruncatedError.
 func (d *dense) readFrames(dst []byte, f int) error {
 	off := d.dataOffset + int64(f)*int64(d.frameBytes)
 	if _, err := d.file.ReadAt(dst, off); err != nil {
-		return &Error{Path: d.path, Field: "data", Detail: fmt.Sprintf("reading %d bytes at offset %d", len(dst), off), Err: err}
+		if st, serr := d.file.Stat(); serr == nil && st.Size() < d.size {
+			return &TruncatedError{OldSize: d.size, NewSize: st.Size()}
+		}
+		return fmt.Errorf("reading %d bytes at offset %d: %w", len(dst), off, err)
 	}
 	return nil
 }

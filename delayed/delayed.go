@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"weak"
 
 	"github.com/stemflow/stemflow/graph"
 	"github.com/stemflow/stemflow/sched"
@@ -188,8 +189,34 @@ func newNode(defName string, op graph.Op, args []*node, opts []Option) *node {
 		n.key = graph.Token(s.name, deps, s.identity...)
 	default:
 		n.key = graph.UniqueKey(s.name)
+		return n
 	}
-	return n
+	if op == nil {
+		return n // Value: a constant already
+	}
+	return intern(n)
+}
+
+// interned maps the key of every live keyed or pure node (and FromNode handle) to
+// that node, held weakly, so that handles built separately for one key share one
+// node: persisting one persists them all, and what a Compute reuses does not depend
+// on the order of the handles.
+var interned sync.Map // graph.Key -> weak.Pointer[node]
+
+// intern returns the live node with n's key, or registers n.
+func intern(n *node) *node {
+	wp := weak.Make(n)
+	for {
+		v, loaded := interned.LoadOrStore(n.key, wp)
+		if !loaded {
+			runtime.AddCleanup(n, func(k graph.Key) { interned.CompareAndDelete(k, wp) }, n.key)
+			return n
+		}
+		if old := v.(weak.Pointer[node]).Value(); old != nil {
+			return old
+		}
+		interned.CompareAndDelete(n.key, v) // collected; its cleanup has not run yet
+	}
 }
 
 // Value wraps a plain value as a lazy one, so it can be passed where a
@@ -215,7 +242,17 @@ func FromNode[T any](g *graph.Graph, key graph.Key) Delayed[T] {
 	if nd, ok := g.Node(key); ok {
 		n.label, n.kind, n.lane = nd.DisplayLabel(), nd.Kind, nd.Lane
 	}
-	return Delayed[T]{n: n}
+	return Delayed[T]{n: intern(n)}
+}
+
+// Handles converts typed handles to the untyped list Compute and Persist take:
+// delayed.Persist(ctx, delayed.Handles(run.Results...)...).
+func Handles[T any](ds ...Delayed[T]) []Handle {
+	out := make([]Handle, len(ds))
+	for i, d := range ds {
+		out[i] = d
+	}
+	return out
 }
 
 // Apply lifts an untyped op over handles of any types: op receives the
@@ -309,10 +346,12 @@ func ComputeWith(ctx context.Context, opts sched.Options, hs ...Handle) (*Result
 	return r, nil
 }
 
-// Persist computes the handles in one run and keeps their values in them:
-// later Computes of these handles, or of anything built on them, reuse the
-// values instead of recomputing. Persisting an already persisted handle
-// costs nothing.
+// Persist computes the handles in one run and keeps their values with their
+// graph keys: later Computes of these handles, of any other handle with the
+// same key (a keyed or Pure node built again, FromNode on the same key), or of
+// anything built on them reuse the values instead of recomputing, in whatever
+// order the handles are passed. Persisting an already persisted handle costs
+// nothing. A persisted value lives as long as some handle with its key.
 func Persist(ctx context.Context, hs ...Handle) error {
 	return PersistWith(ctx, sched.Options{}, hs...)
 }

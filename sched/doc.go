@@ -21,17 +21,24 @@
 // from the moment they start until all their dependents have finished; at
 // most Options.Window of them (default 2 × workers) are live at once, and
 // they start in increasing graph.Node.Order among those ready. Only flagged
-// nodes are gated: partials that all feed one merge_all node cannot be
-// consumed before all exist, so such runs must leave the flag off. Should a
-// graph's flags still leave every worker idle with gated nodes waiting, the
-// scheduler admits the next one past the window rather than deadlock.
+// nodes are gated. A flagged node's slot is freed when its last dependent
+// finishes, so a graph that gathers partials into one merge_all node puts a
+// small per-partial node (a select) between them: the slot is freed after the
+// select, and the selected values, held for the merge_all node, are outside
+// the window. Should a graph's flags still leave every worker idle with gated
+// nodes waiting, the scheduler admits the next one past the window rather
+// than deadlock.
 //
 // # Resource lanes
 //
 // A node with graph.Node.Lane set runs only on that lane's dedicated
 // workers (Options.Lanes), at most Lane.Slots at once — one worker per slot,
 // for example per CUDA stream. Ops learn which worker and slot runs them
-// from [Worker](ctx).
+// from [Worker](ctx). A Hybrid lane's workers also take the general
+// workers' nodes (injected, stolen or admitted, in the same order) whenever
+// their own lane has nothing ready: that is how a GPU's streams and the CPU
+// workers share the partition tasks of one run, each op choosing its device
+// path from the worker it landed on.
 //
 // # Memory
 //

@@ -56,6 +56,12 @@ type Lane struct {
 	// LockOSThread pins each lane worker to its own OS thread for the
 	// whole run (what a CUDA context wants).
 	LockOSThread bool
+	// Hybrid lets the lane's workers also run nodes of the general workers
+	// when the lane has none of its own: a GPU's streams then take partition
+	// tasks from the same graph as the CPU workers (an op learns where it
+	// runs from Worker and takes its device path there). Lane-only nodes
+	// still run only on the lane.
+	Hybrid bool
 }
 
 // Progress is a snapshot of a run's progress.
@@ -223,6 +229,8 @@ type group struct {
 	gate    gate
 	idle    atomic.Int32
 	lock    bool
+	hybrid  bool      // a lane whose workers help the general group
+	helpers []*worker // general group: the hybrid lanes' workers
 }
 
 type worker struct {
@@ -300,7 +308,7 @@ func newRun(ctx context.Context, p *graph.Plan, o *Options) (*run, error) {
 			continue
 		}
 		laneIdx[l.Name] = uint8(len(r.groups))
-		r.groups = append(r.groups, &group{name: l.Name, lock: l.LockOSThread})
+		r.groups = append(r.groups, &group{name: l.Name, lock: l.LockOSThread, hybrid: l.Hybrid})
 	}
 	id := 0
 	addWorker := func(g *group, slot int) {
@@ -316,6 +324,9 @@ func newRun(ctx context.Context, p *graph.Plan, o *Options) (*run, error) {
 		for i, l := range o.Lanes {
 			for s := 0; s < max(1, l.Slots); s++ {
 				addWorker(r.groups[i+1], s)
+			}
+			if l.Hybrid {
+				general.helpers = append(general.helpers, r.groups[i+1].workers...)
 			}
 		}
 	}
@@ -502,6 +513,15 @@ func (r *run) wakeAll() {
 // wakeOne wakes one parked worker of g, if any.
 func (r *run) wakeOne(g *group) {
 	if g.idle.Load() == 0 {
+		// Every worker of g is busy: wake a hybrid lane worker that helps g.
+		for _, w := range g.helpers {
+			if w.idle.CompareAndSwap(true, false) {
+				w.g.idle.Add(-1)
+				r.parked.Add(-1)
+				w.wake <- struct{}{}
+				return
+			}
+		}
 		return
 	}
 	for _, w := range g.workers {
@@ -574,17 +594,30 @@ func (w *worker) loop() {
 
 // find returns the next node for w: own priority work, priority work of the
 // group (injected or stolen), an admissible gated node, then own, injected
-// and stolen task work.
+// and stolen task work; a hybrid lane's worker then looks at the general
+// group's work the same way.
 func (w *worker) find() (int32, bool) {
-	g := w.g
+	if id, ok := w.findIn(w.g); ok {
+		return id, true
+	}
+	if w.g.hybrid {
+		return w.findIn(w.r.groups[0])
+	}
+	return 0, false
+}
+
+func (w *worker) findIn(g *group) (int32, bool) {
+	own := g == w.g
 	for pr := 0; pr < 2; pr++ {
-		if id, ok := w.dq[pr].popBottom(); ok {
-			return id, true
+		if own {
+			if id, ok := w.dq[pr].popBottom(); ok {
+				return id, true
+			}
 		}
 		if id, ok := g.inj[pr].popTop(); ok {
 			return id, true
 		}
-		if id, ok := w.steal(pr); ok {
+		if id, ok := w.steal(g, pr); ok {
 			return id, true
 		}
 		if pr == 0 {
@@ -596,12 +629,15 @@ func (w *worker) find() (int32, bool) {
 	return 0, false
 }
 
-func (w *worker) steal(pr int) (int32, bool) {
-	ws := w.g.workers
+func (w *worker) steal(g *group, pr int) (int32, bool) {
+	ws := g.workers
 	n := len(ws)
 	start := w.info.ID
-	for i := 1; i < n; i++ {
+	for i := range n {
 		v := ws[(start+i)%n]
+		if v == w {
+			continue
+		}
 		if id, ok := v.dq[pr].popTop(); ok {
 			return id, true
 		}
@@ -611,7 +647,13 @@ func (w *worker) steal(pr int) (int32, bool) {
 
 // hasWork reports whether find could succeed now, without taking anything.
 func (w *worker) hasWork() bool {
-	g := w.g
+	if w.hasWorkIn(w.g) {
+		return true
+	}
+	return w.g.hybrid && w.hasWorkIn(w.r.groups[0])
+}
+
+func (w *worker) hasWorkIn(g *group) bool {
 	for pr := 0; pr < 2; pr++ {
 		if g.inj[pr].n.Load() > 0 {
 			return true

@@ -88,7 +88,8 @@ func (a AutoUDF) Results(env *Env) (map[string]array.Array, error) {
 			last = i
 		}
 	}
-	mon := env.At(1)
+	sp := env.Specs()[1]
+	mon := array.New(sp.DType, sp.ExtraShape...) // result_only: no data before Results
 	if res.Shape()[0] == 0 {
 		return map[string]array.Array{"monitor": mon}, nil
 	}

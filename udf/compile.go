@@ -1,6 +1,7 @@
 package udf
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 
@@ -15,10 +16,9 @@ type mergeMode uint8
 const (
 	// mergeChain applies Merge (or the default nav merge) in partition order.
 	mergeChain mergeMode = iota
-	// mergeAllUser calls the UDF's MergeAll once over all partials.
+	// mergeAllUser calls the UDF's MergeAll once over all partials (UDFs with
+	// MergeAll and without Merge only: it holds every partial until the end).
 	mergeAllUser
-	// mergeConcat concatenates nav partials (no Merge, only nav buffers).
-	mergeConcat
 )
 
 // run is a compiled run: everything decided on the main node before any task.
@@ -67,12 +67,23 @@ type udfRun struct {
 }
 
 // compile validates a run and prepares its plan (spec §2.4).
+// ErrOptions: an Options field out of range (a negative Workers, NumPartitions or
+// Window).
+var ErrOptions = errors.New("udf: invalid options")
+
 func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 	if len(udfs) == 0 {
 		return nil, ErrNoUDFs
 	}
 	if ds == nil {
 		return nil, fmt.Errorf("udf: nil dataset")
+	}
+	if opts.Workers < 0 || opts.NumPartitions < 0 || opts.Window < 0 {
+		return nil, fmt.Errorf("%w: Workers %d, NumPartitions %d, Window %d; each must be ≥ 0 (0 = automatic)",
+			ErrOptions, opts.Workers, opts.NumPartitions, opts.Window)
+	}
+	if err := checkDevices(opts.Devices); err != nil {
+		return nil, err
 	}
 	r := &run{ds: ds, opts: opts, shape: ds.Shape()}
 	r.sig = r.shape.Sig()
@@ -223,14 +234,15 @@ func prepareUDF(i int, u UDF, meta *Meta) (*udfRun, error) {
 			}
 		}
 	}
+	// A UDF with Merge is merged by its ordered chain even when it also has MergeAll:
+	// the chain frees each partial as soon as it is merged, so at most the admission
+	// window of partials is alive, while merge_all holds every partial until the end.
 	switch {
-	case hasAll:
-		ur.mode = mergeAllUser
 	case hasMerge:
 		ur.mode = mergeChain
-	case allNav:
-		ur.mode = mergeConcat
-	case navOrResultOnly:
+	case hasAll:
+		ur.mode = mergeAllUser
+	case allNav, navOrResultOnly:
 		ur.mode = mergeChain
 	default:
 		for _, s := range specs {

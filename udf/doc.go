@@ -29,9 +29,13 @@
 //
 // Run compiles a run into a graph — one task node per non-empty partition running
 // all UDFs in one pass over its tiles, per UDF either an ordered merge chain
-// (Merge, or the default nav merge when a result-only buffer is present) or one
-// merge_all node (MergeAll, or concatenation when every buffer is kind nav), a
-// get_results node and a finalize node — and computes it with the sched package.
+// (Merge, or the default nav merge) or, for a UDF with MergeAll and without Merge,
+// one merge_all node, a get_results node and a finalize node — and computes it with
+// the sched package. A chain frees each partial once merged, so at most the
+// admission window (Options.Window) of partition results is alive at once; a
+// merge_all node holds every partition's buffers until the end (O(partitions)
+// memory), which is why Merge wins when a UDF has both. Run, RunLazy and RunIter
+// merge the same way and give bit-identical results.
 // A UDF without buffers gets a chain of no-op steps, so its results still depend on
 // every task: side-effecting UDFs run every partition exactly once.
 // Merges run in partition order: results are bit-identical for any worker count at
@@ -43,7 +47,8 @@
 // # Deviations from the reference
 //
 // Merges run in partition order, not completion order. A MergeAll-only UDF also runs
-// in the eager Run (one engine). Results returns a map, so result order is the
+// in the eager Run (one engine); a UDF with both Merge and MergeAll is merged by
+// Merge everywhere (the reference's delayed executor prefers MergeAll). Results returns a map, so result order is the
 // declaration order of the returned buffers, then the passed-through ones. Errors are
 // returned, never raised; a panic in user code becomes a *UDFError naming the UDF,
 // partition and method.

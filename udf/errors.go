@@ -36,6 +36,9 @@ var (
 	// ErrResultOnlyNotSet: a result-only buffer was not produced, typically because
 	// the UDF has no Results ("don't know how to set use='result_only' buffer").
 	ErrResultOnlyNotSet = errors.New("udf: result_only buffer not set; implement Results")
+	// ErrNilResult: Results returned a nil array (or WithMask over a nil array) for a
+	// buffer.
+	ErrNilResult = errors.New("udf: nil result array")
 	// ErrMergeAllResult: MergeAll returned an array whose dtype or shape differs from
 	// the dataset-level buffer (ValueError).
 	ErrMergeAllResult = errors.New("udf: MergeAll result has wrong dtype or shape")

@@ -53,7 +53,7 @@ func (r *run) endRun(err error) error {
 // build compiles the run into a graph (spec §5.4). With yield set, iteration barrier
 // nodes hand a Snapshot to yield after every merged partition and pause the merge
 // chains until it returns.
-func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
+func (r *run) build(yield func(context.Context, *Snapshot) error) (*compiled, error) {
 	T := len(r.tasks)
 	c := &compiled{g: graph.NewWithCapacity(T*(len(r.us)+2) + 4*len(r.us) + 1)}
 	// Every task node is window-gated: merge_all UDFs receive their partials through
@@ -61,6 +61,7 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 	// freed) once its selects and ordered merges are done, while the selected
 	// partials wait for the merge_all node outside the window.
 	c.admitted = true
+	live := newLiveTracker(T)
 	for k := range r.tasks {
 		key := graph.UniqueKey(fmt.Sprintf("task-%d", r.tasks[k].part.Index))
 		kk := k
@@ -70,8 +71,13 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 			Kind:      graph.KindTask,
 			Admission: c.admitted,
 			Order:     k,
+			Lane:      r.taskLane(k),
 			Op: func(ctx context.Context, _ []any) (any, error) {
-				return r.runTask(ctx, kk)
+				p, err := r.runTask(ctx, kk)
+				if err == nil {
+					live.produced(kk, len(r.us))
+				}
+				return p, err
 			},
 		}); err != nil {
 			return nil, err
@@ -96,23 +102,19 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 		}
 		c.inits = append(c.inits, init)
 		var last graph.Key
-		// In iterated runs nav-only UDFs without Merge are merged by an ordered chain
-		// of default nav merges rather than one concatenation node, so snapshots show
-		// their progress (the results are identical).
+		// Every UDF with Merge, and every UDF the default nav merge serves, is merged
+		// by an ordered chain in Run, RunLazy and RunIter alike: each step frees its
+		// partial, so at most the admission window of partials is alive, and all
+		// three give bit-identical results. Only a UDF with MergeAll and without
+		// Merge gets one merge_all node, which holds every partial until the end.
 		//
 		// A UDF without buffers has nothing to merge, but it may have side effects
 		// (files, counters), so its result must still depend on every task: it gets
 		// a chain of no-op steps, which also keeps the admission window working
 		// (each task's value is released as soon as its step has run) and lets
 		// iterated runs pause it like any other chain.
-		//
-		// Likewise, in iterated runs a UDF that has both Merge and MergeAll is merged
-		// by its Merge chain, so its snapshots fill in partition by partition as in
-		// the reference's eager iterator (MergeAll-only UDFs show zeros until the end).
 		noBuffers := len(ur.specs) == 0
-		_, canMerge := ur.u.(Merger)
-		iterChain := yield != nil && (ur.mode == mergeConcat || (ur.mode == mergeAllUser && canMerge))
-		chained := noBuffers || ur.mode == mergeChain || iterChain
+		chained := noBuffers || ur.mode == mergeChain
 		switch {
 		case chained:
 			var gate func(int) []graph.Key
@@ -136,6 +138,7 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 							return nil, err
 						}
 					}
+					live.consumed(k)
 					mergedPart(ctx, k)
 					return ac, nil
 				},
@@ -168,7 +171,11 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 				for k, p := range parts {
 					refs[k] = partialRef{task: k, bufs: p.([]array.Array)}
 				}
-				return r.mergeAllFresh(a.(*acc), refs)
+				b, err := r.mergeAllFresh(a.(*acc), refs)
+				for k := range parts {
+					live.consumed(k)
+				}
+				return b, err
 			})
 			if err != nil {
 				return nil, err
@@ -221,17 +228,18 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 				deps = append(deps, c.iters[k-1])
 			}
 			done := min(k+1, T)
+			// The barrier runs on its own one-slot lane, so a consumer that takes
+			// its time never holds a general worker: partition tasks go on up to
+			// the window while merging pauses.
 			if err := c.g.Add(graph.Node{
 				Key: c.iters[k], Label: fmt.Sprintf("iterate %d", k), Kind: graph.KindUser, Deps: deps,
-				Op: func(_ context.Context, args []any) (any, error) {
+				Lane: iterLane,
+				Op: func(ctx context.Context, args []any) (any, error) {
 					accs := make([]*acc, len(r.us))
 					for i := range r.us {
 						accs[i] = args[i].(*acc)
 					}
-					if !yield(r.snapshotOf(accs, done, T)) {
-						return nil, errStopped
-					}
-					return nil, nil
+					return nil, yield(ctx, r.snapshotOf(accs, done, T))
 				},
 			}); err != nil {
 				return nil, err
@@ -245,11 +253,6 @@ func (r *run) build(yield func(*Snapshot) bool) (*compiled, error) {
 // initial one keep showing zeros, as the reference).
 func (r *run) mergeAllFresh(a *acc, parts []partialRef) (*acc, error) {
 	b := &acc{ur: a.ur, bufs: slices.Clone(a.bufs)}
-	if a.ur.mode == mergeConcat {
-		for j, s := range a.ur.specs {
-			b.bufs[j] = array.New(s.DType, s.Shape(r.navRows, r.sig)...)
-		}
-	}
 	if err := r.mergeAll(b, parts); err != nil {
 		return nil, err
 	}
@@ -285,36 +288,93 @@ func (r *run) snapshot(done, total int) *Snapshot {
 	return r.snapshotOf(accs, done, total)
 }
 
-// execute computes the run: with iterate, yield gets a snapshot per merged partition;
-// otherwise once, at the end.
-func (r *run) execute(ctx context.Context, iterate bool, yield func(*Snapshot) bool) error {
-	if !iterate {
-		c, err := r.build(nil)
-		if err != nil {
-			return err
-		}
-		ps := r.newProgress()
-		vals, err := sched.Compute(withProgress(ctx, ps), c.g, c.finals, r.schedOptions(ps))
-		if err = r.endRun(err); err != nil {
-			return err
-		}
-		res := make([]*Result, len(vals))
-		for i, v := range vals {
-			res[i] = v.(*Result)
-		}
-		yield(&Snapshot{run: r, damage: r.damageBefore(len(r.tasks)), done: len(r.tasks), total: len(r.tasks),
-			results: func() ([]*Result, error) { return res, nil }})
-		return nil
-	}
-	c, err := r.build(yield)
+// iterLane is the scheduler lane of iteration barriers.
+const iterLane = "udf-iterate"
+
+// execute computes the run and hands its final snapshot to yield.
+func (r *run) execute(ctx context.Context, yield func(*Snapshot)) error {
+	c, err := r.build(nil)
 	if err != nil {
 		return err
 	}
 	ps := r.newProgress()
-	_, err = sched.Compute(withProgress(ctx, ps), c.g, c.iters[len(c.iters)-1:], r.schedOptions(ps))
-	err = r.endRun(err)
-	if errors.Is(err, errStopped) {
-		return nil
+	vals, err := sched.Compute(withProgress(ctx, ps), c.g, c.finals, r.schedOptions(ps, false))
+	if err = r.endRun(err); err != nil {
+		return err
 	}
-	return err
+	res := make([]*Result, len(vals))
+	for i, v := range vals {
+		res[i] = v.(*Result)
+	}
+	yield(&Snapshot{run: r, damage: r.damageBefore(len(r.tasks)), done: len(r.tasks), total: len(r.tasks),
+		results: func() ([]*Result, error) { return res, nil }})
+	return nil
+}
+
+// iterate computes the run on a scheduler goroutine and calls yield on the calling
+// goroutine with a snapshot after every merged partition; the barrier node waits
+// (off the general workers) until yield has returned. When yield returns false,
+// panics or exits the goroutine (runtime.Goexit, t.Fatal), the run is cancelled and
+// waited for before that continues, so no goroutine outlives iterate.
+func (r *run) iterate(ctx context.Context, yield func(*Snapshot) bool) (err error) {
+	snaps := make(chan *Snapshot)
+	acks := make(chan struct{})
+	stop := make(chan struct{})
+	handoff := func(ctx context.Context, s *Snapshot) error {
+		select {
+		case snaps <- s:
+		case <-stop:
+			return errStopped
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case <-acks:
+			return nil
+		case <-stop:
+			return errStopped
+		}
+	}
+	c, err := r.build(handoff)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ps := r.newProgress()
+	done := make(chan error, 1)
+	go func() {
+		_, err := sched.Compute(withProgress(ctx, ps), c.g, c.iters[len(c.iters)-1:], r.schedOptions(ps, true))
+		done <- err
+	}()
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		// The loop body panicked or called runtime.Goexit: stop the run, wait for
+		// it, tell the RunEnders, and let the panic or Goexit go on.
+		close(stop)
+		cancel()
+		<-done
+		_ = r.endRun(errStopped)
+	}()
+	for {
+		select {
+		case s := <-snaps:
+			if !yield(s) {
+				close(stop)
+				err := r.endRun(<-done)
+				finished = true
+				if errors.Is(err, errStopped) {
+					return nil
+				}
+				return err
+			}
+			acks <- struct{}{}
+		case err := <-done:
+			finished = true
+			return r.endRun(err)
+		}
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/stemflow/stemflow/dataset"
 	"github.com/stemflow/stemflow/delayed"
 	"github.com/stemflow/stemflow/graph"
-	"github.com/stemflow/stemflow/sched"
 )
 
 // LazyRun is a compiled, uncomputed run: handles on its graph nodes that compose with
@@ -44,16 +43,19 @@ func RunLazy(ds dataset.Dataset, udfs []UDF, opts Options) (*LazyRun, error) {
 	return l, nil
 }
 
-// Compute computes every UDF's results in one run with the run's options.
+// Compute computes every UDF's results in one run with the run's options. Results
+// persisted with delayed.Persist are reused, not recomputed.
 func (l *LazyRun) Compute(ctx context.Context) ([]*Result, error) {
 	ps := l.r.newProgress()
-	vals, err := sched.Compute(withProgress(ctx, ps), l.c.g, l.c.finals, l.r.schedOptions(ps))
+	vals, err := delayed.ComputeWith(withProgress(ctx, ps), l.r.schedOptions(ps, false), delayed.Handles(l.Results...)...)
 	if err = l.r.endRun(err); err != nil {
 		return nil, err
 	}
-	out := make([]*Result, len(vals))
-	for i, v := range vals {
-		out[i] = v.(*Result)
+	out := make([]*Result, len(l.Results))
+	for i, h := range l.Results {
+		if out[i], err = h.Get(vals); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package udf
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 
 	"github.com/stemflow/stemflow/array"
@@ -19,6 +20,9 @@ type acc struct {
 func (r *run) newAcc(ur *udfRun) (*acc, error) {
 	a := &acc{ur: ur, bufs: make([]array.Array, len(ur.specs))}
 	for j, s := range ur.specs {
+		if s.Use == UseResultOnly {
+			continue // no data before Results: its view is nil (as in the reference)
+		}
 		a.bufs[j] = array.New(s.DType, s.Shape(r.navRows, r.sig)...)
 	}
 	if pp, ok := ur.u.(Preprocessor); ok {
@@ -107,18 +111,9 @@ func (r *run) mergeStep(a *acc, ti int, bufs []array.Array) error {
 	return nil
 }
 
-// mergeAll merges all partials at once: the UDF's MergeAll, or the default
-// concatenation of nav buffers.
+// mergeAll merges all partials at once with the UDF's MergeAll.
 func (r *run) mergeAll(a *acc, parts []partialRef) error {
 	ur := a.ur
-	if ur.mode == mergeConcat {
-		for _, p := range parts {
-			if err := r.mergeStep(a, p.task, p.bufs); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	ma := ur.u.(AllMerger)
 	ps := make([]Partial, len(parts))
 	for i, p := range parts {
@@ -142,6 +137,9 @@ func (r *run) mergeAll(a *acc, parts []partialRef) error {
 			return errorf(ErrUndeclaredBuffer, ur.u, ur.idx, "MergeAll returned %q", name)
 		}
 		want := a.bufs[j]
+		if want == nil {
+			return errorf(ErrUndeclaredBuffer, ur.u, ur.idx, "MergeAll returned result_only buffer %q (only Results sets it)", name)
+		}
 		if arr == nil || arr.DType() != want.DType() || !slices.Equal(arr.Shape(), want.Shape()) {
 			got := "nil"
 			if arr != nil {
@@ -195,14 +193,27 @@ func (r *run) getResults(a *acc, damage []bool) (*Result, error) {
 	res := &Result{UDF: ur.u}
 	add := func(s BufferSpec, arr array.Array) error {
 		var valid array.Array
-		if wm, ok := arr.(*ArrayWithMask); ok {
+		wm, masked := arr.(*ArrayWithMask)
+		if masked {
+			if wm == nil {
+				return errorf(ErrNilResult, ur.u, ur.idx, "Results returned a nil *ArrayWithMask for %q", s.Name)
+			}
 			arr, valid = wm.Array, wm.Valid
+		}
+		if isNil(arr) {
+			what := "nil"
+			if masked {
+				what = "WithMask(nil, mask)"
+			}
+			return errorf(ErrNilResult, ur.u, ur.idx, "Results returned %s for %q", what, s.Name)
+		}
+		if masked {
+			if isNil(valid) {
+				return errorf(ErrInvalidMask, ur.u, ur.idx, "buffer %q: nil mask", s.Name)
+			}
 			if _, err := broadcastBool(valid, arr.Shape()); err != nil {
 				return errorf(ErrInvalidMask, ur.u, ur.idx, "buffer %q: %v", s.Name, err)
 			}
-		}
-		if arr == nil {
-			return errorf(ErrResultKind, ur.u, ur.idx, "Results returned nil for %q", s.Name)
 		}
 		if arr.DType().Kind() != s.DType.Kind() {
 			return errorf(ErrResultKind, ur.u, ur.idx, "buffer %q: dtype %v (kind %v), declared %v (kind %v)", s.Name, arr.DType(), arr.DType().Kind(), s.DType, s.DType.Kind())
@@ -240,4 +251,13 @@ func (r *run) getResults(a *acc, damage []bool) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// isNil reports whether a is nil or a nil pointer in an interface.
+func isNil(a array.Array) bool {
+	if a == nil {
+		return true
+	}
+	v := reflect.ValueOf(a)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }

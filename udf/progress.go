@@ -82,8 +82,18 @@ func (ps *progressState) schedProgress(p sched.Progress) {
 }
 
 // schedOptions maps run options to scheduler options for one computation.
-func (r *run) schedOptions(ps *progressState) sched.Options {
-	o := sched.Options{Workers: r.workers, Inline: r.opts.Inline, Window: r.opts.Window}
+func (r *run) schedOptions(ps *progressState, iterating bool) sched.Options {
+	o := sched.Options{Workers: r.workers, Inline: r.opts.Inline, Window: r.opts.Window, Lanes: r.deviceLanes()}
+	if o.Window <= 0 {
+		// The iteration lane's worker holds no partials; device slots do.
+		o.Window = 2 * r.workers
+		for _, d := range r.opts.Devices {
+			o.Window += 2 * len(d.Execs)
+		}
+	}
+	if iterating {
+		o.Lanes = append(o.Lanes, sched.Lane{Name: iterLane, Slots: 1})
+	}
 	if ps != nil {
 		o.Progress = ps.schedProgress
 	}

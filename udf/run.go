@@ -40,6 +40,10 @@ type Options struct {
 	// CheckInput is a debug mode: every tile is checksummed before and after each
 	// UDF's call and a change fails the run with ErrTileModified naming the UDF.
 	CheckInput bool
+	// Devices are accelerators the run may use (see DeviceProcessor): each is a
+	// scheduler lane whose slots take partition tasks beside the CPU workers (or
+	// instead of them, Device.Only). Merges and results stay on the CPU.
+	Devices []Device
 }
 
 // Run computes udfs over ds in one pass over the data and returns one Result per UDF,
@@ -53,7 +57,7 @@ func Run(ctx context.Context, ds dataset.Dataset, udfs []UDF, opts Options) ([]*
 	if err != nil {
 		return nil, err
 	}
-	err = r.execute(ctx, false, func(s *Snapshot) bool { last = s; return true })
+	err = r.execute(ctx, func(s *Snapshot) { last = s })
 	if err != nil {
 		return nil, err
 	}
@@ -120,13 +124,17 @@ func (s *Snapshot) Results() ([]*Result, error) {
 }
 
 // RunIter runs like Run and yields a Snapshot after every merged partition (exactly one
-// when nothing is merged, e.g. with an empty ROI). Merging pauses while the loop body
-// runs; partition tasks continue up to the window. Breaking out of the loop cancels
-// the run. An error is yielded once, with a nil snapshot, and ends the sequence.
+// when nothing is merged, e.g. with an empty ROI). The loop body runs on the caller's
+// goroutine: the run computes on scheduler goroutines and hands each snapshot over.
+// Merging pauses while the body runs; partition tasks continue up to the window (the
+// body holds no worker, also with Inline). Breaking out of the loop, a panic in the
+// body and runtime.Goexit (t.Fatal) cancel the run and wait for it before they go on,
+// so no goroutine is left behind and a panic keeps its value and stack. An error is
+// yielded once, with a nil snapshot, and ends the sequence.
 //
-// UDFs merged by MergeAll show their zero buffers until the last snapshot (as in the
-// reference's delayed executor); nav-only UDFs without Merge are merged row by row in
-// iterated runs, so their snapshots show progress.
+// UDFs merged by MergeAll (those without Merge) show their zero buffers until the
+// last snapshot (as in the reference's delayed executor); every other UDF fills in
+// partition by partition, and the last snapshot equals Run's result bit for bit.
 func RunIter(ctx context.Context, ds dataset.Dataset, udfs []UDF, opts Options) iter.Seq2[*Snapshot, error] {
 	return func(yield func(*Snapshot, error) bool) {
 		r, err := compile(ds, udfs, opts)
@@ -135,7 +143,7 @@ func RunIter(ctx context.Context, ds dataset.Dataset, udfs []UDF, opts Options) 
 			return
 		}
 		stopped := false
-		err = r.execute(ctx, true, func(s *Snapshot) bool {
+		err = r.iterate(ctx, func(s *Snapshot) bool {
 			if !yield(s, nil) {
 				stopped = true
 				return false

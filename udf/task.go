@@ -117,7 +117,11 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 			return nil, wrap(err)
 		}
 	}
-	err = r.ds.ReadTiles(ctx, tk.part, req, func(t *dataset.Tile) error {
+	read := r.ds.ReadTiles
+	if x := r.deviceExec(ctx); x != nil {
+		read = r.deviceReader(x, uts, tk, &cur) // the device path (falls back to the callback below)
+	}
+	err = read(ctx, tk.part, req, func(t *dataset.Tile) error {
 		var sum uint64
 		if r.opts.CheckInput {
 			sum = checksum(seed, t.Data)

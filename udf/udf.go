@@ -110,8 +110,9 @@ type Merger interface {
 // declared fail with ErrUndeclaredBuffer, mismatches with ErrMergeAllResult. Buffers
 // not returned keep their zero initialisation.
 //
-// A UDF with AllMerger is merged by it (in one graph node) even when it also has
-// Merger; a UDF with neither and only nav buffers is merged by concatenation.
+// A UDF with both Merger and AllMerger is merged by Merger, whose ordered chain frees
+// each partial once merged; MergeAll is used only by UDFs without Merger, and such a
+// run holds every partition's buffers until MergeAll runs (O(partitions) memory).
 type AllMerger interface {
 	MergeAll(parts []Partial, m *Meta) (map[string]array.Array, error)
 }

@@ -529,6 +529,8 @@ func TestRunErrors(t *testing.T) {
 	array.WriteNPYFile(badMask, array.Zeros[float32](2, 16, 11))
 	notNPY := filepath.Join(dir, "junk.npy")
 	os.WriteFile(notNPY, []byte("hello"), 0o644)
+	datFile := filepath.Join(dir, "data.dat")
+	os.WriteFile(datFile, make([]byte, 64), 0o644)
 	threeD := filepath.Join(dir, "stack.npy")
 	array.WriteNPYFile(threeD, array.Zeros[float32](4, 8, 8))
 	tests := []struct {
@@ -548,11 +550,14 @@ func TestRunErrors(t *testing.T) {
 		{"negative workers", []string{"run", f.npy, "--workers", "-2"}, 2, "--workers"},
 		{"missing file", []string{"run", filepath.Join(dir, "nope.npy")}, 1, "nope.npy"},
 		{"not an npy", []string{"run", notNPY}, 1, "junk.npy"},
-		{"raw without dtype", []string{"run", rawF32, "--nav-shape", "8,6", "--sig-shape", "16,12"}, 1, "dtype"},
-		{"raw without shape", []string{"run", rawF32, "--dtype", "float32"}, 1, "data.raw"},
+		{"raw without dtype", []string{"run", rawF32, "--nav-shape", "8,6", "--sig-shape", "16,12"}, 2, "missing --dtype"},
+		{"raw without shape", []string{"run", rawF32, "--dtype", "float32"}, 2, "missing --nav-shape, --sig-shape"},
+		{"raw extension unknown", []string{"run", datFile, "--dtype", "float32"}, 2, "--format raw"},
+		{"workers too many", []string{"run", f.npy, "--workers", "9999999"}, 2, "--workers 9999999"},
+		{"bad io", []string{"run", f.npy, "--io", "dma"}, 2, `--io "dma"`},
 		{"raw shape larger than file", []string{"run", rawF32, "--dtype", "float32", "--nav-shape", "8,7", "--sig-shape", "16,12"}, 1, "data.raw"},
-		{"npy sig reshape wrong size", []string{"run", f.npy, "--sig-shape", "10,10"}, 1, "sample.npy"},
-		{"sync offset too large", []string{"run", f.npy, "--sync-offset", "48"}, 1, "sync"},
+		{"npy sig reshape wrong size", []string{"run", f.npy, "--sig-shape", "10,10"}, 2, "--sig-shape [10 10]"},
+		{"sync offset too large", []string{"run", f.npy, "--sync-offset", "48"}, 2, "--sync-offset 48"},
 		{"bad roi shape", []string{"run", f.npy, "--roi", badROI}, 1, "roi.npy"},
 		{"missing roi", []string{"run", f.npy, "--roi", filepath.Join(dir, "none.npy")}, 1, "none.npy"},
 		{"bad mask shape", []string{"run", f.npy, "--udf", "masks:file=" + badMask}, 1, "mask.npy"},
@@ -570,8 +575,8 @@ func TestRunErrors(t *testing.T) {
 			if !strings.Contains(o.stderr, tc.mention) {
 				t.Errorf("stderr %q does not mention %q", o.stderr, tc.mention)
 			}
-			if tc.code == 2 && !strings.Contains(o.stderr, "usage: stemflow run") {
-				t.Errorf("usage error without usage text: %q", o.stderr)
+			if tc.code == 2 && (!strings.Contains(o.stderr, `"stemflow help run"`) || strings.Count(o.stderr, "\n") != 2) {
+				t.Errorf("usage error is not one line + a pointer to the help: %q", o.stderr)
 			}
 			if tc.code == 1 && strings.Contains(o.stderr, "usage:") {
 				t.Errorf("run error printed the usage: %q", o.stderr)

@@ -3,6 +3,9 @@ package main
 import (
 	"flag"
 	"io"
+	"strings"
+
+	"github.com/stemflow/stemflow/dataset"
 )
 
 // dataOpts are the flags that say how to open the input file.
@@ -11,14 +14,18 @@ type dataOpts struct {
 	nav, sig   shapeFlag
 	dtype      string
 	syncOffset int
+	io         string
+	dsPath     string
 }
 
 func (d *dataOpts) register(fs *flag.FlagSet) {
-	fs.StringVar(&d.format, "format", "auto", "input format: raw, npy, raw_csr or auto (by extension: .npy, .toml, else raw)")
+	fs.StringVar(&d.format, "format", "auto", "input format: auto (by extension: "+formatHelp()+"), or one of "+strings.Join(dataset.FormatNames(), ", "))
 	fs.Var(&d.nav, "nav-shape", "scan (navigation) shape, e.g. 64,64 (required for raw; reshapes other formats)")
 	fs.Var(&d.sig, "sig-shape", "detector (signal) shape, e.g. 128,128 (required for raw; reshapes other formats)")
 	fs.StringVar(&d.dtype, "dtype", "", "element type of a raw file: numpy names or strings (float32, uint16, >u2, <f4, ...)")
 	fs.IntVar(&d.syncOffset, "sync-offset", 0, "skip the first N frames (N > 0) or insert -N blank frames (N < 0)")
+	fs.StringVar(&d.dsPath, "ds-path", "", "dataset inside an HDF5 file, e.g. /entry/data/data (default: DECTRIS /entry/data/data_NNNNNN links stacked, else the largest dataset with ≥ 3 axes)")
+	fs.StringVar(&d.io, "io", "auto", "how files are read: auto (see below), mmap, populate (mmap with the page tables filled at open) or pread")
 }
 
 // runOpts are the flags of run and graph (graph writes to --out FILE.dot).

@@ -30,10 +30,12 @@ func TestLoadROI(t *testing.T) {
 	}{
 		{"bool nav-shaped", array.Wrap([]bool{true, false, true, false, false, true}, 2, 3), []bool{true, false, true, false, false, true}, ""},
 		{"bool flat", array.Wrap([]bool{false, false, true, false, false, true}, 6), []bool{false, false, true, false, false, true}, ""},
-		{"uint8 nonzero", array.Wrap([]uint8{0, 7, 0, 1, 0, 0}, 3, 2), []bool{false, true, false, true, false, false}, ""},
+		{"uint8 nonzero", array.Wrap([]uint8{0, 7, 0, 1, 0, 0}, 2, 3), []bool{false, true, false, true, false, false}, ""},
+		{"same size, other shape", array.Wrap([]uint8{0, 7, 0, 1, 0, 0}, 3, 2), nil, "want the nav shape [2 3] or flat (6)"},
+		{"same size, 3-D", array.Zeros[bool](1, 2, 3), nil, "shape [1 2 3]"},
 		{"float", array.Wrap([]float32{0, 0.5, 0, 0, -1, 0}, 6), []bool{false, true, false, false, true, false}, ""},
-		{"too small", array.Wrap([]bool{true, false}, 2), nil, "want 6"},
-		{"too large", array.Zeros[bool](3, 3), nil, "has 9 elements"},
+		{"too small", array.Wrap([]bool{true, false}, 2), nil, "flat (6)"},
+		{"too large", array.Zeros[bool](3, 3), nil, "shape [3 3]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,7 +24,7 @@ func cmdGraph(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	j, err := prepare(path, o)
+	j, err := prepare(path, o, stderr)
 	if err != nil {
 		return err
 	}
@@ -51,12 +51,22 @@ func cmdGraph(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		_, err := stdout.Write(dot.Bytes())
 		return err
 	}
-	if err := writeFileAtomic(o.out, dot.Bytes()); err != nil {
+	// --out x.svg writes x.dot and x.svg; any other name is the DOT, with the SVG beside.
+	base := strings.TrimSuffix(o.out, filepath.Ext(o.out))
+	dotPath, svgPath := o.out, base+".svg"
+	wantSVG := strings.EqualFold(filepath.Ext(o.out), ".svg")
+	if wantSVG {
+		dotPath = base + ".dot"
+	}
+	dotBin, lookErr := exec.LookPath("dot")
+	if wantSVG && lookErr != nil {
+		return fmt.Errorf("--out %s: writing SVG needs Graphviz's dot on PATH (%v); give --out %s for the DOT alone", o.out, lookErr, dotPath)
+	}
+	if err := writeFileAtomic(dotPath, dot.Bytes()); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, o.out)
-	if dotBin, err := exec.LookPath("dot"); err == nil {
-		svgPath := strings.TrimSuffix(o.out, filepath.Ext(o.out)) + ".svg"
+	fmt.Fprintln(stdout, dotPath)
+	if lookErr == nil {
 		var svg, errb bytes.Buffer
 		cmd := exec.CommandContext(ctx, dotBin, "-Tsvg")
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(dot.Bytes()), &svg, &errb

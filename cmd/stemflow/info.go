@@ -23,7 +23,7 @@ func cmdInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	ro := &runOpts{dataOpts: o.dataOpts, udfs: o.udfs, partitions: o.partitions, workers: o.workers, roi: o.roi}
-	j, err := prepare(path, ro)
+	j, err := prepare(path, ro, stderr)
 	if err != nil {
 		return err
 	}

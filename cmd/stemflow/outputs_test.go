@@ -12,7 +12,7 @@ import (
 
 func TestOutputsCommit(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "new", "out")
-	o, err := newOutputs(out)
+	o, err := openOutputs(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestOutputsAbort(t *testing.T) {
 				os.MkdirAll(filepath.Join(out, "sum"), 0o755)
 				os.WriteFile(filepath.Join(out, "sum", "intensity.npy"), []byte("old"), 0o644)
 			}
-			o, err := newOutputs(out)
+			o, err := openOutputs(out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func TestOutputsAbort(t *testing.T) {
 
 func TestProgressBar(t *testing.T) {
 	var buf bytes.Buffer
-	p := newProgress(&buf, true, 1<<20, "run")
+	p := newProgress(&buf, true, 1<<20, "run", true)
 	p.set(1 << 19)
 	p.finish()
 	s := buf.String()
@@ -103,7 +103,7 @@ func TestProgressBar(t *testing.T) {
 	if !strings.HasSuffix(s, "\n") {
 		t.Errorf("bar output does not end its line: %q", s)
 	}
-	var off *progress = newProgress(&buf, false, 10, "x")
+	var off *progress = newProgress(&buf, false, 10, "x", false)
 	if off != nil {
 		t.Fatal("newProgress(on=false) returned a bar")
 	}

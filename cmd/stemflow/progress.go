@@ -28,22 +28,28 @@ type progress struct {
 	bar *progressbar.ProgressBar
 }
 
-// newProgress returns a bar over total bytes drawn on w, or nil when on is false.
-func newProgress(w io.Writer, on bool, total int64, what string) *progress {
+// newProgress returns a bar over total units drawn on w, or nil when on is false.
+// With bytes the units are bytes and the bar shows throughput; else they are counted
+// (files written) and the bar shows the count.
+func newProgress(w io.Writer, on bool, total int64, what string, bytes bool) *progress {
 	if !on {
 		return nil
 	}
-	return &progress{bar: progressbar.NewOptions64(total,
+	opts := []progressbar.Option{
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowBytes(true), // throughput in B/s
+		progressbar.OptionShowBytes(bytes), // throughput in B/s
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionSetElapsedTime(true),
 		progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionThrottle(100 * time.Millisecond),
 		progressbar.OptionSetRenderBlankState(true),
 		progressbar.OptionOnCompletion(func() { io.WriteString(w, "\n") }),
-	)}
+	}
+	if !bytes {
+		opts = append(opts, progressbar.OptionShowCount())
+	}
+	return &progress{bar: progressbar.NewOptions64(total, opts...)}
 }
 
 // set moves the bar to done bytes.
@@ -54,6 +60,16 @@ func (p *progress) set(done int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.bar.Set64(done)
+}
+
+// setTotal changes the total (the write phase learns it as it queues files).
+func (p *progress) setTotal(total int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.bar.ChangeMax64(total)
 }
 
 // finish draws the bar full and ends its line.

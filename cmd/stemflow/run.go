@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
+	"math"
+	"runtime"
 
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/dataset"
@@ -26,16 +27,21 @@ type job struct {
 	picks map[int]*array.Dense[bool] // the one-position ROI of each pick spec
 }
 
-// prepare opens FILE and builds the UDFs and options of a run.
-func prepare(path string, o *runOpts) (*job, error) {
+// maxWorkers is the largest --workers accepted: 4 per CPU, at least 64. More
+// goroutines than that only cost memory (each holds its own buffers).
+func maxWorkers() int { return max(64, 4*runtime.NumCPU()) }
+
+// prepare opens FILE and builds the UDFs and options of a run. Warnings about input
+// that is accepted but probably not meant go to warn.
+func prepare(path string, o *runOpts, warn io.Writer) (*job, error) {
 	specs, err := parseSpecs(o.udfs)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	if o.workers < 0 {
-		return nil, usagef("--workers %d, want ≥ 0", o.workers)
+	if o.workers < 0 || o.workers > maxWorkers() {
+		return nil, usagef("--workers %d, want 0 (one per CPU) to %d", o.workers, maxWorkers())
 	}
-	ds, err := openDataset(path, o.dataOpts, o.partitions)
+	ds, err := openDataset(path, o.dataOpts, o.partitions, o.workers, warn)
 	if err != nil {
 		return nil, err
 	}
@@ -48,8 +54,14 @@ func prepare(path string, o *runOpts) (*job, error) {
 		if j.roi, err = loadROI(o.roi, ds.Shape()); err != nil {
 			return fail(err)
 		}
+		if countTrue(j.roi.Contiguous().Data()) == 0 {
+			warnf(warn, "--roi %s selects no scan position: nav-shaped results are all NaN, sig-shaped ones hold the empty sum", o.roi)
+		}
 	}
 	for i, s := range specs {
+		if err := checkDetector(s, ds.Shape(), warn); err != nil {
+			return fail(err)
+		}
 		u, err := buildUDF(s, ds.Shape())
 		if err != nil {
 			return fail(err)
@@ -76,6 +88,48 @@ func prepare(path string, o *runOpts) (*job, error) {
 	return j, nil
 }
 
+// checkDetector checks, before any data is read, that the detector of a spec fits
+// the data: com needs a 2-D detector (an error); a disk, ring or com centre outside
+// the frame is allowed but warned about.
+func checkDetector(s udfSpec, shape array.Shape, warn io.Writer) error {
+	sig := shape.Sig()
+	switch s.Kind {
+	case "com", "disk", "ring":
+	default:
+		return nil
+	}
+	if len(sig) != 2 {
+		if s.Kind == "com" {
+			return fmt.Errorf("--udf %q: com needs a 2-D detector, the data has sig shape %v", s.Text, sig)
+		}
+		return nil
+	}
+	if math.IsNaN(s.CY) {
+		return nil // the frame centre
+	}
+	if s.CY < 0 || s.CY > float64(sig[0]-1) || s.CX < 0 || s.CX > float64(sig[1]-1) {
+		warnf(warn, "--udf %q: centre (%g, %g) lies outside the %d×%d detector", s.Text, s.CY, s.CX, sig[0], sig[1])
+	}
+	return nil
+}
+
+// warnf prints one warning line on w (stderr): the run goes on.
+func warnf(w io.Writer, format string, a ...any) {
+	if w != nil {
+		fmt.Fprintf(w, "stemflow: warning: "+format+"\n", a...)
+	}
+}
+
+func countTrue(v []bool) int {
+	n := 0
+	for _, b := range v {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
 // pickROI returns the ROI that selects only the scan position of a pick spec.
 func pickROI(s udfSpec, shape array.Shape) (*array.Dense[bool], error) {
 	nav := shape.Nav()
@@ -95,12 +149,7 @@ func inputBytes(ds dataset.Dataset, roi *array.Dense[bool]) int64 {
 	shape := ds.Shape()
 	frames := shape.NavSize()
 	if roi != nil {
-		frames = 0
-		for _, v := range roi.Contiguous().Data() {
-			if v {
-				frames++
-			}
-		}
+		frames = countTrue(roi.Contiguous().Data())
 	}
 	return int64(frames) * int64(shape.SigSize()) * int64(ds.DType().ItemSize())
 }
@@ -116,20 +165,72 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	j, err := prepare(path, o)
+	// --out first: a typo must not cost a whole pass.
+	if err := checkOutDir(o.out); err != nil {
+		return err
+	}
+	tm := newPhaseTimer(stderr)
+	j, err := prepare(path, o, stderr)
 	if err != nil {
 		return err
 	}
+	tm.mark("open")
 	defer j.ds.Close()
+	out, err := openOutputs(o.out)
+	if err != nil {
+		return err
+	}
+	dirs := make([]string, len(j.specs))
+	for i, s := range j.specs {
+		dirs[i] = s.Dir
+	}
+	if err := out.checkTargets(dirs, []string{manifestName}); err != nil {
+		out.abort()
+		return err
+	}
+	files, err := runAndWrite(ctx, j, o, out, stderr, tm)
+	if err != nil {
+		out.abort()
+		return err
+	}
+	man, err := newManifest(o.out, path, append([]string{"run"}, args...), j.specs, files)
+	if err == nil {
+		err = man.write(out)
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		out.abort()
+		return err
+	}
+	tm.mark("manifest")
+	final, err := out.commit()
+	out.close()
+	tm.mark("commit")
+	if err != nil {
+		out.removeCreated()
+		return err
+	}
+	for _, f := range final {
+		fmt.Fprintln(stdout, f)
+	}
+	return nil
+}
 
+// runAndWrite runs the one-pass UDFs, then the picks while the one-pass results are
+// written, and stages every file; it returns the staged files (relative to the
+// output folder) of each spec.
+func runAndWrite(ctx context.Context, j *job, o *runOpts, out *outputs, stderr io.Writer, tm *phaseTimer) ([][]string, error) {
 	results := make([]*udf.Result, len(j.specs))
+	mode := o.progress.get(isTerminal(stderr))
 	if len(j.main) > 0 {
 		us := make([]udf.UDF, len(j.main))
 		for k, i := range j.main {
 			us[k] = j.udfs[i]
 		}
 		total := inputBytes(j.ds, j.roi)
-		bar := newProgress(stderr, o.progress.get(isTerminal(stderr)), total, "run")
+		bar := newProgress(stderr, mode, total, "run", true)
 		opts := j.opts
 		opts.Progress = func(p udf.Progress) {
 			if p.Total > 0 {
@@ -139,12 +240,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		rs, err := udf.Run(ctx, j.ds, us, opts)
 		if err != nil {
 			bar.abort()
-			return err
+			return nil, err
 		}
 		bar.finish()
 		for k, i := range j.main {
 			results[i] = rs[k]
 		}
+		tm.mark("pass")
+	}
+	w := newWriter(ctx, out, render.Options{Log: o.log}, len(j.specs))
+	w.bar = newProgress(stderr, mode, 0, "write", false)
+	for _, i := range j.main {
+		w.spec(i, j.specs[i], results[i])
 	}
 	for i, s := range j.specs {
 		if s.Kind != "pick" {
@@ -152,88 +259,23 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		opts := j.opts
 		opts.ROI = j.picks[i]
-		if results[i], err = udf.RunOne(ctx, j.ds, j.udfs[i], opts); err != nil {
-			return err
+		r, err := udf.RunOne(ctx, j.ds, j.udfs[i], opts)
+		if err != nil {
+			w.wait()
+			w.bar.abort()
+			return nil, err
 		}
+		w.spec(i, s, r)
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-
-	out, err := newOutputs(o.out)
+	files, err := w.wait()
 	if err != nil {
-		return err
+		w.bar.abort()
+		return nil, err
 	}
-	if err := writeResults(ctx, out, j.specs, results, render.Options{Log: o.log}); err != nil {
-		out.abort()
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		out.abort()
-		return err
-	}
-	files, err := out.commit()
-	if err != nil {
-		out.abort() // what was not moved yet goes; moved files are complete
-		return err
-	}
-	for _, f := range files {
-		fmt.Fprintln(stdout, f)
-	}
-	return nil
+	tm.mark("write")
+	w.bar.finish()
+	return files, nil
 }
 
-// writeResults stages every buffer of every result as .npy and its pictures as PNG.
-func writeResults(ctx context.Context, out *outputs, specs []udfSpec, results []*udf.Result, opt render.Options) error {
-	for i, s := range specs {
-		r := results[i]
-		if r == nil {
-			return errors.New("internal error: no result for " + s.Text)
-		}
-		for _, name := range r.Names() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			data := r.Get(name).Data()
-			p, err := out.path(filepath.Join(s.Dir, name+".npy"))
-			if err != nil {
-				return err
-			}
-			if err := array.WriteNPYFile(p, data); err != nil {
-				return fmt.Errorf("%s: %w", s.Text, err)
-			}
-			pics, err := bufferPictures(name, data, opt)
-			if err != nil {
-				return fmt.Errorf("%s: %w", s.Text, err)
-			}
-			for _, pic := range pics {
-				if err := writePicture(out, s.Dir, pic); err != nil {
-					return err
-				}
-			}
-		}
-		if s.Kind == "com" {
-			fy, fx := r.Get("field_y"), r.Get("field_x")
-			if fy != nil && fx != nil {
-				pic, err := fieldPicture("field.png", fy.Data(), fx.Data(), opt)
-				if err != nil {
-					return fmt.Errorf("%s: field picture: %w", s.Text, err)
-				}
-				if pic != nil {
-					if err := writePicture(out, s.Dir, *pic); err != nil {
-						return err
-					}
-				}
-			}
-		}
-	}
-	return nil
-}
-
-func writePicture(out *outputs, dir string, pic picture) error {
-	p, err := out.path(filepath.Join(dir, pic.file))
-	if err != nil {
-		return err
-	}
-	return render.WritePNG(p, pic.img)
-}
+// errNoResult reports a spec without a result, a bug of the command.
+var errNoResult = errors.New("internal error: no result")

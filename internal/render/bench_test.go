@@ -1,7 +1,6 @@
 package render
 
 import (
-	"image/png"
 	"io"
 	"testing"
 )
@@ -36,7 +35,7 @@ func BenchmarkHeatmapPNG(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := png.Encode(io.Discard, img); err != nil {
+		if err := EncodePNG(io.Discard, img); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -46,14 +46,37 @@ var glyphs = map[rune][glyphH]string{
 	'?': {"###", "..#", ".#.", "...", ".#."},
 }
 
+// wideGlyphs are 5×5 capitals for captions: at 3×5, "log" reads as "1o3", and O and
+// G would read as 0 and 6; these have rounded O and G, distinct from every digit.
+var wideGlyphs = map[rune][glyphH]string{
+	'L': {"#....", "#....", "#....", "#....", "#####"},
+	'O': {".###.", "#...#", "#...#", "#...#", ".###."},
+	'G': {".####", "#....", "#..##", "#...#", ".###."},
+}
+
+// glyph returns the pattern of r ('?' for an unknown rune) and its width.
+func glyph(r rune) ([glyphH]string, int) {
+	if g, ok := wideGlyphs[r]; ok {
+		return g, len(g[0])
+	}
+	if g, ok := glyphs[r]; ok {
+		return g, glyphW
+	}
+	return glyphs['?'], glyphW
+}
+
 // textWidth is the width in pixels of s drawn at magnification scale (one blank
 // column between glyphs, none after the last).
 func textWidth(s string, scale int) int {
-	n := len([]rune(s))
-	if n == 0 {
+	w := 0
+	for _, r := range s {
+		_, gw := glyph(r)
+		w += gw + 1
+	}
+	if w == 0 {
 		return 0
 	}
-	return (n*(glyphW+1) - 1) * scale
+	return (w - 1) * scale
 }
 
 // textHeight is the height in pixels of a line drawn at magnification scale.
@@ -63,19 +86,16 @@ func textHeight(scale int) int { return glyphH * scale }
 // scale×scale square of colour c. Pixels outside img are skipped.
 func drawText(img *image.NRGBA, x, y int, s string, scale int, c color.NRGBA) {
 	for _, r := range s {
-		g, ok := glyphs[r]
-		if !ok {
-			g = glyphs['?']
-		}
+		g, gw := glyph(r)
 		for gy := 0; gy < glyphH; gy++ {
-			for gx := 0; gx < glyphW; gx++ {
+			for gx := 0; gx < gw; gx++ {
 				if g[gy][gx] != '#' {
 					continue
 				}
 				fillRect(img, x+gx*scale, y+gy*scale, scale, scale, c)
 			}
 		}
-		x += (glyphW + 1) * scale
+		x += (gw + 1) * scale
 	}
 }
 

@@ -142,10 +142,14 @@ func paint(img *image.NRGBA, origin image.Point, h, w, scale int, colour func(i 
 	}
 }
 
+// logCaption is written beside the colour bar of a log-scale heatmap, in the wide
+// capitals of the font.
+const logCaption = "LOG"
+
 // Heatmap renders data, h rows by w columns in row-major order, as a picture: the
 // data magnified by an integer factor, each value coloured by opt.Map, and to the
 // right a colour bar labelled with the data maximum (top) and minimum (bottom) —
-// "log" between them on a log scale. NaN is drawn in NaNColor, +Inf and -Inf in the
+// "LOG" between them on a log scale. NaN is drawn in NaNColor, +Inf and -Inf in the
 // colours of the maximum and minimum. It returns ErrShape when len(data) != h*w.
 func Heatmap(data []float64, h, w int, opt Options) (*image.NRGBA, error) {
 	if err := checkShape(len(data), h, w); err != nil {
@@ -160,7 +164,7 @@ func Heatmap(data []float64, h, w int, opt Options) (*image.NRGBA, error) {
 	if s.ok {
 		loLabel, hiLabel = formatLabel(s.lo), formatLabel(s.hi)
 	}
-	labelW := max(textWidth(loLabel, textScale), textWidth(hiLabel, textScale), textWidth("log", textScale))
+	labelW := max(textWidth(loLabel, textScale), textWidth(hiLabel, textScale), textWidth(logCaption, textScale))
 	scale := magnification(h, w, opt.MinSize)
 	img, o := canvas(h, w, scale, barWidth+labelGap+labelW)
 	paint(img, o, h, w, scale, func(i int) color.NRGBA {
@@ -185,7 +189,7 @@ func Heatmap(data []float64, h, w int, opt Options) (*image.NRGBA, error) {
 	drawText(img, textX, o.Y, hiLabel, textScale, ink)
 	drawText(img, textX, o.Y+barH-textHeight(textScale), loLabel, textScale, ink)
 	if s.log {
-		drawText(img, textX, o.Y+(barH-textHeight(textScale))/2, "log", textScale, ink)
+		drawText(img, textX, o.Y+(barH-textHeight(textScale))/2, logCaption, textScale, ink)
 	}
 	return img, nil
 }
@@ -227,7 +231,7 @@ func Field(fy, fx []float64, h, w int, opt Options) (*image.NRGBA, error) {
 	scale := magnification(h, w, opt.MinSize)
 	plotH := h * scale
 	radius := min(40, max(8, plotH/4))
-	side := max(2*radius+1, textWidth(maxLabel, textScale), textWidth("log", textScale))
+	side := max(2*radius+1, textWidth(maxLabel, textScale), textWidth(logCaption, textScale))
 	img, o := canvas(h, w, scale, side)
 	paint(img, o, h, w, scale, func(i int) color.NRGBA {
 		if math.IsNaN(mag[i]) {
@@ -256,7 +260,7 @@ func Field(fy, fx []float64, h, w int, opt Options) (*image.NRGBA, error) {
 	textY := cy + radius + margin
 	drawText(img, o.X+w*scale+gap, textY, maxLabel, textScale, ink)
 	if s.log {
-		drawText(img, o.X+w*scale+gap, textY+textHeight(textScale)+margin, "log", textScale, ink)
+		drawText(img, o.X+w*scale+gap, textY+textHeight(textScale)+margin, logCaption, textScale, ink)
 	}
 	return img, nil
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"errors"
 	"image"
 	"image/color"
@@ -356,6 +357,61 @@ func TestGlyphTableWellFormed(t *testing.T) {
 		for i, row := range g {
 			if len(row) != glyphW {
 				t.Errorf("glyph %q row %d has %d columns, want %d", r, i, len(row), glyphW)
+			}
+		}
+	}
+}
+
+// EncodePNG's output decodes to the image's pixels.
+func TestEncodePNGSamePixels(t *testing.T) {
+	data := make([]float64, 40*30)
+	for i := range data {
+		data[i] = float64(i%97) * float64(i%13)
+	}
+	img, err := Heatmap(data, 40, 30, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := EncodePNG(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	got, err := png.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	if got.Bounds() != b {
+		t.Fatalf("bounds %v, want %v", got.Bounds(), b)
+	}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if w, g := color.NRGBAModel.Convert(img.At(x, y)), color.NRGBAModel.Convert(got.At(x, y)); w != g {
+				t.Fatalf("pixel (%d, %d) = %v, want %v", x, y, g, w)
+			}
+		}
+	}
+}
+
+// The log caption is drawn in the 5-wide capitals, pixel for pixel.
+func TestLogCaptionGlyphs(t *testing.T) {
+	const scale = 1
+	img := image.NewNRGBA(image.Rect(0, 0, textWidth(logCaption, scale), textHeight(scale)))
+	drawText(img, 0, 0, logCaption, scale, ink)
+	want := []string{
+		"#......###...####",
+		"#.....#...#.#....",
+		"#.....#...#.#..##",
+		"#.....#...#.#...#",
+		"#####..###...###.",
+	}
+	if img.Rect.Dx() != len(want[0]) {
+		t.Fatalf("caption width %d, want %d", img.Rect.Dx(), len(want[0]))
+	}
+	for y, row := range want {
+		for x, c := range row {
+			if got := img.NRGBAAt(x, y).A == 255; got != (c == '#') {
+				t.Fatalf("pixel (%d, %d) inked %v, want %v", x, y, got, c == '#')
 			}
 		}
 	}

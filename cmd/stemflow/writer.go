@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/internal/render"
+	"github.com/stemflow/stemflow/udf"
+)
+
+// writer stages the files of a run's results concurrently: every .npy and every
+// picture is its own task, at most GOMAXPROCS run at once, and they run while the
+// caller goes on (the pick runs). File contents do not depend on the order.
+type writer struct {
+	ctx context.Context
+	out *outputs
+	opt render.Options
+	bar *progress // counts finished files; nil = no bar
+
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	err  error
+	done int
+	want int
+	// files[i] are the staged files (relative to the output folder) of spec i.
+	files [][]string
+}
+
+func newWriter(ctx context.Context, out *outputs, opt render.Options, specs int) *writer {
+	return &writer{ctx: ctx, out: out, opt: opt, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), files: make([][]string, specs)}
+}
+
+// fail records the first error.
+func (w *writer) fail(err error) {
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.mu.Unlock()
+}
+
+func (w *writer) failed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err != nil
+}
+
+// task runs f on a worker slot for file rel of spec i.
+func (w *writer) task(i int, rel string, f func(path string) error) {
+	w.mu.Lock()
+	w.files[i] = append(w.files[i], rel)
+	w.want++
+	w.bar.setTotal(int64(w.want))
+	w.mu.Unlock()
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		w.sem <- struct{}{}
+		defer func() { <-w.sem }()
+		if w.failed() {
+			return
+		}
+		if err := w.ctx.Err(); err != nil {
+			w.fail(err)
+			return
+		}
+		p, err := w.out.path(rel)
+		if err == nil {
+			err = f(p)
+		}
+		if err != nil {
+			w.fail(err)
+			return
+		}
+		w.mu.Lock()
+		w.done++
+		w.bar.set(int64(w.done))
+		w.mu.Unlock()
+	}()
+}
+
+// spec queues every file of spec s (index i) with result r.
+func (w *writer) spec(i int, s udfSpec, r *udf.Result) {
+	if r == nil {
+		w.fail(fmt.Errorf("%w for %s", errNoResult, s.Text))
+		return
+	}
+	for _, name := range r.Names() {
+		data := r.Get(name).Data()
+		w.task(i, filepath.Join(s.Dir, name+".npy"), func(p string) error {
+			if err := writeStagedNPY(p, data); err != nil {
+				return fmt.Errorf("%s: %w", s.Text, err)
+			}
+			return nil
+		})
+		jobs, err := bufferPictureJobs(name, data, w.opt)
+		if err != nil {
+			w.fail(fmt.Errorf("%s: %w", s.Text, err))
+			return
+		}
+		for _, j := range jobs {
+			w.task(i, filepath.Join(s.Dir, j.file), func(p string) error {
+				img, err := j.render()
+				if err != nil {
+					return fmt.Errorf("%s: %w", s.Text, err)
+				}
+				return writePNG(p, img)
+			})
+		}
+	}
+	if s.Kind == "com" {
+		fy, fx := r.Get("field_y"), r.Get("field_x")
+		if fy != nil && fx != nil && fieldPictureOK(fy.Data(), fx.Data()) {
+			w.task(i, filepath.Join(s.Dir, "field.png"), func(p string) error {
+				pic, err := fieldPicture("field.png", fy.Data(), fx.Data(), w.opt)
+				if err != nil {
+					return fmt.Errorf("%s: field picture: %w", s.Text, err)
+				}
+				return writePNG(p, pic.img)
+			})
+		}
+	}
+}
+
+// wait waits for every task and returns the staged files of each spec, sorted, or
+// the first error.
+func (w *writer) wait() ([][]string, error) {
+	w.wg.Wait()
+	if w.err != nil {
+		return nil, w.err
+	}
+	for _, f := range w.files {
+		sort.Strings(f)
+	}
+	return w.files, nil
+}
+
+// writeStagedNPY writes a into a new staged file. No fsync and no temporary name: the
+// staging folder is the temporary name of every file of the run.
+func writeStagedNPY(path string, a array.Array) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := array.WriteNPY(bw, a); err != nil {
+		f.Close()
+		return fmt.Errorf("npy file %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("npy file %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("npy file %s: %w", path, err)
+	}
+	return nil
+}
+
+// writePNG encodes img into a new staged file (see writeStagedNPY).
+func writePNG(path string, img image.Image) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<16)
+	if err := render.EncodePNG(bw, img); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package dataset
+
+import (
+	"context"
+	"encoding/binary"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/dataset/hdf5"
+)
+
+// hdf5BenchFiles returns the benchmark files: big_gzip.h5, big_bslz4.h5 and
+// big_contig.h5 from the folder in STEMFLOW_HDF5_BENCH (made by bench/hdf5/gen.py with
+// h5py), else files of 2,048 sparse 128×128 uint16 frames written here through libhdf5.
+func hdf5BenchFiles(b *testing.B) map[string]string {
+	b.Helper()
+	names := map[string]string{"gzip": "big_gzip.h5", "bslz4": "big_bslz4.h5", "contiguous": "big_contig.h5"}
+	out := map[string]string{}
+	if dir := os.Getenv("STEMFLOW_HDF5_BENCH"); dir != "" {
+		for k, n := range names {
+			out[k] = filepath.Join(dir, n)
+		}
+		return out
+	}
+	dir := b.TempDir()
+	r := rand.New(rand.NewPCG(1, 1))
+	data := make([]byte, 16*128*128*128*2)
+	for i := 0; i < len(data); i += 2 {
+		if r.IntN(20) == 0 {
+			binary.LittleEndian.PutUint16(data[i:], uint16(1+r.IntN(3)))
+		}
+	}
+	u2 := hdf5.Type{Kind: hdf5.KindUint, Size: 2}
+	specs := map[string]hdf5.DatasetSpec{
+		"gzip":       {Shape: []int{16, 128, 128, 128}, Type: u2, Chunk: []int{1, 16, 128, 128}, Filters: []hdf5.Filter{{ID: hdf5.FilterDeflate, Params: []uint32{4}}}},
+		"contiguous": {Shape: []int{16, 128, 128, 128}, Type: u2},
+	}
+	if hdf5Plugin("libh5bshuf.so") {
+		specs["bslz4"] = hdf5.DatasetSpec{Shape: []int{2048, 128, 128}, Type: u2, Chunk: []int{1, 128, 128}, Filters: []hdf5.Filter{{ID: hdf5.FilterBitshuffle, Params: []uint32{0, 2}}}}
+	}
+	for k, spec := range specs {
+		p := filepath.Join(dir, names[k])
+		w, err := hdf5.Create(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Dataset("/data", spec, data); err != nil {
+			b.Fatal(err)
+		}
+		w.Close()
+		out[k] = p
+	}
+	return out
+}
+
+// BenchmarkHDF5 reads every frame of a 4D-STEM HDF5 file as float32 tiles of 16 whole
+// frames with 1 and 2 workers (GB/s of uncompressed stored bytes; open and chunk
+// indexing excluded).
+func BenchmarkHDF5(b *testing.B) {
+	needHDF5(b)
+	files := hdf5BenchFiles(b)
+	for _, kind := range []string{"gzip", "bslz4", "contiguous"} {
+		path, ok := files[kind]
+		if !ok {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		ds, err := Open("hdf5", path, OpenOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, workers := range []int{1, 2} {
+			b.Run(kind+"/workers="+string(rune('0'+workers)), func(b *testing.B) {
+				sig := ds.Shape().Sig()
+				scheme, err := NewTilingScheme(append([]int{16}, sig...), sig, MethodTile)
+				if err != nil {
+					b.Fatal(err)
+				}
+				parts := Partitions(ds, 4*workers)
+				bytes := int64(ds.ImageCount()) * int64(ds.Shape().SigSize()) * int64(ds.DType().ItemSize())
+				b.SetBytes(bytes)
+				for b.Loop() {
+					next := make(chan Partition, len(parts))
+					for _, p := range parts {
+						next <- p
+					}
+					close(next)
+					var wg sync.WaitGroup
+					for range workers {
+						wg.Go(func() {
+							var s float32
+							for p := range next {
+								err := ds.ReadTiles(context.Background(), p, TileRequest{Scheme: scheme, DType: array.Float32}, func(t *Tile) error {
+									d := t.Data.(*array.Dense[float32]).Data()
+									s += d[0] + d[len(d)-1]
+									return nil
+								})
+								if err != nil {
+									b.Error(err)
+								}
+							}
+							_ = s
+						})
+					}
+					wg.Wait()
+				}
+			})
+		}
+		ds.Close()
+	}
+}

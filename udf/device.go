@@ -1,0 +1,315 @@
+package udf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unsafe"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/backends/cuda"
+	"github.com/stemflow/stemflow/dataset"
+	"github.com/stemflow/stemflow/sched"
+)
+
+// Device is an accelerator a run may use: a scheduler lane whose slots each own one
+// execution queue (a CUDA stream, or the CPU emulator in tests). A Device outlives runs:
+// its queues keep their staging buffers and compiled kernels; close them when done.
+type Device struct {
+	// Name is the scheduler lane, "cuda:0".
+	Name string
+	// Execs are the device's queues, one per slot (stream); at least one.
+	Execs []cuda.Exec
+	// Only makes the run's partition tasks run on device lanes alone (round-robin over
+	// the run's devices by partition) instead of being shared with the CPU workers.
+	Only bool
+}
+
+// DeviceTile is a tile in device memory, whole frames in C order.
+type DeviceTile struct {
+	// Exec is the queue holding the tile: launch the UDF's work there.
+	Exec cuda.Exec
+	// Data holds Frames × Pixels elements of Elem.
+	Data cuda.Buf
+	// Elem is the element type (the run's input dtype).
+	Elem cuda.Elem
+	// Frames is the tile's depth; Pixels the pixels of one frame.
+	Frames, Pixels int
+	// Lo is the partition-local (ROI-compressed) index of the tile's first frame: the
+	// row of nav buffers its frames belong to.
+	Lo int
+}
+
+// DeviceProcessor is implemented by UDFs that can process a partition on a device (the
+// reference's cupy backend). When every UDF of a run implements it, the input dtype has
+// device kernels and the tiling scheme holds whole frames, a partition task that lands
+// on a device lane runs on the device: tiles are uploaded once and handed to each UDF's
+// DeviceTask, whose results stay on the device until Finish copies them into the task's
+// host buffers; merging is then the same as for CPU tasks. Everything else (TaskData,
+// Preprocess, Postprocess, Merge, Results) runs on the host as usual.
+type DeviceProcessor interface {
+	// NewDeviceTask starts the device side of one partition task on queue x.
+	NewDeviceTask(env *Env, x cuda.Exec) (DeviceTask, error)
+}
+
+// DeviceTask is the device side of one UDF in one partition task.
+type DeviceTask interface {
+	// ProcessDeviceTile queues the UDF's work on a tile.
+	ProcessDeviceTile(env *Env, t *DeviceTile) error
+	// Finish writes the task's results into env's buffers (whole-partition views) and
+	// waits for the copies.
+	Finish(env *Env) error
+	// Release frees the task's device memory; it is always called, after Finish or on
+	// failure.
+	Release() error
+}
+
+// ErrNoDevicePath is returned (wrapped) by NewDeviceTask when this task's
+// configuration has no device implementation (sparse or shifted masks, ...): the task
+// then runs on the CPU path instead, on the same worker.
+var ErrNoDevicePath = errors.New("udf: no device path for this task")
+
+// ElemOf returns the device element type of dt (ok false: no kernels for it).
+func ElemOf(dt array.DType) (cuda.Elem, bool) {
+	switch dt {
+	case array.Float32:
+		return cuda.F32, true
+	case array.Float64:
+		return cuda.F64, true
+	case array.Uint8:
+		return cuda.U8, true
+	case array.Uint16:
+		return cuda.U16, true
+	case array.Uint32:
+		return cuda.U32, true
+	case array.Uint64:
+		return cuda.U64, true
+	case array.Int8:
+		return cuda.I8, true
+	case array.Int16:
+		return cuda.I16, true
+	case array.Int32:
+		return cuda.I32, true
+	case array.Int64:
+		return cuda.I64, true
+	}
+	return 0, false
+}
+
+// ErrDevice is a bad Options.Devices entry.
+var ErrDevice = errors.New("udf: bad device option")
+
+// checkDevices validates Options.Devices.
+func checkDevices(ds []Device) error {
+	seen := map[string]bool{}
+	for _, d := range ds {
+		if d.Name == "" || seen[d.Name] || len(d.Execs) == 0 {
+			return fmt.Errorf("%w: device %q: want a unique name and at least one queue", ErrDevice, d.Name)
+		}
+		for i, x := range d.Execs {
+			if x == nil {
+				return fmt.Errorf("%w: device %q: queue %d is nil", ErrDevice, d.Name, i)
+			}
+		}
+		seen[d.Name] = true
+	}
+	return nil
+}
+
+// deviceLanes returns the scheduler lanes of the run's devices.
+func (r *run) deviceLanes() []sched.Lane {
+	var ls []sched.Lane
+	for _, d := range r.opts.Devices {
+		ls = append(ls, sched.Lane{Name: d.Name, Slots: len(d.Execs), LockOSThread: true, Hybrid: !d.Only})
+	}
+	return ls
+}
+
+// taskLane returns the lane partition task k is bound to ("" = any worker).
+func (r *run) taskLane(k int) string {
+	var only []string
+	for _, d := range r.opts.Devices {
+		if d.Only {
+			only = append(only, d.Name)
+		}
+	}
+	if len(only) == 0 {
+		return ""
+	}
+	return only[k%len(only)]
+}
+
+// deviceOK tells whether the run can take the device path at all (see DeviceProcessor).
+func (r *run) deviceOK() bool {
+	if len(r.opts.Devices) == 0 || r.srcFormat != array.FormatDense || r.convert {
+		return false
+	}
+	if _, ok := ElemOf(r.input); !ok {
+		return false
+	}
+	for _, full := range r.sigFull() {
+		if !full {
+			return false
+		}
+	}
+	for _, ur := range r.us {
+		if _, ok := ur.u.(DeviceProcessor); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// deviceExec returns the queue of the device lane slot running ctx, or nil when the task
+// runs on a CPU worker or the run cannot use the device.
+func (r *run) deviceExec(ctx context.Context) cuda.Exec {
+	wi, ok := sched.Worker(ctx)
+	if !ok || wi.Lane == "" || !r.deviceOK() {
+		return nil
+	}
+	for _, d := range r.opts.Devices {
+		if d.Name == wi.Lane && wi.Slot < len(d.Execs) {
+			return d.Execs[wi.Slot]
+		}
+	}
+	return nil
+}
+
+// deviceReader returns a ReadTiles-shaped function that reads the partition's tiles
+// and processes them on queue x for every UDF of uts (it calls its callback, the CPU
+// path, only when a UDF reports ErrNoDevicePath before any tile was read),
+// then finishes each UDF's device task into its host buffers. cur is the caller's
+// cursor, kept current for error attribution.
+func (r *run) deviceReader(x cuda.Exec, uts []*udfTask, tk task, cur *cursor) func(context.Context, dataset.Partition, dataset.TileRequest, func(*dataset.Tile) error) error {
+	return func(ctx context.Context, p dataset.Partition, req dataset.TileRequest, cpu func(*dataset.Tile) error) (err error) {
+		elem, _ := ElemOf(r.input)
+		dts := make([]DeviceTask, len(uts))
+		var tile cuda.Buf
+		defer func() {
+			for _, dt := range dts {
+				if dt != nil {
+					err = errors.Join(err, dt.Release())
+				}
+			}
+			if tile != nil {
+				err = errors.Join(err, x.Free(tile))
+			}
+		}()
+		for i, ut := range uts {
+			*cur = cursor{u: i, method: "NewDeviceTask"}
+			ut.wholeViews(tk)
+			dt, err := ut.ur.u.(DeviceProcessor).NewDeviceTask(ut.env, x)
+			if errors.Is(err, ErrNoDevicePath) {
+				// Fall back to the CPU path for the whole task (the deferred
+				// Release frees what earlier UDFs allocated).
+				cur.u = -1
+				return r.ds.ReadTiles(ctx, p, req, cpu)
+			}
+			if err != nil {
+				return err
+			}
+			dts[i] = dt
+		}
+		cur.u = -1
+		npix := 1
+		for _, s := range r.sig {
+			npix *= s
+		}
+		dtile := &DeviceTile{Exec: x, Elem: elem, Pixels: npix}
+		err = r.ds.ReadTiles(ctx, p, req, func(t *dataset.Tile) error {
+			b, err := denseBytes(t.Data)
+			if err != nil {
+				return err
+			}
+			if tile == nil || tile.Size() < int64(len(b)) {
+				if tile != nil {
+					if err := x.Sync(); err != nil {
+						return err
+					}
+					if err := x.Free(tile); err != nil {
+						return err
+					}
+					tile = nil
+				}
+				if tile, err = x.Alloc(int64(len(b))); err != nil {
+					return err
+				}
+			}
+			if err := x.CopyIn(tile, 0, b); err != nil {
+				return err
+			}
+			dtile.Data = tile
+			dtile.Frames = t.Slice.Shape.Dim(0)
+			dtile.Lo = t.Slice.Origin[0] - tk.lo
+			for i, ut := range uts {
+				*cur = cursor{u: i, method: "ProcessDeviceTile"}
+				if err := dts[i].ProcessDeviceTile(ut.env, dtile); err != nil {
+					return err
+				}
+			}
+			cur.u = -1
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i, ut := range uts {
+			*cur = cursor{u: i, method: "Finish"}
+			ut.wholeViews(tk)
+			if err := dts[i].Finish(ut.env); err != nil {
+				return err
+			}
+		}
+		cur.u = -1
+		return x.Sync()
+	}
+}
+
+// denseBytes returns the memory of a C-contiguous dense tile.
+func denseBytes(a array.Array) ([]byte, error) {
+	switch d := a.(type) {
+	case *array.Dense[float32]:
+		return contiguousBytes(d)
+	case *array.Dense[float64]:
+		return contiguousBytes(d)
+	case *array.Dense[uint8]:
+		return contiguousBytes(d)
+	case *array.Dense[uint16]:
+		return contiguousBytes(d)
+	case *array.Dense[uint32]:
+		return contiguousBytes(d)
+	case *array.Dense[uint64]:
+		return contiguousBytes(d)
+	case *array.Dense[int8]:
+		return contiguousBytes(d)
+	case *array.Dense[int16]:
+		return contiguousBytes(d)
+	case *array.Dense[int32]:
+		return contiguousBytes(d)
+	case *array.Dense[int64]:
+		return contiguousBytes(d)
+	}
+	return nil, fmt.Errorf("%w: device tiles from %T", ErrSigSlice, a)
+}
+
+func contiguousBytes[T any](d *array.Dense[T]) ([]byte, error) {
+	if !d.IsContiguous() {
+		return nil, fmt.Errorf("%w: device tiles must be C-contiguous", ErrSigSlice)
+	}
+	s := d.Data()[d.Offset() : d.Offset()+d.Size()]
+	if len(s) == 0 {
+		return nil, nil
+	}
+	var z T
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(z))), nil
+}
+
+// DeviceNames lists the names of devices, "cuda:0, cuda:1".
+func DeviceNames(ds []Device) string {
+	n := make([]string, len(ds))
+	for i, d := range ds {
+		n[i] = d.Name
+	}
+	return strings.Join(n, ", ")
+}

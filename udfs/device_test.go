@@ -1,0 +1,153 @@
+package udfs
+
+import (
+	"sync/atomic"
+	"testing"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/backends/cuda"
+	"github.com/stemflow/stemflow/dataset"
+	"github.com/stemflow/stemflow/udf"
+)
+
+// countingExec is the CPU emulator counting the tiles uploaded to it.
+type countingExec struct {
+	cuda.Emulator
+	tiles *atomic.Int64
+}
+
+func (c *countingExec) CopyIn(b cuda.Buf, off int64, src []byte) error {
+	c.tiles.Add(1)
+	return c.Emulator.CopyIn(b, off, src)
+}
+
+// emuDevice is a fake device of two slots backed by the emulator.
+func emuDevice(only bool, tiles *atomic.Int64) udf.Device {
+	return udf.Device{Name: "emu:0", Only: only, Execs: []cuda.Exec{
+		&countingExec{Emulator: cuda.Emulator{Label: "emu/0"}, tiles: tiles},
+		&countingExec{Emulator: cuda.Emulator{Label: "emu/1"}, tiles: tiles},
+	}}
+}
+
+// TestDevicePathMatchesCPU runs every built-in with a device path through the engine
+// on an emulated device (device lanes only, and hybrid with the CPU workers), with and
+// without a ROI, on uint16 and float32 data, and compares every result buffer with the
+// CPU-only run: integer input exactly (sums below 2⁵³), float32 input within float32
+// rounding of the CPU path's accumulation.
+func TestDevicePathMatchesCPU(t *testing.T) {
+	const ny, nx, sy, sx = 6, 7, 8, 9
+	n, px := ny*nx, sy*sx
+	u16 := randU16(n*px, 3)
+	f32 := randF32(n*px, 4)
+	datasets := []struct {
+		name string
+		arr  array.Array
+		rtol float64
+	}{
+		{"uint16", array.Wrap(u16, ny, nx, sy, sx), 0},
+		{"float32", array.Wrap(f32, ny, nx, sy, sx), 2e-6},
+	}
+	com, err := NewCoM(WithRadius(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtins := []struct {
+		name string
+		u    func() udf.UDF
+		rtol float64 // extra tolerance of this UDF on top of the data's
+		atol float64 // absolute tolerance for float input (CoM's shifts are differences of coordinates)
+	}{
+		{"sum", func() udf.UDF { return Sum{} }, 0, 0},
+		{"sumsig", func() udf.UDF { return SumSig{} }, 0, 0},
+		{"stddev", func() udf.UDF { return StdDev{} }, 1e-9, 0},
+		{"com", func() udf.UDF { return com }, 1e-6, 1e-5},
+		{"logsum", func() udf.UDF { return Logsum{} }, 1e-6, 0},
+		{"fem", func() udf.UDF { return FEM{Center: [2]float64{4, 4}, RadIn: 1, RadOut: 3} }, 1e-5, 0},
+		{"masks", func() udf.UDF {
+			return &ApplyMasks{Factories: []MaskFactory{DiskMask(4, 4, 3), RingMask(4, 4, 4, 2)}}
+		}, 1e-6, 0},
+	}
+	for _, d := range datasets {
+		for _, b := range builtins {
+			for _, roiSeed := range []uint64{0, 9} {
+				var roi []bool
+				if roiSeed != 0 {
+					roi = randROI(n, roiSeed)
+				}
+				ds := memDS(t, d.arr, dataset.MemoryOptions{NumPartitions: 5})
+				want := runOne(t, ds, b.u(), udf.Options{Workers: 2}, roi)
+				for _, only := range []bool{true, false} {
+					name := d.name + "/" + b.name
+					if roi != nil {
+						name += "/roi"
+					}
+					if only {
+						name += "/device-only"
+					} else {
+						name += "/hybrid"
+					}
+					t.Run(name, func(t *testing.T) {
+						var tiles atomic.Int64
+						got := runOne(t, ds, b.u(), udf.Options{Workers: 2, Devices: []udf.Device{emuDevice(only, &tiles)}}, roi)
+						if only && tiles.Load() == 0 {
+							t.Fatal("device-only run uploaded no tile: the device path did not run")
+						}
+						for _, name := range want.Names() {
+							wb, gb := want.Get(name), got.Get(name)
+							if gb == nil {
+								t.Fatalf("buffer %s missing", name)
+							}
+							if wb.DType() != gb.DType() {
+								t.Fatalf("%s dtype %v, want %v", name, gb.DType(), wb.DType())
+							}
+							if wb.DType().Kind() == array.KindBool {
+								continue
+							}
+							wv, _ := f64(t, wb.Data())
+							gv, gs := f64(t, gb.Data())
+							shapeIs(t, name, gs, wb.Data().Shape()...)
+							atol := 1e-9
+							if d.rtol != 0 {
+								atol = max(atol, b.atol)
+							}
+							closeTo(t, name, gv, wv, d.rtol+b.rtol, atol)
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestDevicePathFallsBack: sparse masks have no device path; the device lane then
+// runs the task on the CPU path and the result is the CPU run's.
+func TestDevicePathFallsBack(t *testing.T) {
+	const ny, nx, sy, sx = 4, 5, 8, 8
+	arr := array.Wrap(randF32(ny*nx*sy*sx, 5), ny, nx, sy, sx)
+	ds := memDS(t, arr, dataset.MemoryOptions{NumPartitions: 3})
+	shifted := func() udf.UDF {
+		return &ApplyMasks{Factories: []MaskFactory{DiskMask(4, 4, 3)}, Shift: &[2]int{1, -1}}
+	}
+	want := runOne(t, ds, shifted(), udf.Options{Workers: 2}, nil)
+	var tiles atomic.Int64
+	got := runOne(t, ds, shifted(), udf.Options{Workers: 2, Devices: []udf.Device{emuDevice(true, &tiles)}}, nil)
+	if tiles.Load() != 0 {
+		t.Errorf("shifted masks uploaded %d tiles: expected the CPU path", tiles.Load())
+	}
+	wv, _ := f64(t, want.Get("intensity").Data())
+	gv, _ := f64(t, got.Get("intensity").Data())
+	closeTo(t, "intensity", gv, wv, 0, 0)
+}
+
+func TestDeviceOptionErrors(t *testing.T) {
+	ds := memDS(t, array.Wrap(randF32(4*16, 1), 2, 2, 4, 4), dataset.MemoryOptions{})
+	for _, devs := range [][]udf.Device{
+		{{Name: "", Execs: []cuda.Exec{&cuda.Emulator{}}}},
+		{{Name: "a"}},
+		{{Name: "a", Execs: []cuda.Exec{&cuda.Emulator{}}}, {Name: "a", Execs: []cuda.Exec{&cuda.Emulator{}}}},
+	} {
+		if _, err := udf.RunOne(t.Context(), ds, Sum{}, udf.Options{Devices: devs}); err == nil {
+			t.Errorf("devices %+v accepted", devs)
+		}
+	}
+}
