@@ -161,7 +161,6 @@ func (w *corrected) Info() Info {
 	return i
 }
 
-
 // AdjustTileShape applies the wrapped veto, then changes split sig extents so that no
 // excluded pixel lies on an inner tile edge (the next smaller extent that works, else a
 // larger one, else the whole axis).
