@@ -117,3 +117,37 @@ func BenchmarkMIB(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCorrections reads the uint16 file as float32 with and without corrections
+// (dark, gain and 16 excluded pixels).
+func BenchmarkCorrections(b *testing.B) {
+	path, side, stored := mibBenchFile(b, "raw-u16")
+	n := side * side
+	dark, gain, excl := make([]float64, n), make([]float64, n), make([]bool, n)
+	for i := range n {
+		dark[i], gain[i] = float64(i%3), 1+float64(i%5)/8
+	}
+	for k := range 16 {
+		excl[(8*k+5)*side+7*k+3] = true
+	}
+	for _, on := range []bool{false, true} {
+		name := "off"
+		if on {
+			name = "on"
+		}
+		b.Run(name, func(b *testing.B) {
+			var ds Dataset
+			ds, err := OpenRaw(path, RawOptions{NavShape: []int{mibBenchFrames}, SigShape: []int{side, side}, DType: "<u2"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if on {
+				if ds, err = WithCorrections(ds, Corrections{Dark: dark, Gain: gain, Excluded: excl}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			defer ds.Close()
+			benchSumTiles(b, ds, stored)
+		})
+	}
+}
