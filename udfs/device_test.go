@@ -29,8 +29,26 @@ func emuDevice(only bool, tiles *atomic.Int64) udf.Device {
 	}}
 }
 
+// realDevice returns device 0 with two CUDA streams, or false without a GPU.
+func realDevice(t *testing.T, only bool) (udf.Device, bool) {
+	if !cuda.Available() {
+		return udf.Device{}, false
+	}
+	ds, _ := cuda.Devices()
+	d := udf.Device{Name: "cuda:0", Only: only}
+	for range 2 {
+		x, err := cuda.NewStreamExec(ds[0])
+		if err != nil {
+			t.Fatalf("NewStreamExec: %v", err)
+		}
+		t.Cleanup(func() { _ = x.Close() })
+		d.Execs = append(d.Execs, x)
+	}
+	return d, true
+}
+
 // TestDevicePathMatchesCPU runs every built-in with a device path through the engine
-// on an emulated device (device lanes only, and hybrid with the CPU workers), with and
+// on an emulated device, and on GPU 0 when there is one (device lanes only, and hybrid with the CPU workers), with and
 // without a ROI, on uint16 and float32 data, and compares every result buffer with the
 // CPU-only run: integer input exactly (sums below 2⁵³), float32 input within float32
 // rounding of the CPU path's accumulation.
@@ -88,8 +106,12 @@ func TestDevicePathMatchesCPU(t *testing.T) {
 					}
 					t.Run(name, func(t *testing.T) {
 						var tiles atomic.Int64
-						got := runOne(t, ds, b.u(), udf.Options{Workers: 2, Devices: []udf.Device{emuDevice(only, &tiles)}}, roi)
-						if only && tiles.Load() == 0 {
+						devs := []udf.Device{emuDevice(only, &tiles)}
+						if real, ok := realDevice(t, only); ok {
+							devs = []udf.Device{real}
+						}
+						got := runOne(t, ds, b.u(), udf.Options{Workers: 2, Devices: devs}, roi)
+						if only && tiles.Load() == 0 && devs[0].Name == "emu:0" {
 							t.Fatal("device-only run uploaded no tile: the device path did not run")
 						}
 						for _, name := range want.Names() {

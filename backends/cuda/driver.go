@@ -3,7 +3,6 @@
 package cuda
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -85,18 +84,20 @@ func bindAll(h uintptr, path string, bs []binding) (err error) {
 	return nil
 }
 
-// dlopenFirst opens the first candidate of s that loads.
+// dlopenFirst opens the first candidate of s that loads. The error is one line: what
+// was looked for, how many places were tried, the loader's last word and the fix.
 func dlopenFirst(s libSpec) (uintptr, string, error) {
-	var errs []error
-	for _, p := range s.candidates(os.Getenv) {
+	var last error
+	cands := s.candidates(os.Getenv)
+	for _, p := range cands {
 		h, err := purego.Dlopen(p, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 		if err == nil {
 			return h, p, nil
 		}
-		errs = append(errs, err)
+		last = err
 	}
-	return 0, "", fmt.Errorf("%w: %s not found (install %s, or set %s or STEMFLOW_CUDA_LIB_DIR): %w",
-		ErrUnavailable, s.what, s.debian, s.env, errors.Join(errs...))
+	return 0, "", fmt.Errorf("%w: %s not found (%s tried in %d places; last: %v): install %s, or set %s or STEMFLOW_CUDA_LIB_DIR",
+		ErrUnavailable, s.what, s.names[0], len(cands), last, s.debian, s.env)
 }
 
 func openNVRTC() (*nvrtcAPI, error) {

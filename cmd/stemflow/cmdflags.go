@@ -33,6 +33,7 @@ func (d *dataOpts) register(fs *flag.FlagSet) {
 // runOpts are the flags of run and graph (graph writes to --out FILE.dot).
 type runOpts struct {
 	dataOpts
+	deviceOpts
 	roi        string
 	udfs       listFlag
 	workers    int
@@ -45,6 +46,7 @@ type runOpts struct {
 
 func (r *runOpts) register(fs *flag.FlagSet, outHelp, outDefault string) {
 	r.dataOpts.register(fs)
+	r.deviceOpts.register(fs)
 	fs.StringVar(&r.roi, "roi", "", "region of interest: .npy of bools (or numbers, nonzero = in), nav-shaped or flat")
 	fs.Var(&r.udfs, "udf", "UDF `SPEC` to run (repeatable; default sum); see below")
 	fs.IntVar(&r.workers, "workers", 0, "worker goroutines (0 = one per CPU)")

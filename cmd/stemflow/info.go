@@ -30,6 +30,7 @@ func cmdInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer j.ds.Close()
 	ds := j.ds
 	fmt.Fprint(stdout, describeDataset(ds))
+	describeDevices(stdout)
 
 	workers := o.workers
 	if workers <= 0 {

@@ -25,6 +25,8 @@ type job struct {
 	opts  udf.Options
 	roi   *array.Dense[bool]
 	picks map[int]*array.Dense[bool] // the one-position ROI of each pick spec
+	// closeDevices releases the GPU streams of opts.Devices.
+	closeDevices func() error
 }
 
 // maxWorkers is the largest --workers accepted: 4 per CPU, at least 64. More
@@ -82,6 +84,9 @@ func prepare(path string, o *runOpts, warn io.Writer) (*job, error) {
 		j.picks[i] = roi
 	}
 	j.opts = udf.Options{Workers: o.workers, Inline: o.inline, NumPartitions: o.partitions}
+	if j.opts.Devices, j.closeDevices, err = openDevices(o.deviceOpts); err != nil {
+		return fail(err)
+	}
 	if j.roi != nil {
 		j.opts.ROI = j.roi
 	}
@@ -176,6 +181,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	tm.mark("open")
 	defer j.ds.Close()
+	defer j.closeDevices()
 	out, err := openOutputs(o.out)
 	if err != nil {
 		return err

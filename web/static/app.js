@@ -205,6 +205,7 @@
     try {
       const r = await api('/api/s/' + S.session + '/run', a);
       S.lastRun[slot] = Math.max(S.lastRun[slot], r.run);
+      if (slot === 'detector' && !$('graph').hidden && graphStale()) graph().catch((e) => showError(e.message));
       return r.run;
     } catch (e) {
       showError(e.message);
@@ -228,6 +229,7 @@
       throw e;
     }
     S.dataset = info;
+    S.graphFor = null;
     S.images = { frame: {}, detector: {} };
     S.roi = null;
     $('roiText').textContent = 'ROI: all';
@@ -377,14 +379,18 @@
 
   async function graph() {
     if (!S.detector) throw new Error('no detector');
+    S.graphFor = JSON.stringify(S.detector);
     return (await api('/api/s/' + S.session + '/graph', S.detector)).run;
   }
+
+  // graphStale: the graph view shows another detector than the current one
+  const graphStale = () => !!S.dataset && !!S.detector && S.graphFor !== JSON.stringify(S.detector);
 
   function showTab(name) {
     for (const b of document.querySelectorAll('.tab')) b.classList.toggle('active', b.dataset.tab === name);
     $('view').hidden = name !== 'view';
     $('graph').hidden = name !== 'graph';
-    if (name === 'graph' && S.dataset && S.detector && !S.graph.nodes.length) graph().catch((e) => showError(e.message));
+    if (name === 'graph' && graphStale()) graph().catch((e) => showError(e.message));
   }
 
   // ---- mouse ---------------------------------------------------------------
