@@ -16,6 +16,7 @@ type dataOpts struct {
 	syncOffset int
 	io         string
 	dsPath     string
+	corr       corrFlags
 }
 
 func (d *dataOpts) register(fs *flag.FlagSet) {
@@ -25,6 +26,7 @@ func (d *dataOpts) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.dtype, "dtype", "", "element type of a raw file: numpy names or strings (float32, uint16, >u2, <f4, ...)")
 	fs.IntVar(&d.syncOffset, "sync-offset", 0, "skip the first N frames (N > 0) or insert -N blank frames (N < 0)")
 	fs.StringVar(&d.dsPath, "ds-path", "", "dataset inside an HDF5 file, e.g. /entry/data/data (default: DECTRIS /entry/data/data_NNNNNN links stacked, else the largest dataset with ≥ 3 axes)")
+	d.corr.register(fs)
 	fs.StringVar(&d.io, "io", "auto", "how files are read: auto (see below), mmap, populate (mmap with the page tables filled at open) or pread")
 }
 

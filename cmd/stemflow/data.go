@@ -133,7 +133,7 @@ func openDataset(path string, d dataOpts, partitions, workers int, warn io.Write
 		return nil, err
 	}
 	warnUnused(ds, path, format, d, warn)
-	return ds, nil
+	return applyCorrections(ds, d.corr)
 }
 
 // ioMethod maps --io to the dataset's I/O options.
