@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short lint fmt vet staticcheck bench bench-data examples clean
+.PHONY: all build test test-short lint fmt vet staticcheck bench bench-oneshot bench-data examples clean
 
 all: build test
 
@@ -34,6 +34,11 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; fi
+
+# bench-oneshot times whole `stemflow run` processes against a plain pread-and-sum
+# program on the same file (bench/oneshot.sh; N, IO, CASES in the environment).
+bench-oneshot:
+	bash bench/oneshot.sh
 
 # examples builds and runs every runnable example on the synthetic sample.
 examples:

@@ -1,8 +1,11 @@
 package dataset
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +42,14 @@ func TestOpenIOAuto(t *testing.T) {
 	}
 	if got := info.Info().IO; got != want {
 		t.Errorf("IO = %q, want %q", got, want)
+	}
+}
+
+// The not-found error is one line and matches both sentinels.
+func TestNotFoundOneLine(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "nope.raw")
+	_, err := Open("raw", p, OpenOptions{NavShape: []int{1}, SigShape: []int{1}, DType: "u1"})
+	if err == nil || !errors.Is(err, ErrNotFound) || !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %q, want one line matching ErrNotFound and fs.ErrNotExist", err)
 	}
 }

@@ -3,6 +3,7 @@ package dataset
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -277,11 +278,135 @@ func (d *DM) Info() Info {
 	return in
 }
 
+// OpenDMStack opens a stack of DM files, one or more frames each, in the given order
+// (LiberTEM's stacked DM dataset): each file's image is ImageList entry 0 when it has
+// one entry, else entry 1 (entry 0 being the thumbnail); a 3-D image adds its Z extent
+// of frames. The signal (Y, X) and dtype come from the first file and every file must
+// match them; the nav shape is (total frames,) unless overridden.
+func OpenDMStack(files []string, opts DMOptions) (*Framed, error) {
+	if len(files) == 0 {
+		return nil, newErr("", "files", ErrNotFound, "no DM files in the stack")
+	}
+	l := FrameLayout{Format: "dm", Path: files[0]}
+	var sig []int
+	var dt array.DType
+	total := 0
+	for i, p := range files {
+		f, err := ReadDMFile(p)
+		if err != nil {
+			return nil, err
+		}
+		imgs := f.Images()
+		if len(imgs) == 0 {
+			return nil, newErr(p, "ImageList", ErrHeader, "no image")
+		}
+		img := imgs[0]
+		if len(imgs) > 1 {
+			img = imgs[1]
+		}
+		field := fmt.Sprintf("ImageList.%d.ImageData", img.Index+1)
+		if len(img.Dims) < 2 || len(img.Dims) > 3 {
+			return nil, newErr(p, field+".Dimensions", ErrShape, "dimensions %v, want 2 or 3", img.Dims)
+		}
+		if !img.DType.IsValid() {
+			return nil, newErr(p, field+".DataType", ErrDType, "image data type %d is not supported", img.DataType)
+		}
+		z := 1
+		if len(img.Dims) == 3 {
+			z = img.Dims[2]
+		}
+		s := []int{img.Dims[1], img.Dims[0]}
+		if i == 0 {
+			sig, dt = s, img.DType
+			l.ByteOrder = f.ByteOrder
+		} else if !slices.Equal(s, sig) || img.DType != dt || f.ByteOrder != l.ByteOrder {
+			return nil, newErr(p, field, ErrShape, "frames of %v %v (%s), the stack's first file has %v %v (%s)", s, img.DType, orderName(f.ByteOrder), sig, dt, orderName(l.ByteOrder))
+		}
+		fb := int64(prodInts(s)) * int64(dt.ItemSize())
+		if img.Size != fb*int64(z) {
+			return nil, newErr(p, field+".Data", ErrHeader, "data array holds %d bytes, %d frames of %v %v need %d", img.Size, z, s, dt, fb*int64(z))
+		}
+		l.Files = append(l.Files, FrameFile{Path: p, Frames: z, Offset: img.Offset, Stride: fb})
+		total += z
+	}
+	l.DType, l.SigShape, l.NavShape = dt, sig, []int{total}
+	l.RecordBytes = prodInts(sig) * dt.ItemSize()
+	l.Details = []InfoDetail{{"nav_shape_source", fmt.Sprintf("(total frames,) of a stack of %d files", len(files))}}
+	return OpenFramed(l, FramedOptions{
+		ShapeOptions:  ShapeOptions{NavShape: opts.NavShape, SigShape: opts.SigShape, SyncOffset: opts.SyncOffset},
+		NumPartitions: opts.NumPartitions, MaxIOSize: opts.MaxIOSize, Populate: opts.Populate, IO: opts.IO,
+	})
+}
+
+// dmGlob expands a glob pattern into files in natural order: runs of digits compare
+// by value, so scan_2.dm4 comes before scan_10.dm4.
+func dmGlob(pattern string) ([]string, error) {
+	m, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, newErr(pattern, "path", ErrOption, "bad pattern: %v", err)
+	}
+	if len(m) == 0 {
+		return nil, newErr(pattern, "path", ErrNotFound, "no file matches the pattern")
+	}
+	slices.SortFunc(m, naturalCompare)
+	return m, nil
+}
+
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := cmpInt(len(na), len(nb)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmpInt(int(a[0]), int(b[0]))
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmpInt(len(a), len(b))
+}
+
+func digitRun(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
 func init() {
 	RegisterFormat(FormatSpec{
 		Name:       "dm",
 		Extensions: []string{".dm3", ".dm4"},
 		Open: func(path string, o OpenOptions) (Dataset, error) {
+			if strings.ContainsAny(path, "*?[") {
+				files, err := dmGlob(path)
+				if err != nil {
+					return nil, err
+				}
+				return OpenDMStack(files, DMOptions{
+					NavShape: slices.Clone(o.NavShape), SigShape: slices.Clone(o.SigShape),
+					SyncOffset: o.SyncOffset, NumPartitions: o.NumPartitions, MaxIOSize: o.MaxIOSize, Populate: o.Populate, IO: o.IO,
+				})
+			}
 			return OpenDM(path, DMOptions{
 				NavShape: slices.Clone(o.NavShape), SigShape: slices.Clone(o.SigShape),
 				SyncOffset: o.SyncOffset, NumPartitions: o.NumPartitions, MaxIOSize: o.MaxIOSize, Populate: o.Populate, IO: o.IO,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -362,4 +363,70 @@ func TestDMSingleErrors(t *testing.T) {
 		t.Fatalf("nav subset: %v", err)
 	}
 	ds.Close()
+}
+
+func TestDMStack(t *testing.T) {
+	for _, v := range []int{3, 4} {
+		for _, le := range []bool{true, false} {
+			dir := t.TempDir()
+			var o binary.ByteOrder = binary.BigEndian
+			if le {
+				o = binary.LittleEndian
+			}
+			// files 1, 2, 10 (natural order); file 2 is a 3-D stack of 2 frames
+			zs := map[int]int{1: 1, 2: 2, 10: 1}
+			var want []float64
+			for _, n := range []int{1, 2, 10} {
+				dims := []int{4, 3}
+				if zs[n] > 1 {
+					dims = append(dims, zs[n])
+				}
+				vals := make([]float64, 12*zs[n])
+				for i := range vals {
+					vals[i] = float64(n*100 + i)
+				}
+				want = append(want, vals...)
+				entries := []dmNode{dmImageEntry(dims, 10, 4, encode(vals, array.Uint16, o))}
+				if n != 1 { // a single entry, or a thumbnail first
+					entries = append([]dmNode{thumbEntry(le)}, entries...)
+				}
+				b := dmBuild(v, le, grp("ImageList", entries...))
+				if err := os.WriteFile(filepath.Join(dir, "s_"+strconv.Itoa(n)+".dm3"), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ds, err := Open("auto", filepath.Join(dir, "s_*.dm3"), OpenOptions{})
+			if err != nil {
+				t.Fatalf("DM%d le=%v: %v", v, le, err)
+			}
+			if !slices.Equal(ds.Shape().Dims(), []int{4, 3, 4}) || ds.DType() != array.Uint16 || len(ds.Info().Files) != 3 {
+				t.Fatalf("shape %v dtype %v files %v", ds.Shape(), ds.DType(), ds.Info().Files)
+			}
+			sch, _ := NewTilingScheme([]int{3, 3, 4}, []int{3, 4}, MethodTile)
+			r := readAll[float64](t, ds, 2, sch, nil, array.Float64)
+			if i := sameNaN(r.data, want); i >= 0 {
+				t.Fatalf("DM%d le=%v: element %d = %v, want %v", v, le, i, r.data[i], want[i])
+			}
+			ds.Close()
+		}
+	}
+	// a file whose frames differ from the first file's
+	dir := t.TempDir()
+	for i, dims := range [][]int{{4, 3}, {3, 4}} {
+		b := dmBuild(4, true, grp("ImageList", dmImageEntry(dims, 10, 4, make([]byte, 24))))
+		if err := os.WriteFile(filepath.Join(dir, "m"+strconv.Itoa(i)+".dm4"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Open("dm", filepath.Join(dir, "m*.dm4"), OpenOptions{}); !errors.Is(err, ErrShape) || !strings.Contains(err.Error(), "m1.dm4") {
+		t.Fatalf("mismatch: %v", err)
+	}
+	if _, err := Open("dm", filepath.Join(dir, "none*.dm4"), OpenOptions{}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("no match: %v", err)
+	}
+	got := []string{"a10", "a2", "a1", "b", "a02x"}
+	slices.SortFunc(got, naturalCompare)
+	if !slices.Equal(got, []string{"a1", "a2", "a02x", "a10", "b"}) {
+		t.Fatalf("natural order %v", got)
+	}
 }

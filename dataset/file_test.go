@@ -219,7 +219,7 @@ func TestRawErrors(t *testing.T) {
 	if !strings.Contains(err.Error(), "64 bytes missing") {
 		t.Errorf("message %q does not say how many bytes are missing", err)
 	}
-	if _, err := Open("hdf5", good, OpenOptions{}); !errors.Is(err, ErrFormat) {
+	if _, err := Open("nosuchformat", good, OpenOptions{}); !errors.Is(err, ErrFormat) {
 		t.Errorf("unknown format: %v", err)
 	}
 	if _, err := Open("", filepath.Join(dir, "x.weird"), OpenOptions{}); !errors.Is(err, ErrFormat) {

@@ -58,7 +58,7 @@ func OpenHDF5(path string, opts HDF5Options) (Dataset, error) {
 	f, err := hdf5.Open(path)
 	if err != nil {
 		if errors.Is(err, hdf5.ErrNoLibrary) {
-			return nil, &Error{Path: path, Field: "library", Detail: err.Error(), Err: ErrFormat}
+			return nil, &Error{Path: path, Field: "library", Detail: "cannot read HDF5", Err: errors.Join(ErrFormat, err)}
 		}
 		return nil, &Error{Path: path, Field: "header", Detail: err.Error(), Err: ErrHeader}
 	}
@@ -597,29 +597,28 @@ type h5cached struct {
 
 // h5State is the pooled per-call scratch of a chunked reader.
 type h5State[T elem] struct {
-	dec     decoder[T]
-	chunkD  hdf5.Decoder
-	raw     []byte
-	cache   []h5cached
-	clock   uint64
-	buf     []T
-	frames  []int
-	origin  []int
-	dims    []int
-	navIdx  []int
-	lo, hi  []int // intersection of a chunk with the box, sig coordinates
-	cidx    []int // sig chunk index being visited
-	clo     []int // first and last sig chunk index the box touches
-	chi     []int
-	row     []int
-	boxStr  []int
-	scheme  []int
-	plans   []boxPlan // sig override: runs of every box in a whole frame
-	frame   []T       // sig override: one whole decoded frame
-	shapes  map[[2]int]array.Shape
-	arr     array.Dense[T]
-	tile    Tile
-	readErr error
+	dec    decoder[T]
+	chunkD hdf5.Decoder
+	raw    []byte
+	cache  []h5cached
+	clock  uint64
+	buf    []T
+	frames []int
+	origin []int
+	dims   []int
+	navIdx []int
+	lo, hi []int // intersection of a chunk with the box, sig coordinates
+	cidx   []int // sig chunk index being visited
+	clo    []int // first and last sig chunk index the box touches
+	chi    []int
+	row    []int
+	boxStr []int
+	scheme []int
+	plans  []boxPlan // sig override: runs of every box in a whole frame
+	frame  []T       // sig override: one whole decoded frame
+	shapes map[[2]int]array.Shape
+	arr    array.Dense[T]
+	tile   Tile
 }
 
 func h5GetState[T elem](d *hdf5Chunked) (*h5State[T], *sync.Pool, error) {

@@ -400,6 +400,18 @@ func writeARINA(t *testing.T, dir string, counts []int, ntrigger, nimages int) s
 	return master
 }
 
+func TestHDF5NoLibraryError(t *testing.T) {
+	if _, err := hdf5.Available(); err == nil {
+		t.Skip("libhdf5 is installed")
+	}
+	p := filepath.Join(t.TempDir(), "x.h5")
+	os.WriteFile(p, hdf5Signature, 0o644)
+	_, err := Open("", p, OpenOptions{})
+	if !errors.Is(err, hdf5.ErrNoLibrary) || !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "libhdf5-103-1") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 func TestHDF5ARINA(t *testing.T) {
 	needHDF5(t)
 	dir := t.TempDir()

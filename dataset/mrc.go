@@ -144,13 +144,15 @@ func readMRCHeader(path string) (MRCHeader, error) {
 // shape is (NZ,) (LiberTEM's rule; it takes the signal from the header's grid size
 // MX/MY/MZ without unit axes, which equals (NY, NX) in consistent files). Modes 0, 1, 2,
 // 4 and 6 are read in place; mode 12 (float16) is decoded to float32.
-func OpenMRC(path string, opts MRCOptions) (*MRC, error) {
+//
+// The result is an *MRC, or for mode 12 a *Framed that decodes each frame.
+func OpenMRC(path string, opts MRCOptions) (Dataset, error) {
 	h, err := readMRCHeader(path)
 	if err != nil {
 		return nil, err
 	}
 	if h.Half {
-		return nil, newErr(path, "header.mode", ErrDType, "mode 12 (float16) is not readable yet")
+		return openMRCHalf(path, h, opts)
 	}
 	if opts.NumPartitions < 0 {
 		return nil, newErr(path, "num_partitions", ErrOption, "num_partitions %d is negative", opts.NumPartitions)
@@ -184,6 +186,61 @@ func OpenMRC(path string, opts MRCOptions) (*MRC, error) {
 	}
 	m.initFile(sto)
 	return m, nil
+}
+
+// openMRCHalf reads mode-12 (IEEE float16) data through the framed reader, each frame
+// decoded to float32.
+func openMRCHalf(path string, h MRCHeader, opts MRCOptions) (Dataset, error) {
+	fb := int64(h.NX) * int64(h.NY) * 2
+	ord := h.ByteOrder
+	l := FrameLayout{
+		Format:      "mrc",
+		Path:        path,
+		Files:       []FrameFile{{Path: path, Frames: h.NZ, Offset: h.DataOffset, Stride: fb}},
+		RecordBytes: int(fb),
+		DType:       array.Float32,
+		SigShape:    []int{h.NY, h.NX},
+		NavShape:    []int{h.NZ},
+		NewDecoder: func() FrameDecodeFunc {
+			return func(dst, rec []byte) error {
+				for i := range len(dst) / 4 {
+					binary.NativeEndian.PutUint32(dst[4*i:], math.Float32bits(halfToFloat32(ord.Uint16(rec[2*i:]))))
+				}
+				return nil
+			}
+		},
+		Details: []InfoDetail{
+			{"mrc_mode", fmt.Sprintf("12 (float16 decoded to float32, %s)", orderName(h.ByteOrder))},
+			{"mrc_size", fmt.Sprintf("nx %d, ny %d, nz %d; extended header %d bytes", h.NX, h.NY, h.NZ, h.ExtHeaderBytes)},
+			{"nav_shape_source", "(nz,) from the header"},
+		},
+	}
+	return OpenFramed(l, FramedOptions{
+		ShapeOptions:  ShapeOptions{NavShape: opts.NavShape, SigShape: opts.SigShape, SyncOffset: opts.SyncOffset},
+		NumPartitions: opts.NumPartitions, MaxIOSize: opts.MaxIOSize, Populate: opts.Populate, IO: opts.IO,
+	})
+}
+
+// halfToFloat32 converts IEEE 754 binary16 bits to float32 (exactly: every half value is
+// a float32 value).
+func halfToFloat32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1F
+	mant := uint32(h) & 0x3FF
+	switch {
+	case exp == 0x1F: // inf, NaN
+		return math.Float32frombits(sign | 0xFF<<23 | mant<<13)
+	case exp != 0: // normal
+		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
+	case mant == 0:
+		return math.Float32frombits(sign)
+	}
+	// subnormal: mant · 2^-24
+	f := float32(mant) * (1.0 / (1 << 24))
+	if sign != 0 {
+		f = -f
+	}
+	return f
 }
 
 // Header returns the parsed header.

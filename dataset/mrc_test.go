@@ -3,6 +3,7 @@ package dataset
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -115,4 +116,55 @@ func FuzzMRCHeader(f *testing.F) {
 			t.Fatalf("accepted header %+v", h)
 		}
 	})
+}
+
+func TestMRCHalf(t *testing.T) {
+	// float16 bit patterns and their values, computed by hand
+	cases := []struct {
+		bits uint16
+		want float64
+	}{
+		{0x0000, 0}, {0x3C00, 1}, {0xC000, -2}, {0x3555, 0.333251953125}, {0x7BFF, 65504},
+		{0x0001, 5.960464477539063e-08}, {0x03FF, 6.097555160522461e-05}, {0x8400, -6.103515625e-05},
+		{0x7C00, math.Inf(1)}, {0xFC00, math.Inf(-1)},
+	}
+	for _, c := range cases {
+		if got := float64(halfToFloat32(c.bits)); got != c.want {
+			t.Errorf("%#04x: %v, want %v", c.bits, got, c.want)
+		}
+	}
+	if !math.IsNaN(float64(halfToFloat32(0x7E00))) {
+		t.Error("NaN")
+	}
+	const nx, ny, nz = 3, 2, 5
+	for _, big := range []bool{false, true} {
+		var data []byte
+		var want []float64
+		for i := range nx * ny * nz {
+			c := cases[i%len(cases)]
+			if math.IsInf(c.want, 0) {
+				c = cases[i%3]
+			}
+			if big {
+				data = binary.BigEndian.AppendUint16(data, c.bits)
+			} else {
+				data = binary.LittleEndian.AppendUint16(data, c.bits)
+			}
+			want = append(want, c.want)
+		}
+		p := writeFile(t, "h.mrc", mrcFile(nx, ny, nz, 12, 7, big, data))
+		ds, err := Open("mrc", p, OpenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds.DType() != array.Float32 || !slices.Equal(ds.Shape().Dims(), []int{nz, ny, nx}) {
+			t.Fatalf("shape %v dtype %v", ds.Shape(), ds.DType())
+		}
+		sch, _ := NewTilingScheme([]int{2, ny, nx}, []int{ny, nx}, MethodTile)
+		r := readAll[float64](t, ds, 2, sch, nil, array.Float64)
+		if i := sameNaN(r.data, want); i >= 0 {
+			t.Fatalf("big=%v element %d = %v, want %v", big, i, r.data[i], want[i])
+		}
+		ds.Close()
+	}
 }

@@ -30,6 +30,9 @@ type OpenOptions struct {
 	Populate bool
 	// IO is the I/O method of file formats: IOMmap (default) or IORead.
 	IO string
+	// Corrections, when active, are applied to every tile (dark, gain, excluded
+	// pixels; see WithCorrections): the dataset then reads as float32 or float64.
+	Corrections *Corrections
 	// DSPath names the dataset inside a container file (the path of an HDF5 dataset,
 	// "/entry/data/data"); empty lets the format choose.
 	DSPath string
@@ -103,7 +106,16 @@ func Open(format, path string, opts OpenOptions) (Dataset, error) {
 	if !ok {
 		return nil, newErr(path, "format", ErrFormat, "unknown format %q (known: %s)", format, strings.Join(FormatNames(), ", "))
 	}
-	return f.Open(path, opts)
+	ds, err := f.Open(path, opts)
+	if err != nil || !opts.Corrections.Active() {
+		return ds, err
+	}
+	cds, err := WithCorrections(ds, *opts.Corrections)
+	if err != nil {
+		_ = ds.Close()
+		return nil, err
+	}
+	return cds, nil
 }
 
 // DetectFormat returns the name of the format of path by extension, then by content.

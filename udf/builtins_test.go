@@ -201,3 +201,12 @@ func TestRunIterLastEqualsRun(t *testing.T) {
 		}
 	}
 }
+
+// TestBuiltinsPassCheck: no built-in has a near-miss contract method.
+func TestBuiltinsPassCheck(t *testing.T) {
+	for name, u := range builtins(t, t.TempDir()) {
+		if err := udf.Check(u); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

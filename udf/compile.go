@@ -44,6 +44,8 @@ type run struct {
 	plan      backends.Plan
 	srcFormat array.Format
 	convert   bool
+	// parts is the number of dataset partitions (empty ones included).
+	parts int
 }
 
 // task is one non-empty partition.
@@ -171,6 +173,7 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 	}
 	np := dataset.NumPartitions(ds, r.workers, opts.NumPartitions)
 	parts := dataset.Partitions(ds, np)
+	r.parts = len(parts)
 	in := dataset.NegotiationFor(ds, prefs, r.input, r.roi, len(parts))
 	scheme, err := dataset.Negotiate(in)
 	if err != nil {
@@ -199,10 +202,20 @@ func prepareUDF(i int, u UDF, meta *Meta) (*udfRun, error) {
 	if u == nil {
 		return nil, fmt.Errorf("%w: udf %d is nil", ErrBadDeclaration, i)
 	}
+	if err := check(i, u); err != nil {
+		return nil, err
+	}
 	ur := &udfRun{idx: i, u: u, name: udfName(u)}
 	specs, err := declare(ur, meta)
 	if err != nil {
 		return nil, err
+	}
+	if _, ok := u.(ResultsGetter); !ok {
+		for _, s := range specs {
+			if s.Use == UseResultOnly {
+				return nil, errorf(ErrResultOnlyNotSet, u, i, "result_only buffer %q is never set: implement Results(env *udf.Env) (map[string]array.Array, error)", s.Name)
+			}
+		}
 	}
 	ur.specs = specs
 	ur.index = make(map[string]int, len(specs))
@@ -278,7 +291,7 @@ func declare(ur *udfRun, meta *Meta) (specs []BufferSpec, err error) {
 	seen := make(map[string]bool, len(raw))
 	for j, s := range raw {
 		if err := s.validate(); err != nil {
-			return nil, fmt.Errorf("udf %d (%s): %w", ur.idx, ur.name, err)
+			return nil, &UDFError{UDF: ur.name, Index: ur.idx, Partition: -1, Method: "ResultBuffers", Err: err}
 		}
 		if seen[s.Name] {
 			return nil, errorf(ErrBadDeclaration, ur.u, ur.idx, "buffer %q declared twice", s.Name)

@@ -3,6 +3,9 @@ package udf
 import (
 	"errors"
 	"fmt"
+
+	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/backends"
 )
 
 // Sentinel errors for the conditions of spec §2.8. Errors returned by the engine wrap
@@ -57,13 +60,18 @@ var (
 	// ErrSigSlice: the tiling does not fit the method (a frame UDF on sub-frame tiles,
 	// a partition UDF on a partial partition).
 	ErrSigSlice = errors.New("udf: tile does not fit the processing method")
+	// ErrDataFault: reading the dataset's memory faulted (a mapped file shrank or
+	// vanished while it was read).
+	ErrDataFault = errors.New("udf: memory fault reading the dataset")
 	// ErrMapResult: a Map function returned values of varying shape or type.
 	ErrMapResult = errors.New("udf: map function result changed shape or type")
 )
 
-// UDFError is the error of a run that failed inside user code: a method returned an
-// error or panicked. It names the UDF (its index in the run and its type), the
-// partition (-1 on the main node) and the method.
+// UDFError is the error of a run that failed inside user code or on a UDF's
+// declarations: a method returned an error or panicked, or the engine found the UDF's
+// contract broken. It names the UDF (its index in the run and its type), the
+// partition (-1 on the main node) and the method ("" when the message names it). Its
+// message has one prefix, "udf 0 (Name): "; errors.Is finds the sentinel.
 type UDFError struct {
 	UDF       string
 	Index     int
@@ -74,11 +82,13 @@ type UDFError struct {
 
 // Error implements error.
 func (e *UDFError) Error() string {
-	where := "main node"
-	if e.Partition >= 0 {
-		where = fmt.Sprintf("partition %d", e.Partition)
+	switch {
+	case e.Method == "":
+		return fmt.Sprintf("udf %d (%s): %v", e.Index, e.UDF, e.Err)
+	case e.Partition >= 0:
+		return fmt.Sprintf("udf %d (%s): %s, partition %d: %v", e.Index, e.UDF, e.Method, e.Partition, e.Err)
 	}
-	return fmt.Sprintf("udf %d (%s): %s, %s: %v", e.Index, e.UDF, e.Method, where, e.Err)
+	return fmt.Sprintf("udf %d (%s): %s: %v", e.Index, e.UDF, e.Method, e.Err)
 }
 
 // Unwrap returns the underlying error.
@@ -93,3 +103,37 @@ type PanicError struct {
 
 // Error implements error.
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// DatasetError is a failure of the dataset (not of a UDF) while a partition was read:
+// an I/O error before or between tiles, or a memory fault on the dataset's mapping.
+// It names the partition and its frame range [Start, Stop) and wraps the dataset's
+// error, so errors.Is and errors.As see through it.
+type DatasetError struct {
+	Partition   int
+	Start, Stop int
+	Err         error
+}
+
+// Error implements error.
+func (e *DatasetError) Error() string {
+	return fmt.Sprintf("reading partition %d (frames %d to %d): %v", e.Partition, e.Start, e.Stop, e.Err)
+}
+
+// Unwrap returns the dataset's error.
+func (e *DatasetError) Unwrap() error { return e.Err }
+
+// ConvertError is a failure converting a tile from the dataset's format to the array
+// backend a UDF receives (backends.TileConverter); it wraps the converter's error.
+type ConvertError struct {
+	From array.Format
+	To   backends.Backend
+	Err  error
+}
+
+// Error implements error.
+func (e *ConvertError) Error() string {
+	return fmt.Sprintf("tile converter (%v to %v): %v", e.From, e.To, e.Err)
+}
+
+// Unwrap returns the converter's error.
+func (e *ConvertError) Unwrap() error { return e.Err }

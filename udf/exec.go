@@ -73,7 +73,13 @@ func (r *run) build(yield func(context.Context, *Snapshot) error) (*compiled, er
 			Order:     k,
 			Lane:      r.taskLane(k),
 			Op: func(ctx context.Context, _ []any) (any, error) {
-				p, err := r.runTask(ctx, kk)
+				var p partial
+				var err error
+				if r.opts.Remote != nil {
+					p, err = r.runRemote(ctx, kk)
+				} else {
+					p, err = r.runTask(ctx, kk)
+				}
 				if err == nil {
 					live.produced(kk, len(r.us))
 				}
@@ -299,7 +305,7 @@ func (r *run) execute(ctx context.Context, yield func(*Snapshot)) error {
 	}
 	ps := r.newProgress()
 	vals, err := sched.Compute(withProgress(ctx, ps), c.g, c.finals, r.schedOptions(ps, false))
-	if err = r.endRun(err); err != nil {
+	if err = r.endRun(publicErr(err)); err != nil {
 		return err
 	}
 	res := make([]*Result, len(vals))
@@ -364,7 +370,7 @@ func (r *run) iterate(ctx context.Context, yield func(*Snapshot) bool) (err erro
 		case s := <-snaps:
 			if !yield(s) {
 				close(stop)
-				err := r.endRun(<-done)
+				err := r.endRun(publicErr(<-done))
 				finished = true
 				if errors.Is(err, errStopped) {
 					return nil
@@ -374,7 +380,7 @@ func (r *run) iterate(ctx context.Context, yield func(*Snapshot) bool) (err erro
 			acks <- struct{}{}
 		case err := <-done:
 			finished = true
-			return r.endRun(err)
+			return r.endRun(publicErr(err))
 		}
 	}
 }

@@ -48,7 +48,7 @@ func RunLazy(ds dataset.Dataset, udfs []UDF, opts Options) (*LazyRun, error) {
 func (l *LazyRun) Compute(ctx context.Context) ([]*Result, error) {
 	ps := l.r.newProgress()
 	vals, err := delayed.ComputeWith(withProgress(ctx, ps), l.r.schedOptions(ps, false), delayed.Handles(l.Results...)...)
-	if err = l.r.endRun(err); err != nil {
+	if err = l.r.endRun(publicErr(err)); err != nil {
 		return nil, err
 	}
 	out := make([]*Result, len(l.Results))

@@ -42,7 +42,11 @@ func (r *run) mainEnv(a *acc, damage []bool, valid bool) *Env {
 	for _, x := range a.ur.aux {
 		env.aux = append(env.aux, x)
 		if r.roi == nil {
-			env.auxViews = append(env.auxViews, x.data)
+			c := array.New(x.data.DType(), x.data.Shape()...) // a copy, never the caller's array
+			if err := opsOf(c).copyFrom(x.data); err != nil {
+				panic(err) // same dtype and shape by construction
+			}
+			env.auxViews = append(env.auxViews, c)
 		} else {
 			env.auxViews = append(env.auxViews, gatherRows(x.data, roiIndex(r.roi)))
 		}
@@ -176,7 +180,7 @@ func (r *run) getResults(a *acc, damage []bool) (*Result, error) {
 	} else {
 		for _, s := range ur.specs {
 			if s.Use == UseResultOnly {
-				return nil, errorf(ErrResultOnlyNotSet, ur.u, ur.idx, "don't know how to set use=result_only buffer %q; please implement Results", s.Name)
+				return nil, errorf(ErrResultOnlyNotSet, ur.u, ur.idx, "result_only buffer %q is never set: implement Results(env *udf.Env) (map[string]array.Array, error)", s.Name)
 			}
 		}
 	}
@@ -187,7 +191,7 @@ func (r *run) getResults(a *acc, damage []bool) (*Result, error) {
 	}
 	for _, s := range ur.specs {
 		if _, ok := tmp[s.Name]; !ok && s.Use == UseResultOnly {
-			return nil, errorf(ErrResultOnlyNotSet, ur.u, ur.idx, "Results did not return result_only buffer %q", s.Name)
+			return nil, errorf(ErrResultOnlyNotSet, ur.u, ur.idx, "Results: result_only buffer %q not returned", s.Name)
 		}
 	}
 	res := &Result{UDF: ur.u}

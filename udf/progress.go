@@ -83,10 +83,10 @@ func (ps *progressState) schedProgress(p sched.Progress) {
 
 // schedOptions maps run options to scheduler options for one computation.
 func (r *run) schedOptions(ps *progressState, iterating bool) sched.Options {
-	o := sched.Options{Workers: r.workers, Inline: r.opts.Inline, Window: r.opts.Window, Lanes: r.deviceLanes()}
+	o := sched.Options{Workers: r.schedWorkers(), Inline: r.opts.Inline, Window: r.opts.Window, Lanes: r.deviceLanes()}
 	if o.Window <= 0 {
 		// The iteration lane's worker holds no partials; device slots do.
-		o.Window = 2 * r.workers
+		o.Window = 2 * r.schedWorkers()
 		for _, d := range r.opts.Devices {
 			o.Window += 2 * len(d.Execs)
 		}

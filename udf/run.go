@@ -2,6 +2,7 @@ package udf
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 
@@ -44,6 +45,10 @@ type Options struct {
 	// scheduler lane whose slots take partition tasks beside the CPU workers (or
 	// instead of them, Device.Only). Merges and results stay on the CPU.
 	Devices []Device
+	// Remote, when set, runs the partition tasks on another executor (package
+	// cluster places them on NATS JetStream workers); merges, Results and everything
+	// else stay here, in partition order. See TaskRunner.
+	Remote TaskRunner
 }
 
 // Run computes udfs over ds in one pass over the data and returns one Result per UDF,
@@ -170,7 +175,37 @@ func DryRun(ctx context.Context, ds dataset.Dataset, udfs []UDF, opts Options) (
 	return res, nil
 }
 
-// errorf builds an error wrapping a sentinel and naming the UDF.
+// errorf builds a *UDFError naming the UDF whose message has one prefix: "udf 0
+// (Name): " and the detail; errors.Is(err, sentinel) holds.
 func errorf(sentinel error, u UDF, idx int, format string, args ...any) error {
-	return fmt.Errorf("%w: udf %d (%s): %s", sentinel, idx, udfName(u), fmt.Sprintf(format, args...))
+	return &UDFError{UDF: udfName(u), Index: idx, Partition: -1, Err: &detailError{sentinel: sentinel, msg: fmt.Sprintf(format, args...)}}
+}
+
+// detailError is a message that wraps a sentinel without repeating its text.
+type detailError struct {
+	sentinel error
+	msg      string
+}
+
+func (e *detailError) Error() string { return e.msg }
+func (e *detailError) Unwrap() error { return e.sentinel }
+
+// publicErr strips the scheduler's node wrapper from a run's error: what the caller
+// gets is the *UDFError, *DatasetError or *ConvertError itself (one prefix, no graph
+// keys); other errors (a cancelled context) pass unchanged.
+func publicErr(err error) error {
+	var ue *UDFError
+	var de *DatasetError
+	var ce *ConvertError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ue):
+		return ue
+	case errors.As(err, &de):
+		return de
+	case errors.As(err, &ce):
+		return ce
+	}
+	return err
 }

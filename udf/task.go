@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"runtime/debug"
+	"slices"
 
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/backends"
@@ -36,10 +37,12 @@ type udfTask struct {
 	partP    PartitionProcessor
 }
 
-// stepErr names the UDF and method that failed.
+// cursor names the UDF and method running (u < 0: none), and whether the dataset's
+// ReadTiles is on the stack.
 type cursor struct {
-	u      int
-	method string
+	u       int
+	method  string
+	reading bool
 }
 
 func panicErr(p any) error {
@@ -56,6 +59,9 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 		if cur.u < 0 {
 			return e
 		}
+		if _, ok := e.(*ConvertError); ok {
+			return e
+		}
 		var ue *UDFError
 		if errors.As(e, &ue) {
 			return e
@@ -65,7 +71,13 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			err = wrap(panicErr(p))
+			if addr, ok := memoryFault(p); ok && cur.reading {
+				// A fault on memory the dataset handed out (a mapped file that
+				// shrank while it was read), not a bug of the UDF that touched it.
+				err = r.faultError(tk, addr, p)
+			} else {
+				err = wrap(panicErr(p))
+			}
 			out = nil
 		}
 		// Cleanup always runs for the UDFs that were set up.
@@ -117,11 +129,19 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 			return nil, wrap(err)
 		}
 	}
+	cur = cursor{u: -1, reading: true}
+	frames := 0
+	done := ctx.Done()
 	read := r.ds.ReadTiles
 	if x := r.deviceExec(ctx); x != nil {
 		read = r.deviceReader(x, uts, tk, &cur) // the device path (falls back to the callback below)
 	}
 	err = read(ctx, tk.part, req, func(t *dataset.Tile) error {
+		select {
+		case <-done:
+			return ctx.Err()
+		default:
+		}
 		var sum uint64
 		if r.opts.CheckInput {
 			sum = checksum(seed, t.Data)
@@ -138,7 +158,7 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 			if conv != nil {
 				var err error
 				if data, err = conv.Get(ut.ur.backend); err != nil {
-					return err
+					return &ConvertError{From: r.srcFormat, To: ut.ur.backend, Err: err}
 				}
 			}
 			switch ut.ur.method {
@@ -149,12 +169,12 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 				m.SigSlice = r.scheme.Boxes[t.SchemeIdx]
 				m.TilingSchemeIdx = t.SchemeIdx
 				if err := ut.tileP.ProcessTile(ut.env, data); err != nil {
-					return err
+					return wrap(err)
 				}
 			case MethodFrame:
 				cur.method = "ProcessFrame"
 				if !fullSig[t.SchemeIdx] {
-					return fmt.Errorf("%w: frame processing needs whole frames, the tile's signal box is %v of %v", ErrSigSlice, t.Slice.Sig().Shape, r.sig)
+					return wrap(fmt.Errorf("%w: frame processing needs whole frames, the tile's signal box is %v of %v", ErrSigSlice, t.Slice.Sig().Shape, r.sig))
 				}
 				m.SigSlice = r.scheme.Boxes[t.SchemeIdx]
 				m.TilingSchemeIdx = t.SchemeIdx
@@ -164,13 +184,20 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 					for f := 0; f < depth; f++ {
 						fr, err := conv.Frame(data, f)
 						if err != nil {
-							return err
+							return &ConvertError{From: r.srcFormat, To: ut.ur.backend, Err: err}
 						}
 						ut.frameRow(lo + f)
 						ut.frameSl.Origin[0] = o0 + f
 						m.Slice = ut.frameSl
 						if err := ut.frameP.ProcessFrame(ut.env, fr); err != nil {
-							return err
+							return wrap(err)
+						}
+						if frames++; frames&15 == 0 {
+							select {
+							case <-done:
+								return ctx.Err()
+							default:
+							}
 						}
 					}
 					break
@@ -178,7 +205,7 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 				if ut.frame == nil || data.DType() != ut.frameDT {
 					o := opsOf(data)
 					if o == nil {
-						return fmt.Errorf("%w: tile format %v", ErrSigSlice, data.Format())
+						return wrap(fmt.Errorf("%w: tile format %v", ErrSigSlice, data.Format()))
 					}
 					ut.frame = o.newView()
 					ut.frameDT = data.DType()
@@ -191,31 +218,52 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 					ut.frameSl.Origin[0] = o0 + f
 					m.Slice = ut.frameSl
 					if err := ut.frameP.ProcessFrame(ut.env, ut.frame.current()); err != nil {
-						return err
+						return wrap(err)
+					}
+					if frames++; frames&15 == 0 {
+						select {
+						case <-done:
+							return ctx.Err()
+						default:
+						}
 					}
 				}
 			case MethodPartition:
 				cur.method = "ProcessPartition"
 				if lo != 0 || depth != tk.n || !fullSig[t.SchemeIdx] {
-					return fmt.Errorf("%w: partition processing needs the whole partition (%d frames, signal %v), got a tile %v", ErrSigSlice, tk.n, r.sig, t.Slice)
+					return wrap(fmt.Errorf("%w: partition processing needs the whole partition (%d frames, signal %v), got a tile %v", ErrSigSlice, tk.n, r.sig, t.Slice))
 				}
 				ut.wholeViews(tk)
 				m.Slice = t.Slice
 				m.SigSlice = r.scheme.Boxes[t.SchemeIdx]
 				m.TilingSchemeIdx = t.SchemeIdx
 				if err := ut.partP.ProcessPartition(ut.env, data); err != nil {
-					return err
+					return wrap(err)
 				}
 			}
 			if r.opts.CheckInput && checksum(seed, t.Data) != sum {
-				return fmt.Errorf("%w: tile %v", ErrTileModified, t.Slice)
+				return wrap(fmt.Errorf("%w: tile %v", ErrTileModified, t.Slice))
 			}
 		}
 		cur.u = -1
 		return nil
 	})
+	cur.reading = false
 	if err != nil {
-		return nil, wrap(err)
+		var ue *UDFError
+		var ce *ConvertError
+		var de *DatasetError
+		switch {
+		case errors.As(err, &ue):
+			return nil, ue
+		case errors.As(err, &ce):
+			return nil, ce
+		case errors.As(err, &de):
+			return nil, de
+		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+			return nil, err
+		}
+		return nil, &DatasetError{Partition: tk.part.Index, Start: tk.part.Start(), Stop: tk.part.Stop(), Err: err}
 	}
 	out = make(partial, len(uts))
 	for i, ut := range uts {
@@ -226,6 +274,14 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 		if pp, ok := ut.ur.u.(Postprocessor); ok {
 			cur = cursor{u: i, method: "Postprocess"}
 			if err := pp.Postprocess(ut.env); err != nil {
+				return nil, wrap(err)
+			}
+		}
+		// Cleanup right after this UDF's Postprocess, as the reference does.
+		uts[i] = nil
+		if c, ok := ut.ur.u.(Cleaner); ok {
+			cur = cursor{u: i, method: "Cleanup"}
+			if err := c.Cleanup(ut.env); err != nil {
 				return nil, wrap(err)
 			}
 		}
@@ -281,8 +337,8 @@ func (r *run) setupUDF(ur *udfRun, tk task) (*udfTask, error) {
 		return nil, fmt.Errorf("%w: ResultBuffers declared %d buffers on the task, %d on the main node", ErrBadDeclaration, len(specs), len(ur.specs))
 	}
 	for j, s := range specs {
-		if s.Name != ur.specs[j].Name || s.Kind != ur.specs[j].Kind || s.Use != ur.specs[j].Use {
-			return nil, fmt.Errorf("%w: ResultBuffers declared buffer %d as %q (%v, %v) on the task, %q (%v, %v) on the main node", ErrBadDeclaration, j, s.Name, s.Kind, s.Use, ur.specs[j].Name, ur.specs[j].Kind, ur.specs[j].Use)
+		if s.Name != ur.specs[j].Name || s.Kind != ur.specs[j].Kind || s.Use != ur.specs[j].Use || !slices.Equal(s.ExtraShape, ur.specs[j].ExtraShape) {
+			return nil, fmt.Errorf("%w: ResultBuffers declared buffer %d as %q (%v, %v, extra %v) on the task, %q (%v, %v, extra %v) on the main node (the dtype may differ if it casts safely)", ErrBadDeclaration, j, s.Name, s.Kind, s.Use, s.ExtraShape, ur.specs[j].Name, ur.specs[j].Kind, ur.specs[j].Use, ur.specs[j].ExtraShape)
 		}
 	}
 	ut := &udfTask{ur: ur, meta: m, nBoxes: len(r.boxes)}
@@ -318,18 +374,14 @@ func (r *run) setupUDF(ur *udfRun, tk task) (*udfTask, error) {
 
 // auxRows returns the partition's ROI-selected rows of aux data (a copy).
 func auxRows(a *AuxData, tk task, roi []bool) array.Array {
-	o := opsOf(a.data)
 	start, stop := tk.part.Start(), tk.part.Stop()
-	if roi == nil {
-		return o.rows(start, stop)
-	}
 	var idx []int
 	for i := start; i < stop; i++ {
-		if roi[i] {
+		if roi == nil || roi[i] {
 			idx = append(idx, i)
 		}
 	}
-	return gatherRows(a.data, idx)
+	return gatherRows(a.data, idx) // a copy: a UDF writing to it cannot reach the caller's array
 }
 
 // gatherRows returns rows idx of a (C-contiguous copy).
@@ -443,4 +495,38 @@ func (ut *udfTask) wholeViews(tk task) {
 	ut.meta.Slice = tk.slice
 	ut.meta.SigSlice = array.Slice{}
 	ut.meta.TilingSchemeIdx = 0
+}
+
+// memoryFault reports whether a recovered panic is a memory fault at a real address
+// (what debug.SetPanicOnFault turns a SIGBUS or SIGSEGV on a mapping into), and the
+// address. Nil dereferences fault below 4096 and stay the UDF's.
+func memoryFault(p any) (uintptr, bool) {
+	e, ok := p.(interface {
+		error
+		Addr() uintptr
+	})
+	if !ok || e.Addr() < 4096 {
+		return 0, false
+	}
+	return e.Addr(), true
+}
+
+// FaultExplainer is implemented by datasets that can say why reading their memory
+// faulted (for example, a mapped file that shrank while it was read: its old and new
+// size). The engine calls it when a memory fault at addr interrupts partition p; the
+// error it returns becomes the DatasetError's Err.
+type FaultExplainer interface {
+	ExplainFault(p dataset.Partition, addr uintptr) error
+}
+
+// faultError is the DatasetError for a memory fault while task tk read its tiles.
+func (r *run) faultError(tk task, addr uintptr, p any) error {
+	var err error
+	if fe, ok := r.ds.(FaultExplainer); ok {
+		err = fe.ExplainFault(tk.part, addr)
+	}
+	if err == nil {
+		err = fmt.Errorf("%w: memory fault at %#x reading the dataset's memory (%v); was the file truncated or changed while it was read?", ErrDataFault, addr, p)
+	}
+	return &DatasetError{Partition: tk.part.Index, Start: tk.part.Start(), Stop: tk.part.Stop(), Err: err}
 }

@@ -87,7 +87,8 @@ type Postprocessor interface {
 	Postprocess(env *Env) error
 }
 
-// Cleaner runs once per task after Postprocess, also when processing failed.
+// Cleaner runs once per task right after the UDF's own Postprocess (before the next
+// UDF's), or when processing failed.
 type Cleaner interface {
 	Cleanup(env *Env) error
 }
@@ -167,7 +168,8 @@ type BackendLister interface {
 }
 
 // AuxProvider lists the UDF's auxiliary per-frame data (spec §9.1). The engine slices
-// each one to the task's partition and ROI and keeps its view in step with the current
+// each one to the task's partition and ROI (a partition-local copy, so writing to a
+// view never reaches the caller's array) and keeps its view in step with the current
 // unit; read it with Env.Aux.
 type AuxProvider interface {
 	AuxData() []*AuxData

@@ -2,6 +2,8 @@ package udfs
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/backends/blas"
@@ -72,6 +74,70 @@ type ApplyMasks struct {
 	Shift *[2]int
 	// Shifts is per-frame (dy, dx) aux data (kind nav, extra (2,), an integer dtype).
 	Shifts *udf.AuxData
+
+	// The masks, their float copies and their per-box transposed cuts are computed
+	// once per signal shape and kept for later tasks and runs (repeated runs allocate
+	// no mask memory): the factories must return the same masks for the same shape.
+	mu   sync.Mutex
+	prep *maskPrep
+}
+
+// maskPrep is what ApplyMasks keeps between tasks and runs for one signal shape. It is
+// read-only once built; cuts grow under ApplyMasks.mu.
+type maskPrep struct {
+	sig    []int
+	ms     []array.Array
+	m32    [][]float32 // built on first use
+	m64    [][]float64
+	cuts32 map[string][]float32 // box key -> box px × n
+	cuts64 map[string][]float64
+}
+
+// cachedMasks returns the masks for sig, evaluating the factories on first use.
+func (a *ApplyMasks) cachedMasks(sig []int) (*maskPrep, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.prep != nil && slices.Equal(a.prep.sig, sig) {
+		return a.prep, nil
+	}
+	ms, err := a.masks(sig)
+	if err != nil {
+		return nil, err
+	}
+	a.prep = &maskPrep{sig: slices.Clone(sig), ms: ms, cuts32: map[string][]float32{}, cuts64: map[string][]float64{}}
+	return a.prep, nil
+}
+
+// floats returns the masks of p as float32 or float64 rows, converting them once.
+func (a *ApplyMasks) floats(p *maskPrep, f32 bool) ([][]float32, [][]float64, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if f32 && p.m32 != nil || !f32 && p.m64 != nil {
+		return p.m32, p.m64, nil
+	}
+	var m32 [][]float32
+	var m64 [][]float64
+	for _, m := range p.ms {
+		v, err := toF64(m)
+		if err != nil {
+			return nil, nil, err
+		}
+		if f32 {
+			w := make([]float32, len(v))
+			for i, x := range v {
+				w[i] = float32(x)
+			}
+			m32 = append(m32, w)
+		} else {
+			m64 = append(m64, v)
+		}
+	}
+	if f32 {
+		p.m32 = m32
+	} else {
+		p.m64 = m64
+	}
+	return p.m32, p.m64, nil
 }
 
 // Name returns "ApplyMasks".
@@ -148,10 +214,11 @@ func (a *ApplyMasks) maskInfo(sig []int) (int, array.DType, error) {
 	if n > 0 && dt != (array.DType{}) {
 		return n, dt, nil
 	}
-	ms, err := a.masks(sig)
+	p, err := a.cachedMasks(sig)
 	if err != nil {
 		return 0, array.DType{}, err
 	}
+	ms := p.ms
 	if n == 0 {
 		n = len(ms)
 	}
@@ -188,18 +255,23 @@ type masksTask struct {
 	cut32   [][]float32 // per scheme index: box px × n
 	cut64   [][]float64
 	box     sigBox
+	owner   *ApplyMasks           // holds prep's lock
+	prep    *maskPrep             // shared cuts
 	frame64 *array.Dense[float64] // shifted path: the frame as float64
 	res     []float64
 }
 
 // TaskData computes the masks once per task.
 func (a *ApplyMasks) TaskData(env *udf.Env) (any, error) {
+	if err := refuseComplex("ApplyMasks", env.Meta); err != nil {
+		return nil, err
+	}
 	sig := env.Meta.DatasetShape.Sig()
-	ms, err := a.masks(sig)
+	prep, err := a.cachedMasks(sig)
 	if err != nil {
 		return nil, err
 	}
-	ms, st, err := a.sparseTaskData(env, ms)
+	ms, st, err := a.sparseTaskData(env, prep.ms)
 	if st != nil || err != nil {
 		return st, err
 	}
@@ -212,22 +284,14 @@ func (a *ApplyMasks) TaskData(env *udf.Env) (any, error) {
 	// idle OpenBLAS threads spinning between calls were measured to halve the
 	// throughput of the following parallel runs on this 2-core machine.
 	blas.SetThreads(max(1, env.Meta.ThreadsPerWorker))
+	if len(ms) > 0 && (len(prep.ms) != len(ms) || &ms[0] != &prep.ms[0]) {
+		// densified sparse masks: this task's own, not kept
+		prep = &maskPrep{sig: sig, ms: ms, cuts32: map[string][]float32{}, cuts64: map[string][]float64{}}
+	}
 	t := &masksTask{n: len(ms), px: env.Meta.DatasetShape.SigSize(), sig: sig,
-		f32: spec.ResolvedDType() == array.Float32}
-	for _, m := range ms {
-		v, err := toF64(m)
-		if err != nil {
-			return nil, err
-		}
-		if t.f32 {
-			w := make([]float32, len(v))
-			for i, x := range v {
-				w[i] = float32(x)
-			}
-			t.m32 = append(t.m32, w)
-		} else {
-			t.m64 = append(t.m64, v)
-		}
+		f32: spec.ResolvedDType() == array.Float32, owner: a, prep: prep}
+	if t.m32, t.m64, err = a.floats(prep, t.f32); err != nil {
+		return nil, err
 	}
 	ns := len(env.Meta.TilingScheme)
 	t.cut32 = make([][]float32, ns)
@@ -245,6 +309,18 @@ func (t *masksTask) cut(idx int) {
 	if t.f32 && t.cut32[idx] != nil || !t.f32 && t.cut64[idx] != nil {
 		return
 	}
+	// shared between tasks and runs: look the box up once per task and scheme index
+	key := fmt.Sprint(t.box.origin, t.box.shape)
+	t.owner.mu.Lock()
+	defer t.owner.mu.Unlock()
+	if c, ok := t.prep.cuts32[key]; ok && t.f32 {
+		t.cut32[idx] = c
+		return
+	}
+	if c, ok := t.prep.cuts64[key]; ok && !t.f32 {
+		t.cut64[idx] = c
+		return
+	}
 	bp := t.box.size()
 	if t.f32 {
 		c := make([]float32, bp*t.n)
@@ -257,6 +333,7 @@ func (t *masksTask) cut(idx int) {
 			}
 		}
 		t.cut32[idx] = c
+		t.prep.cuts32[key] = c
 		return
 	}
 	c := make([]float64, bp*t.n)
@@ -269,6 +346,7 @@ func (t *masksTask) cut(idx int) {
 		}
 	}
 	t.cut64[idx] = c
+	t.prep.cuts64[key] = c
 }
 
 // ProcessTile adds tile · masks to the tile's rows.

@@ -5,10 +5,21 @@ import (
 	"fmt"
 
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/udf"
 )
 
 // ErrUnsupportedDType reports an input or buffer dtype a built-in cannot process.
 var ErrUnsupportedDType = errors.New("udfs: unsupported dtype")
+
+// refuseComplex returns an ErrUnsupportedDType error naming the UDF when the run's input
+// dtype is complex. The built-ins that cannot take complex input call it from TaskData,
+// which runs before a task reads any tile.
+func refuseComplex(name string, m *udf.Meta) error {
+	if m.InputDType.Kind() == array.KindComplex {
+		return fmt.Errorf("%w: %s takes real input, the run's input dtype is %v (read the data as a real dtype)", ErrUnsupportedDType, name, m.InputDType)
+	}
+	return nil
+}
 
 // ErrUnsupportedFormat reports a tile format (sparse) a built-in cannot process yet.
 var ErrUnsupportedFormat = errors.New("udfs: unsupported array format")

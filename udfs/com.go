@@ -111,12 +111,14 @@ func (*CoM) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
 		udf.NavBuffer("raw_mask_result", dt, 3).OnDevice().Private(),
 		udf.NavBuffer("raw_com", dt, 2).ResultOnly(),
 		udf.NavBuffer("raw_shifts", dt, 2).ResultOnly(),
-		udf.NavBuffer("field", dt, 2).ResultOnly(),
-		udf.NavBuffer("field_y", dt).ResultOnly(),
-		udf.NavBuffer("field_x", dt).ResultOnly(),
-		udf.NavBuffer("magnitude", dt).ResultOnly(),
-		udf.NavBuffer("divergence", dt).ResultOnly(),
-		udf.NavBuffer("curl", dt).ResultOnly(),
+		// the corrected field and what derives from it are float64, as in the
+		// reference (the rotation is applied in float64)
+		udf.NavBuffer("field", array.Float64, 2).ResultOnly(),
+		udf.NavBuffer("field_y", array.Float64).ResultOnly(),
+		udf.NavBuffer("field_x", array.Float64).ResultOnly(),
+		udf.NavBuffer("magnitude", array.Float64).ResultOnly(),
+		udf.NavBuffer("divergence", array.Float64).ResultOnly(),
+		udf.NavBuffer("curl", array.Float64).ResultOnly(),
 		udf.SingleBuffer("regression", array.Float64, 3, 2).ResultOnly(),
 	}
 }
@@ -233,6 +235,9 @@ func (t *comTask) boxKernel(idx, oy, ox, by, bx int) *kernels.CoM {
 
 // TaskData validates the shape and builds the selection.
 func (c *CoM) TaskData(env *udf.Env) (any, error) {
+	if err := refuseComplex("CoM", env.Meta); err != nil {
+		return nil, err
+	}
 	ds := env.Meta.DatasetShape
 	sig := ds.Sig()
 	if len(sig) != 2 {
@@ -340,6 +345,18 @@ func (c *CoM) ProcessTile(env *udf.Env, tile array.Array) error {
 		}
 		return c.ProcessTile(env, conv)
 	case *array.Dense[int32]:
+		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
+	case *array.Dense[uint8]: // Merlin 1/6-bit
+		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
+	case *array.Dense[uint32]: // Merlin 24-bit
+		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
+	case *array.Dense[uint64]:
+		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
+	case *array.Dense[int8]:
+		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
+	case *array.Dense[int16]:
+		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
+	case *array.Dense[int64]:
 		return comGeneric(t, out, tileData(d), depth, oy, ox, by, bx)
 	}
 	return tileTypeError("CoM", tile)
@@ -483,7 +500,7 @@ func (c *CoM) Results(env *udf.Env) (map[string]array.Array, error) {
 	}
 	dt := env.Specs()[comRawCom].ResolvedDType()
 	rows := m.NavCount()
-	pick := func(src []float64, width int) (array.Array, error) {
+	pick := func(src []float64, width int, dt array.DType) (array.Array, error) {
 		v := make([]float64, 0, rows*width)
 		for i := 0; i < n; i++ {
 			if roi == nil || roi[i] {
@@ -503,16 +520,18 @@ func (c *CoM) Results(env *udf.Env) (map[string]array.Array, error) {
 		fy[i], fx[i] = o.field[2*i], o.field[2*i+1]
 	}
 	res := map[string]array.Array{}
+	f64 := array.Float64
 	for _, e := range []struct {
 		name  string
 		src   []float64
 		width int
+		dt    array.DType
 	}{
-		{"raw_com", o.rawCom, 2}, {"raw_shifts", o.rawShifts, 2}, {"field", o.field, 2},
-		{"field_y", fy, 1}, {"field_x", fx, 1}, {"magnitude", o.magnitude, 1},
-		{"divergence", o.divergence, 1}, {"curl", o.curl, 1},
+		{"raw_com", o.rawCom, 2, dt}, {"raw_shifts", o.rawShifts, 2, dt}, {"field", o.field, 2, f64},
+		{"field_y", fy, 1, f64}, {"field_x", fx, 1, f64}, {"magnitude", o.magnitude, 1, f64},
+		{"divergence", o.divergence, 1, f64}, {"curl", o.curl, 1, f64},
 	} {
-		a, err := pick(e.src, e.width)
+		a, err := pick(e.src, e.width, e.dt)
 		if err != nil {
 			return nil, err
 		}

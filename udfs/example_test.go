@@ -73,8 +73,11 @@ func ExampleNewCoM() {
 	if err != nil {
 		panic(err)
 	}
+	// raw_com and raw_shifts are float32 here (result_type(input, float32)); the
+	// corrected field and what derives from it are float64.
 	v := func(name string) any { return res.Get(name).RawData().(*array.Dense[float32]).Data()[:2] }
-	fmt.Println("raw_com", v("raw_com"), "raw_shifts", v("raw_shifts"), "field", v("field"))
+	field := res.Get("field").RawData().(*array.Dense[float64]).Data()[:2]
+	fmt.Println("raw_com", v("raw_com"), "raw_shifts", v("raw_shifts"), "field", field)
 	fmt.Println("regression", res.Get("regression").RawData().(*array.Dense[float64]).Data())
 	// Output:
 	// raw_com [1 2] raw_shifts [0 1] field [0 0]

@@ -26,6 +26,9 @@ type logsumTask struct{ acc []float64 }
 
 // TaskData allocates the float64 accumulator.
 func (Logsum) TaskData(env *udf.Env) (any, error) {
+	if err := refuseComplex("Logsum", env.Meta); err != nil {
+		return nil, err
+	}
 	return &logsumTask{acc: make([]float64, env.Meta.DatasetShape.SigSize())}, nil
 }
 
@@ -175,6 +178,9 @@ func (FEM) ResultBuffers(*udf.Meta) []udf.BufferSpec {
 
 // TaskData builds the ring's pixel list.
 func (f FEM) TaskData(env *udf.Env) (any, error) {
+	if err := refuseComplex("FEM", env.Meta); err != nil {
+		return nil, err
+	}
 	sig := env.Meta.DatasetShape.Sig()
 	if len(sig) != 2 {
 		return nil, fmt.Errorf("%w: FEM needs 2 signal dims, dataset has %v", ErrShape, sig)
@@ -226,6 +232,9 @@ func (Crystallinity) ResultBuffers(*udf.Meta) []udf.BufferSpec {
 // TaskData builds the FFT plan and masks (one per task: the plan is not safe for
 // concurrent use).
 func (c Crystallinity) TaskData(env *udf.Env) (any, error) {
+	if err := refuseComplex("Crystallinity", env.Meta); err != nil {
+		return nil, err
+	}
 	sig := env.Meta.DatasetShape.Sig()
 	if len(sig) != 2 {
 		return nil, fmt.Errorf("%w: Crystallinity needs 2 signal dims, dataset has %v", ErrShape, sig)

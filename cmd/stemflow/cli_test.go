@@ -544,7 +544,7 @@ func TestRunErrors(t *testing.T) {
 		{"two files", []string{"run", f.npy, f.npy}, 2, "want one input FILE"},
 		{"bad spec", []string{"run", f.npy, "--udf", "ring:cy=1,cx=1,ri=3,ro=2"}, 2, "0 ≤ ri < ro"},
 		{"unknown udf", []string{"run", f.npy, "--udf", "fft"}, 2, `unknown UDF "fft"`},
-		{"bad format", []string{"run", f.npy, "--format", "hdf5"}, 2, `--format "hdf5"`},
+		{"bad format", []string{"run", f.npy, "--format", "nosuchformat"}, 2, `--format "nosuchformat"`},
 		{"bad dtype", []string{"run", rawF32, "--dtype", "float17", "--nav-shape", "8,6", "--sig-shape", "16,12"}, 2, "float17"},
 		{"bad nav shape", []string{"run", f.npy, "--nav-shape", "8,x"}, 2, "positive integers"},
 		{"negative workers", []string{"run", f.npy, "--workers", "-2"}, 2, "--workers"},

@@ -16,6 +16,7 @@ type dataOpts struct {
 	syncOffset int
 	io         string
 	dsPath     string
+	corr       corrFlags
 }
 
 func (d *dataOpts) register(fs *flag.FlagSet) {
@@ -25,6 +26,7 @@ func (d *dataOpts) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.dtype, "dtype", "", "element type of a raw file: numpy names or strings (float32, uint16, >u2, <f4, ...)")
 	fs.IntVar(&d.syncOffset, "sync-offset", 0, "skip the first N frames (N > 0) or insert -N blank frames (N < 0)")
 	fs.StringVar(&d.dsPath, "ds-path", "", "dataset inside an HDF5 file, e.g. /entry/data/data (default: DECTRIS /entry/data/data_NNNNNN links stacked, else the largest dataset with ≥ 3 axes)")
+	d.corr.register(fs)
 	fs.StringVar(&d.io, "io", "auto", "how files are read: auto (see below), mmap, populate (mmap with the page tables filled at open) or pread")
 }
 
@@ -40,6 +42,7 @@ type runOpts struct {
 	out        string
 	progress   autoBool
 	log        bool
+	nats       natsFlags
 }
 
 func (r *runOpts) register(fs *flag.FlagSet, outHelp, outDefault string) {
@@ -60,7 +63,9 @@ same spec name writes OUT/<spec>-2/, and so on); nav-shaped buffers are NaN outs
 ROI. Every result that is 2-D after dropping length-1 axes also gets <buffer>.png; a
 trailing axis of length k ≤ 16 gives <buffer>-<i>.png per index; com also writes
 field.png (hue = direction, brightness = magnitude). Files appear only when the whole
-run has succeeded.
+run has succeeded; each spec folder then replaces an earlier run's as a whole, and
+OUT/stemflow-run.json lists what OUT holds. --io auto reads with pread below 8
+workers and maps the file from 8.
 
 `
 
@@ -70,6 +75,7 @@ func runFlagSet(w io.Writer) (*flag.FlagSet, *runOpts) {
 	o.register(fs, "output `folder`", "stemflow-out")
 	fs.Var(&o.progress, "progress", "show a progress bar with throughput and time left on stderr (default: on when stderr is a terminal)")
 	fs.BoolVar(&o.log, "log", false, "render every picture on a log scale")
+	o.nats.register(fs)
 	return fs, o
 }
 

@@ -82,7 +82,7 @@ func openDataset(path string, d dataOpts, partitions, workers int, warn io.Write
 		f, err := dataset.DetectFormat(path)
 		if err != nil {
 			if _, statErr := os.Stat(path); statErr != nil {
-				format = "" // let Open report the missing file
+				return nil, fmt.Errorf("dataset %s: %w: %w", path, dataset.ErrNotFound, statErr)
 			} else {
 				return nil, usagef("--format auto cannot tell the format of %s (extension %q); for a headerless file give --format raw with --dtype, --nav-shape and --sig-shape (auto detects %s)",
 					path, filepath.Ext(path), formatHelp())
@@ -133,7 +133,7 @@ func openDataset(path string, d dataOpts, partitions, workers int, warn io.Write
 		return nil, err
 	}
 	warnUnused(ds, path, format, d, warn)
-	return ds, nil
+	return applyCorrections(ds, d.corr)
 }
 
 // ioMethod maps --io to the dataset's I/O options.

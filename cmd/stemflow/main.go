@@ -60,6 +60,8 @@ func commands() []command {
 		{"sample", "[flags] DIR    write DIR/sample.npy, a small synthetic 4D-STEM dataset", flagsOf(sampleFlagSet), cmdSample},
 		{"version", "               print the version", nil, cmdVersion},
 		{"serve", "[flags] [DIR]  interactive web view of the datasets under DIR", flagsOf(serveFlagSet), cmdServe},
+		{"server", "[flags]        embedded NATS JetStream server for stemflow workers", flagsOf(serverFlagSet), cmdServer},
+		{"worker", "--nats URL     run partition tasks of run --nats", flagsOf(workerFlagSet), cmdWorker},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 // Pick specs run separately (each with its own one-position ROI, ignoring --roi);
 // all other specs share one pass over the data.
 type job struct {
+	path  string // FILE as given
 	ds    dataset.Dataset
 	specs []udfSpec
 	main  []int     // indices into specs of the one-pass UDFs
@@ -47,7 +48,7 @@ func prepare(path string, o *runOpts, warn io.Writer) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &job{ds: ds, specs: specs}
+	j := &job{path: path, ds: ds, specs: specs}
 	fail := func(err error) (*job, error) {
 		ds.Close()
 		return nil, err
@@ -243,7 +244,7 @@ func runAndWrite(ctx context.Context, j *job, o *runOpts, out *outputs, stderr i
 				bar.set(total * int64(p.Done) / int64(p.Total))
 			}
 		}
-		rs, err := udf.Run(ctx, j.ds, us, opts)
+		rs, err := runPass(ctx, j, o, us, opts)
 		if err != nil {
 			bar.abort()
 			return nil, err

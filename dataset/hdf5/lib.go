@@ -42,23 +42,21 @@ const (
 
 // gInfo is H5G_info_t.
 type gInfo struct {
-	storageType int32
-	_           int32
-	nlinks      uint64
-	maxCorder   int64
-	mounted     uint8
-	_           [7]byte
+	_      int32 // storage_type
+	_      int32
+	nlinks uint64
+	_      int64   // max_corder
+	_      [8]byte // mounted
 }
 
 // lInfo is H5L_info_t (1.10): type, corder_valid, corder, cset, union{address, val_size}.
 type lInfo struct {
-	typ         int32
-	corderValid uint8
-	_           [3]byte
-	corder      int64
-	cset        int32
-	_           int32
-	u           uint64
+	typ int32
+	_   [4]byte // corder_valid
+	_   int64   // corder
+	_   int32   // cset
+	_   int32
+	_   uint64 // address or val_size
 }
 
 // library holds the bound functions of libhdf5.
