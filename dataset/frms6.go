@@ -362,7 +362,7 @@ func init() {
 			return strings.EqualFold(filepath.Ext(path), ".hdr") && isFRMS6Hdr(path)
 		},
 		Open: func(path string, o OpenOptions) (Dataset, error) {
-			return OpenFRMS6(path, FramedOptionsFrom(o), true)
+			return OpenFRMS6(path, FramedOptionsFrom(o), !o.SkipFileCorrections && !o.Corrections.Active())
 		},
 	})
 }

@@ -83,7 +83,7 @@ func TestFRMS6(t *testing.T) {
 		if c.dark {
 			ds, err = Open("auto", p, OpenOptions{})
 		} else {
-			ds, err = OpenFRMS6(p, FramedOptions{}, false)
+			ds, err = Open("auto", p, OpenOptions{SkipFileCorrections: true})
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)

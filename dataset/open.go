@@ -33,6 +33,10 @@ type OpenOptions struct {
 	// Corrections, when active, are applied to every tile (dark, gain, excluded
 	// pixels; see WithCorrections): the dataset then reads as float32 or float64.
 	Corrections *Corrections
+	// SkipFileCorrections turns off the corrections a format carries itself (FRMS6 dark
+	// frames; SEQ dark, gain and bad-pixel sidecars), which are applied by default. Active
+	// Corrections replace the file's own.
+	SkipFileCorrections bool
 	// DSPath names the dataset inside a container file (the path of an HDF5 dataset,
 	// "/entry/data/data"); empty lets the format choose.
 	DSPath string

@@ -141,9 +141,11 @@ func seqNav(n int) []int {
 // OpenSEQ opens a Norpix .seq file: sig (height, width), unsigned little-endian pixels of
 // the header's bit depth, one frame per true-image-size stride from the version's data
 // offset. The nav shape is the user's (the file has none); without one it is (s, s) for
-// s² frames, else the frame count. Dark/gain references and the bad pixel map sidecars
-// are listed in Info.Details when present.
-func OpenSEQ(path string, opts FramedOptions) (*Framed, error) {
+// s² frames, else the frame count. With corrections, the "name.seq.dark.mrc" and
+// "name.seq.gain.mrc" references present are applied (WithCorrections: dark subtracted,
+// then gain multiplied, float32 or float64 tiles); the sidecars are listed in
+// Info.Details either way. The DE bad pixel map is listed but not yet read.
+func OpenSEQ(path string, opts FramedOptions, corrections bool) (Dataset, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, openErr(path, err)
@@ -188,15 +190,86 @@ func OpenSEQ(path string, opts FramedOptions) (*Framed, error) {
 	}
 	base := seqSidecars(path)
 	exists := func(p string) bool { s, err := os.Stat(p); return err == nil && s.Mode().IsRegular() }
-	for _, s := range []struct{ key, suffix string }{{"seq_dark", ".dark.mrc"}, {"seq_gain", ".gain.mrc"}} {
-		if p := base + s.suffix; exists(p) {
-			l.Details = append(l.Details, InfoDetail{s.key, p + " (found; not applied: stemflow has no detector corrections yet)"})
+	var corr Corrections
+	for _, s := range []struct {
+		key, suffix string
+		dst         *[]float64
+	}{{"seq_dark", ".dark.mrc", &corr.Dark}, {"seq_gain", ".gain.mrc", &corr.Gain}} {
+		p := base + s.suffix
+		if !exists(p) {
+			continue
 		}
+		if !corrections {
+			l.Details = append(l.Details, InfoDetail{s.key, p + " (found; not applied)"})
+			continue
+		}
+		v, err := seqLoadMRC(p, h.Height*h.Width)
+		if err != nil {
+			return nil, err
+		}
+		*s.dst = v
+		l.Details = append(l.Details, InfoDetail{s.key, p + " (applied)"})
 	}
 	if x, m := base+".Config.Metadata.xml", base+".metadata"; exists(x) && exists(m) {
-		l.Details = append(l.Details, InfoDetail{"seq_bad_pixels", x + " with " + m + " (found; not applied: stemflow has no detector corrections yet)"})
+		l.Details = append(l.Details, InfoDetail{"seq_bad_pixels", x + " with " + m + " (found; not applied: the DE bad-pixel map is not read yet)"})
 	}
-	return OpenFramed(l, opts)
+	ds, err := OpenFramed(l, opts)
+	if err != nil || !corr.Active() {
+		return ds, err
+	}
+	cds, err := WithCorrections(ds, corr)
+	if err != nil {
+		_ = ds.Close()
+		return nil, err
+	}
+	return cds, nil
+}
+
+// seqLoadMRC reads a dark or gain reference: an MRC file of n values (any shape whose
+// size is the frame's, as (1, h, w)), modes 0, 1, 2 or 6.
+func seqLoadMRC(path string, n int) ([]float64, error) {
+	h, err := readMRCHeader(path)
+	if err != nil {
+		return nil, err
+	}
+	if int64(h.NX)*int64(h.NY)*int64(h.NZ) != int64(n) {
+		return nil, newErr(path, "header.nx", ErrShape, "%d × %d × %d values, want the frame's %d", h.NX, h.NY, h.NZ, n)
+	}
+	if h.Half || h.Stored.Kind() == array.KindComplex {
+		return nil, newErr(path, "header.mode", ErrDType, "mode %d, want 0, 1, 2 or 6 for a reference image", h.Mode)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, openErr(path, err)
+	}
+	defer f.Close()
+	sz := h.Stored.ItemSize()
+	b := make([]byte, n*sz)
+	if _, err := f.ReadAt(b, h.DataOffset); err != nil {
+		st, _ := f.Stat()
+		var have int64
+		if st != nil {
+			have = st.Size()
+		}
+		return nil, &ShortFileError{Path: path, Field: "data", Need: h.DataOffset + int64(len(b)), Have: have}
+	}
+	o := h.ByteOrder
+	v := make([]float64, n)
+	for i := range v {
+		switch h.Stored {
+		case array.Int8:
+			v[i] = float64(int8(b[i]))
+		case array.Int16:
+			v[i] = float64(int16(o.Uint16(b[2*i:])))
+		case array.Uint16:
+			v[i] = float64(o.Uint16(b[2*i:]))
+		case array.Float32:
+			v[i] = float64(math.Float32frombits(o.Uint32(b[4*i:])))
+		default:
+			return nil, newErr(path, "header.mode", ErrDType, "mode %d, want 0, 1, 2 or 6 for a reference image", h.Mode)
+		}
+	}
+	return v, nil
 }
 
 func init() {
@@ -204,7 +277,7 @@ func init() {
 		Name:       "seq",
 		Extensions: []string{".seq"},
 		Open: func(path string, o OpenOptions) (Dataset, error) {
-			return OpenSEQ(path, FramedOptionsFrom(o))
+			return OpenSEQ(path, FramedOptionsFrom(o), !o.SkipFileCorrections && !o.Corrections.Active())
 		},
 	})
 }

@@ -3,6 +3,7 @@ package dataset
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -91,22 +92,65 @@ func TestSeq(t *testing.T) {
 }
 
 func TestSeqSidecars(t *testing.T) {
-	p := writeFile(t, "scan.seq.seq", seqFile(5, 2, 2, 16, 4, 0, seqValue))
-	for _, s := range []string{".dark.mrc", ".gain.mrc", ".Config.Metadata.xml", ".metadata"} {
-		if err := os.WriteFile(strings.TrimSuffix(p, ".seq")+s, []byte("x"), 0o644); err != nil {
+	const w, h, n = 3, 2, 4
+	p := writeFile(t, "scan.seq.seq", seqFile(5, w, h, 16, n, 4, seqValue))
+	base := strings.TrimSuffix(p, ".seq")
+	// dark: float32 little-endian (1, h, w); gain: int16 big-endian (h, w, 1)
+	var dark, gain []byte
+	for i := range w * h {
+		dark = binary.LittleEndian.AppendUint32(dark, math.Float32bits(float32(i)+0.5))
+		gain = binary.BigEndian.AppendUint16(gain, uint16(i%3+1))
+	}
+	for s, b := range map[string][]byte{
+		".dark.mrc": mrcFile(w, h, 1, 2, 0, false, dark), ".gain.mrc": mrcFile(1, w, h, 1, 0, true, gain),
+		".Config.Metadata.xml": []byte("<x/>"), ".metadata": []byte("x"),
+	} {
+		if err := os.WriteFile(base+s, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ds, err := Open("seq", p, OpenOptions{})
+	ds, err := Open("auto", p, OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ds.Close()
+	if ds.DType() != array.Float32 {
+		t.Fatalf("dtype %v", ds.DType())
+	}
+	want := make([]float64, n*w*h)
+	for f := range n {
+		for i := range w * h {
+			want[f*w*h+i] = float64((float32(seqValue(f, i)) - (float32(i) + 0.5)) * float32(i%3+1))
+		}
+	}
+	sch, _ := NewTilingScheme([]int{2, h, w}, []int{h, w}, MethodTile)
+	r := readAll[float64](t, ds, 1, sch, nil, array.Float64)
+	if i := sameNaN(r.data, want); i >= 0 {
+		t.Fatalf("element %d = %v, want %v", i, r.data[i], want[i])
+	}
 	info := ds.Info().String()
-	for _, k := range []string{"seq_dark", "seq_gain", "seq_bad_pixels", "scan.seq.dark.mrc"} {
+	for _, k := range []string{"seq_dark", "seq_gain", "seq_bad_pixels", "scan.seq.dark.mrc (applied)"} {
 		if !strings.Contains(info, k) {
 			t.Errorf("info lacks %q:\n%s", k, info)
 		}
+	}
+	// switched off: the stored values, the sidecars listed as not applied
+	raw, err := Open("seq", p, OpenOptions{SkipFileCorrections: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if raw.DType() != array.Uint16 || !strings.Contains(raw.Info().String(), "not applied") {
+		t.Fatalf("dtype %v\n%s", raw.DType(), raw.Info())
+	}
+	// a reference of the wrong size names the file and field
+	if err := os.WriteFile(base+".gain.mrc", mrcFile(2, 2, 1, 1, 0, false, make([]byte, 8)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open("seq", p, OpenOptions{})
+	var e *Error
+	if !errors.Is(err, ErrShape) || !errors.As(err, &e) || e.Path != base+".gain.mrc" || e.Field != "header.nx" {
+		t.Fatalf("wrong-size gain: %v", err)
 	}
 }
 
