@@ -12,11 +12,21 @@ import (
 // and excluded pixels.
 type corrFlags struct {
 	dark, gain, excluded string
+	// noFile turns off the corrections a format carries (FRMS6 dark frames, SEQ
+	// dark/gain references).
+	noFile bool
+}
+
+// skipFile reports whether the format's own corrections are off: asked for, or replaced
+// by the user's.
+func (c corrFlags) skipFile() bool {
+	return c.noFile || c.dark != "" || c.gain != "" || c.excluded != ""
 }
 
 func (c *corrFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.dark, "dark", "", "dark frame .npy (one value per detector pixel) subtracted from every frame; tiles become float32")
 	fs.StringVar(&c.gain, "gain", "", "gain map .npy (one value per detector pixel) multiplying every frame after the dark subtraction")
+	fs.BoolVar(&c.noFile, "no-file-corrections", false, "do not apply the corrections a format carries itself (frms6 dark frames, seq .dark.mrc/.gain.mrc); --dark/--gain/--excluded replace them anyway")
 	fs.StringVar(&c.excluded, "excluded", "", "excluded pixels .npy: a bool mask of the detector shape, or integer (2, k) coordinates (row; column); each is replaced by the mean of its non-excluded 3x3 neighbours")
 }
 

@@ -124,6 +124,8 @@ func openDataset(path string, d dataOpts, partitions, workers int, warn io.Write
 		IO:            method,
 		Populate:      populate,
 		DSPath:        d.dsPath,
+
+		SkipFileCorrections: d.corr.skipFile(),
 	})
 	if err != nil {
 		err = nameFlags(err, d)
