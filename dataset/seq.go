@@ -143,8 +143,9 @@ func seqNav(n int) []int {
 // offset. The nav shape is the user's (the file has none); without one it is (s, s) for
 // s² frames, else the frame count. With corrections, the "name.seq.dark.mrc" and
 // "name.seq.gain.mrc" references present are applied (WithCorrections: dark subtracted,
-// then gain multiplied, float32 or float64 tiles); the sidecars are listed in
-// Info.Details either way. The DE bad pixel map is listed but not yet read.
+// then gain multiplied, float32 or float64 tiles), and so is the DE bad pixel map
+// ("name.seq.Config.Metadata.xml" with "name.seq.metadata": excluded pixels replaced by
+// their neighbours' mean); the sidecars are listed in Info.Details either way.
 func OpenSEQ(path string, opts FramedOptions, corrections bool) (Dataset, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -211,7 +212,22 @@ func OpenSEQ(path string, opts FramedOptions, corrections bool) (Dataset, error)
 		l.Details = append(l.Details, InfoDetail{s.key, p + " (applied)"})
 	}
 	if x, m := base+".Config.Metadata.xml", base+".metadata"; exists(x) && exists(m) {
-		l.Details = append(l.Details, InfoDetail{"seq_bad_pixels", x + " with " + m + " (found; not applied: the DE bad-pixel map is not read yet)"})
+		if !corrections {
+			l.Details = append(l.Details, InfoDetail{"seq_bad_pixels", x + " (found; not applied)"})
+		} else {
+			mask, err := seqLoadBadPixels(x, m, h.Height, h.Width)
+			if err != nil {
+				return nil, err
+			}
+			k := 0
+			for _, e := range mask {
+				if e {
+					k++
+				}
+			}
+			corr.Excluded = mask
+			l.Details = append(l.Details, InfoDetail{"seq_bad_pixels", fmt.Sprintf("%s (applied: %d excluded pixels)", x, k)})
+		}
 	}
 	ds, err := OpenFramed(l, opts)
 	if err != nil || !corr.Active() {
@@ -223,6 +239,30 @@ func OpenSEQ(path string, opts FramedOptions, corrections bool) (Dataset, error)
 		return nil, err
 	}
 	return cds, nil
+}
+
+// seqLoadBadPixels reads the DE bad pixel map for an (h, w) frame.
+func seqLoadBadPixels(xmlPath, metaPath string, h, w int) ([]bool, error) {
+	mb, err := os.ReadFile(metaPath)
+	if err != nil {
+		return nil, openErr(metaPath, err)
+	}
+	meta, err := parseSEQDEMeta(mb, metaPath)
+	if err != nil {
+		return nil, err
+	}
+	xb, err := os.ReadFile(xmlPath)
+	if err != nil {
+		return nil, openErr(xmlPath, err)
+	}
+	mask, rows, cols, err := parseSEQBadPixels(xb, meta, xmlPath)
+	if err != nil {
+		return nil, err
+	}
+	if rows != h || cols != w {
+		return nil, newErr(xmlPath, "BadPixelMap", ErrShape, "map cropped to %d × %d, want the frame's %d × %d", rows, cols, h, w)
+	}
+	return mask, nil
 }
 
 // seqLoadMRC reads a dark or gain reference: an MRC file of n values (any shape whose

@@ -92,7 +92,7 @@ func TestSeq(t *testing.T) {
 }
 
 func TestSeqSidecars(t *testing.T) {
-	const w, h, n = 3, 2, 4
+	const w, h, n = 4, 2, 4
 	p := writeFile(t, "scan.seq.seq", seqFile(5, w, h, 16, n, 4, seqValue))
 	base := strings.TrimSuffix(p, ".seq")
 	// dark: float32 little-endian (1, h, w); gain: int16 big-endian (h, w, 1)
@@ -103,7 +103,7 @@ func TestSeqSidecars(t *testing.T) {
 	}
 	for s, b := range map[string][]byte{
 		".dark.mrc": mrcFile(w, h, 1, 2, 0, false, dark), ".gain.mrc": mrcFile(1, w, h, 1, 0, true, gain),
-		".Config.Metadata.xml": []byte("<x/>"), ".metadata": []byte("x"),
+		".Config.Metadata.xml": []byte(seqBadPixelXML), ".metadata": seqDEMetaFile(4, 2, 0, 1, 1),
 	} {
 		if err := os.WriteFile(base+s, b, 0o644); err != nil {
 			t.Fatal(err)
@@ -122,14 +122,37 @@ func TestSeqSidecars(t *testing.T) {
 		for i := range w * h {
 			want[f*w*h+i] = float64((float32(seqValue(f, i)) - (float32(i) + 0.5)) * float32(i%3+1))
 		}
+		// the map cropped to map rows 1, 2: column 1 and the pixel (map row 2, column 3)
+		excl := func(r, c int) bool { return c == 1 || r == 1 && c == 3 }
+		fr := slices.Clone(want[f*w*h : (f+1)*w*h])
+		for r := range h {
+			for c := range w {
+				if !excl(r, c) {
+					continue
+				}
+				sum, k := 0.0, 0
+				for dr := -1; dr <= 1; dr++ {
+					for dc := -1; dc <= 1; dc++ {
+						rr, cc := r+dr, c+dc
+						if rr >= 0 && rr < h && cc >= 0 && cc < w && !excl(rr, cc) {
+							sum += fr[rr*w+cc]
+							k++
+						}
+					}
+				}
+				want[f*w*h+r*w+c] = sum / float64(k)
+			}
+		}
 	}
 	sch, _ := NewTilingScheme([]int{2, h, w}, []int{h, w}, MethodTile)
 	r := readAll[float64](t, ds, 1, sch, nil, array.Float64)
-	if i := sameNaN(r.data, want); i >= 0 {
-		t.Fatalf("element %d = %v, want %v", i, r.data[i], want[i])
+	for i := range want {
+		if math.Abs(r.data[i]-want[i]) > 1e-5*(1+math.Abs(want[i])) {
+			t.Fatalf("element %d = %v, want %v", i, r.data[i], want[i])
+		}
 	}
 	info := ds.Info().String()
-	for _, k := range []string{"seq_dark", "seq_gain", "seq_bad_pixels", "scan.seq.dark.mrc (applied)"} {
+	for _, k := range []string{"seq_dark", "seq_gain", "seq_bad_pixels", "scan.seq.dark.mrc (applied)", "3 excluded pixels"} {
 		if !strings.Contains(info, k) {
 			t.Errorf("info lacks %q:\n%s", k, info)
 		}
@@ -152,6 +175,75 @@ func TestSeqSidecars(t *testing.T) {
 	if !errors.Is(err, ErrShape) || !errors.As(err, &e) || e.Path != base+".gain.mrc" || e.Field != "header.nx" {
 		t.Fatalf("wrong-size gain: %v", err)
 	}
+}
+
+// seqBadPixelXML has a binned 8 × 8 map with row 1 (used only for a binned camera) and an
+// unbinned 4 × 4 one: row 0, column 1, the pixel (2, 3).
+const seqBadPixelXML = `<?xml version="1.0"?>
+<Config><Maps>
+<BadPixelMap Columns="8" Rows="8" Binning="2"><Defect Row="1"/></BadPixelMap>
+<BadPixelMap Columns="4" Rows="4"><Defect Rows="0-0"/><Defect Column="1"/><Defect Column="3" Row="2"/></BadPixelMap>
+</Maps></Config>`
+
+// seqDEMetaFile builds a .seq.metadata file with the camera values at byte 282.
+func seqDEMetaFile(ux, uy, ox, oy, bin int) []byte {
+	b := make([]byte, 400)
+	for k, v := range []int{400, 1, ux, uy, ox, oy, bin} {
+		binary.LittleEndian.PutUint32(b[282+4*k:], uint32(v))
+	}
+	return b
+}
+
+func TestSeqBadPixels(t *testing.T) {
+	cases := []struct {
+		name       string
+		xml        string
+		meta       seqDEMeta
+		rows, cols int
+		excluded   [][2]int
+		field      string
+	}{
+		{"uncropped", seqBadPixelXML, seqDEMeta{4, 4, 0, 0, 1}, 4, 4, [][2]int{{0, 0}, {0, 1}, {0, 2}, {0, 3}, {1, 1}, {2, 1}, {3, 1}, {2, 3}}, ""},
+		{"window too big", seqBadPixelXML, seqDEMeta{4, 4, 1, 1, 1}, 4, 4, nil, ""},
+		{"binned", seqBadPixelXML, seqDEMeta{8, 8, 0, 0, 2}, 4, 4, [][2]int{{1, 0}, {1, 1}, {1, 2}, {1, 3}}, ""},
+		{"no map", "<a/>", seqDEMeta{}, 0, 0, nil, "BadPixelMap"},
+		{"bad range", `<B><BadPixelMap Columns="2" Rows="2"><Defect Rows="1-5"/></BadPixelMap></B>`, seqDEMeta{}, 0, 0, nil, "Defect.Rows"},
+		{"bad pixel", `<BadPixelMap Columns="2" Rows="2"><Defect Row="1" Column="x"/></BadPixelMap>`, seqDEMeta{}, 0, 0, nil, "Defect"},
+		{"bad xml", `<BadPixelMap Columns="2" Rows="2">`, seqDEMeta{}, 0, 0, nil, "xml"},
+	}
+	for _, c := range cases {
+		mask, rows, cols, err := parseSEQBadPixels([]byte(c.xml), c.meta, "x.xml")
+		if c.field != "" {
+			var e *Error
+			if !errors.As(err, &e) || e.Field != c.field || e.Path != "x.xml" {
+				t.Errorf("%s: %v, want an error on %s", c.name, err, c.field)
+			}
+			continue
+		}
+		if err != nil || rows != c.rows || cols != c.cols {
+			t.Fatalf("%s: %d × %d, %v", c.name, rows, cols, err)
+		}
+		if c.excluded == nil {
+			continue
+		}
+		want := make([]bool, rows*cols)
+		for _, p := range c.excluded {
+			want[p[0]*cols+p[1]] = true
+		}
+		if !slices.Equal(mask, want) {
+			t.Errorf("%s: mask %v, want %v", c.name, mask, want)
+		}
+	}
+}
+
+func FuzzSEQBadPixels(f *testing.F) {
+	f.Add([]byte(seqBadPixelXML), 4, 2, 0, 1, 1)
+	f.Fuzz(func(t *testing.T, x []byte, ux, uy, ox, oy, bin int) {
+		mask, rows, cols, err := parseSEQBadPixels(x, seqDEMeta{ux, uy, ox, oy, bin}, "fuzz.xml")
+		if err == nil && len(mask) != rows*cols {
+			t.Fatalf("mask of %d for %d × %d", len(mask), rows, cols)
+		}
+	})
 }
 
 func TestSeqErrors(t *testing.T) {
