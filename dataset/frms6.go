@@ -281,12 +281,7 @@ func OpenFRMS6(path string, opts FramedOptions, darkCorrection bool) (*Framed, e
 	if !darkCorrection {
 		l.DType = array.Uint16
 		l.NewDecoder = func() FrameDecodeFunc {
-			return func(dst, rec []byte) error {
-				for i, s := range src {
-					binary.NativeEndian.PutUint16(dst[2*i:], binary.LittleEndian.Uint16(rec[2*s:]))
-				}
-				return nil
-			}
+			return func(dst, rec []byte) error { frms6DecodeRaw(dst, rec, src); return nil }
 		}
 		l.Details = append(l.Details, InfoDetail{"corrections", "none (dark frame subtraction off)"})
 		return OpenFramed(l, opts)
@@ -297,16 +292,25 @@ func OpenFRMS6(path string, opts FramedOptions, darkCorrection bool) (*Framed, e
 	}
 	l.DType = array.Float32
 	l.NewDecoder = func() FrameDecodeFunc {
-		return func(dst, rec []byte) error {
-			for i, s := range src {
-				v := float32(binary.LittleEndian.Uint16(rec[2*s:])) - dark[i]
-				binary.NativeEndian.PutUint32(dst[4*i:], math.Float32bits(v))
-			}
-			return nil
-		}
+		return func(dst, rec []byte) error { frms6DecodeDark(dst, rec, src, dark); return nil }
 	}
 	l.Details = append(l.Details, InfoDetail{"corrections", fmt.Sprintf("dark frame (mean of %d frames of %s) subtracted", infos[0].frames, filepath.Base(names[0]))})
 	return OpenFramed(l, opts)
+}
+
+// frms6DecodeRaw unfolds a stored frame into host-order uint16 values.
+func frms6DecodeRaw(dst, rec []byte, src []int32) {
+	for i, s := range src {
+		binary.NativeEndian.PutUint16(dst[2*i:], binary.LittleEndian.Uint16(rec[2*s:]))
+	}
+}
+
+// frms6DecodeDark unfolds a stored frame and subtracts the dark frame, as float32.
+func frms6DecodeDark(dst, rec []byte, src []int32, dark []float32) {
+	for i, s := range src {
+		v := float32(binary.LittleEndian.Uint16(rec[2*s:])) - dark[i]
+		binary.NativeEndian.PutUint32(dst[4*i:], math.Float32bits(v))
+	}
 }
 
 // frms6Dark returns the mean of the n unfolded dark frames of path as float32.

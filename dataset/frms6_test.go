@@ -237,3 +237,18 @@ func FuzzFRMS6Hdr(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkFRMS6Decode measures the unfold + dark subtraction of one 264 × 264 pnCCD
+// frame (bytes = the stored frame).
+func BenchmarkFRMS6Decode(b *testing.B) {
+	const h, w = 132, 528
+	src := frms6Unfold(h, w, 1)
+	dark := make([]float32, len(src))
+	rec := make([]byte, 2*h*w)
+	dst := make([]byte, 4*len(src))
+	b.SetBytes(int64(len(rec)))
+	b.ReportAllocs()
+	for b.Loop() {
+		frms6DecodeDark(dst, rec, src, dark)
+	}
+}
