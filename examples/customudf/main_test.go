@@ -53,6 +53,7 @@ func TestBrightAnyInputDType(t *testing.T) {
 		{"float64 data beside a float32-preferring UDF", wrap(func(v float64) float64 { return v }), udfs.Sum{DType: array.Float32}, array.Float64},
 		{"uint16 data beside a native-dtype UDF", wrap(func(v float64) uint16 { return uint16(v) }), udfs.Sum{}, array.Float32},
 		{"int64 data", wrap(func(v float64) int64 { return int64(v) }), nil, array.Float64},
+		{"int32 data", wrap(func(v float64) int32 { return int32(v) }), nil, array.Float64},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ds, err := dataset.NewMemory(tc.data, dataset.MemoryOptions{})
