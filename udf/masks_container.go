@@ -205,9 +205,10 @@ func (c *MaskContainer) build() (array.Array, error) {
 	return concatDyn(parts)
 }
 
-// Get returns the stack cut to box (a signal slice, e.g. Meta.SigSlice) as a
-// C-contiguous (n, boxPixels) array, or (boxPixels, n) with transpose. The result is
-// cached per box and shared: do not modify it.
+// Get returns the stack cut to box as a C-contiguous (n, boxPixels) array, or
+// (boxPixels, n) with transpose. box is a signal slice (Meta.SigSlice) or a whole
+// tile, frame or partition slice with nav axes (Meta.Slice), whose signal part is
+// used: both give the same, cached cut. The result is shared: do not modify it.
 //
 // A sparse stack gives an *array.CSR[T, int32] (n, boxPixels), or with transpose the
 // *array.CSC[T, int32] (boxPixels, n) sharing its memory.
@@ -216,13 +217,25 @@ func (c *MaskContainer) Get(box array.Slice, transpose bool) (array.Array, error
 	if err != nil {
 		return nil, err
 	}
+	if len(box.Origin) != box.Shape.Len() {
+		return nil, fmt.Errorf("%w: box origin %v for a shape %v", ErrSigSlice, box.Origin, box.Shape)
+	}
+	// The signal part: a slice with nav axes (and sig axes) drops its nav axes; a
+	// slice without sig axes is taken as a signal box whole, as before.
+	nav := 0
+	if box.Shape.SigDims() > 0 {
+		nav = box.Shape.NavDims()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	shape := box.Shape.Dims()
+	shape := box.Shape.Dims()[nav:]
 	for _, e := range c.cache {
-		if e.transpose == transpose && slices.Equal(e.origin, box.Origin) && slices.Equal(e.shape, shape) {
+		if e.transpose == transpose && slices.Equal(e.origin, box.Origin[nav:]) && slices.Equal(e.shape, shape) {
 			return e.arr, nil
 		}
+	}
+	if nav > 0 {
+		box = box.Sig()
 	}
 	if c.sparse {
 		out, err := cutSparse(masks, c.sigShapeOf(masks), box, transpose)

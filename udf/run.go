@@ -9,6 +9,7 @@ import (
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/backends"
 	"github.com/stemflow/stemflow/dataset"
+	"github.com/stemflow/stemflow/sched"
 )
 
 // Options configure a run. The zero value runs on GOMAXPROCS workers without a ROI.
@@ -197,9 +198,18 @@ func publicErr(err error) error {
 	var ue *UDFError
 	var de *DatasetError
 	var ce *ConvertError
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
+	}
+	// A task's own error (a remote runner's *cluster.TaskError that wraps a UDFError,
+	// say) is kept whole: only the scheduler's wrapper goes.
+	if ne, ok := err.(*sched.NodeError); ok {
+		var pe *sched.PanicError
+		if !errors.As(ne.Err, &pe) {
+			return ne.Err
+		}
+	}
+	switch {
 	case errors.As(err, &ue):
 		return ue
 	case errors.As(err, &de):

@@ -1,7 +1,7 @@
-// Command customudf runs a custom tile UDF: per frame, the number of pixels brighter
-// than a threshold. On the sample data the diffraction disk is bright (≈100 counts)
-// except where a particle scatters electrons out of it, so the count map is a
-// thresholded bright-field image.
+// Command customudf runs a custom UDF: per frame, the number of pixels brighter than a
+// threshold, and per detector pixel, the number of frames in which it is brighter. On
+// the sample data the diffraction disk is bright (≈100 counts) except where a particle
+// scatters electrons out of it, so the count map is a thresholded bright-field image.
 //
 //	go run ./examples/customudf [FILE]
 package main
@@ -18,38 +18,42 @@ import (
 	"github.com/stemflow/stemflow/udf"
 )
 
-// Bright counts the pixels above Threshold in each frame. Tiles may hold part of a
-// frame's signal, so each tile adds its count (+=) to the frame's entry.
-type Bright struct{ Threshold float32 }
+// Bright counts the pixels above Threshold: per frame ("count") and per detector pixel
+// ("hits"). It takes float32 or float64 input, whichever the run chose.
+type Bright struct{ Threshold float64 }
 
-// ResultBuffers declares one float32 value per scan position.
+// ResultBuffers declares count (per frame) and hits (per detector pixel).
 func (Bright) ResultBuffers(*udf.Meta) []udf.BufferSpec {
-	return []udf.BufferSpec{udf.NavBuffer("count", array.Float32)}
+	return []udf.BufferSpec{udf.NavBuffer("count", array.Float32), udf.SigBuffer("hits", array.Float32)}
 }
 
-// ProcessTile counts: tile is (frames, signal box); the nav view holds its frames.
-func (b Bright) ProcessTile(env *udf.Env, tile array.Array) error {
-	t, ok := tile.(*array.Dense[float32])
-	if !ok {
-		return fmt.Errorf("Bright reads float32 input, got %v", tile.DType())
+// ProcessFrame counts one frame. The run's input dtype is float32 unless the data or
+// another UDF of the pass asks for more, so a UDF must take both.
+func (b Bright) ProcessFrame(env *udf.Env, frame array.Array) error {
+	if frame.DType() == array.Float64 {
+		return bright[float64](env, frame, b.Threshold)
 	}
-	data, out := values(t), values(udf.F32(env, 0))
-	px := t.Size() / t.Dim(0)
-	for f := range t.Dim(0) {
-		for _, v := range data[f*px : (f+1)*px] {
-			if v > b.Threshold {
-				out[f]++
-			}
+	return bright[float32](env, frame, b.Threshold)
+}
+
+func bright[T float32 | float64](env *udf.Env, frame array.Array, threshold float64) error {
+	in, err := udf.Input[T](frame) // an error naming the dtype it got, never a panic
+	if err != nil {
+		return err
+	}
+	hits, n := udf.F32(env, 1), float32(0) // hits: the whole (contiguous) sig buffer
+	for i, v := range in.All() {
+		if float64(v) > threshold {
+			n++
+			hits.Data()[hits.Offset()+i]++
 		}
 	}
+	udf.F32(env, 0).Set(n, 0) // this frame's entry
 	return nil
 }
 
-// values returns a dense array's elements in C order (tiles and views are contiguous).
-func values(a *array.Dense[float32]) []float32 {
-	c := a.Contiguous()
-	return c.Data()[c.Offset():][:c.Size()]
-}
+// Merge adds each partition's counts: count's rows are still zero, hits is a sum.
+func (Bright) Merge(dest, src *udf.Views, _ *udf.Meta) error { return udf.MergeAdd(dest, src) }
 
 func main() {
 	ctx := context.Background()
@@ -58,19 +62,24 @@ func main() {
 		log.Fatal(err)
 	}
 	defer ds.Close()
-	res, err := udf.RunOne(ctx, ds, Bright{Threshold: 70}, udf.Options{})
+	u := Bright{Threshold: 70}
+	if err := udf.Check(u); err != nil { // contract mistakes, before any data is read
+		log.Fatal(err)
+	}
+	res, err := udf.RunOne(ctx, ds, u, udf.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	count := res.Get("count").Data().(*array.Dense[float32])
-	nav := count.Shape()
-	if len(nav) != 2 {
-		fmt.Println("counts:", values(count))
-		return
+	count, err := udf.Input[float32](res.Get("count").Data())
+	if err != nil {
+		log.Fatal(err)
 	}
-	var most float32 = 1
-	for _, v := range values(count) {
-		most = max(most, v)
+	hits, _ := udf.Input[float32](res.Get("hits").Data())
+	fmt.Printf("the brightest detector pixel is above 70 in %.0f of %d frames\n", maxOf(hits), count.Size())
+	nav, most := count.Shape(), max(maxOf(count), 1)
+	if len(nav) != 2 {
+		fmt.Println("counts:", count.Contiguous().Data())
+		return
 	}
 	// A text picture: darker characters for fewer bright pixels.
 	const ramp = " .:-=+*#%@"
@@ -82,6 +91,13 @@ func main() {
 		}
 		fmt.Println()
 	}
+}
+
+func maxOf(a *array.Dense[float32]) (m float32) {
+	for _, v := range a.All() {
+		m = max(m, v)
+	}
+	return m
 }
 
 // open opens FILE when given, else the synthetic sample (32×32 scan, 64×64 frames).
