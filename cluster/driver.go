@@ -308,6 +308,16 @@ func (j *Job) RunTask(ctx context.Context, t udf.RemoteTask) ([][]array.Array, e
 		if j.waiters[t.Partition] == w {
 			delete(j.waiters, t.Partition)
 		}
+		// A result that arrived after this task gave up (the run was cancelled) is
+		// still answered, so its worker does not wait for a reply that never comes.
+		// onResult sends under j.mu, so nothing can arrive after the delete above.
+		select {
+		case r := <-w.ch:
+			if r.msg != nil {
+				_ = r.msg.Respond([]byte("stop"))
+			}
+		default:
+		}
 		j.mu.Unlock()
 	}()
 	b, err := json.Marshal(wireTask{Protocol: ProtocolVersion, Job: j.id, Task: t, AckWait: j.c.cfg.AckWait, Inline: j.c.cfg.InlineLimit})
@@ -392,8 +402,8 @@ func (j *Job) onResult(m *nats.Msg) {
 		return
 	}
 	w.filled = true
+	w.ch <- r // buffered and filled once: never blocks
 	j.mu.Unlock()
-	w.ch <- r
 }
 
 // onMaxDeliveries fails the task JetStream gave up on.
