@@ -13,6 +13,7 @@ import (
 
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/dataset"
+	"github.com/stemflow/stemflow/internal/render"
 	"github.com/stemflow/stemflow/udf"
 )
 
@@ -351,7 +352,7 @@ func toImage(name string, a array.Array, h, w int) (imageData, error) {
 	if a.Size() != h*w {
 		return imageData{}, fmt.Errorf("buffer %s has shape %v, want %d×%d values", name, a.Shape(), h, w)
 	}
-	v, err := toFloat64(a)
+	v, err := render.Float64s(a)
 	if err != nil {
 		return imageData{}, fmt.Errorf("buffer %s: %w", name, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stemflow/stemflow/dataset"
+	"github.com/stemflow/stemflow/internal/render"
 	"github.com/stemflow/stemflow/udf"
 	"github.com/stemflow/stemflow/udfs"
 )
@@ -69,7 +70,7 @@ func goAPIResults(t *testing.T, path string, partitions int) map[string]apiBuffe
 	for i, r := range rs {
 		for _, name := range r.Names() {
 			d := r.Get(name).Data()
-			v, err := toFloat64(d)
+			v, err := render.Float64s(d)
 			if err != nil {
 				t.Fatal(err)
 			}

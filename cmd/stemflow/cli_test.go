@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/internal/render"
 	"github.com/stemflow/stemflow/internal/sample"
 )
 
@@ -127,7 +128,7 @@ func readNPY(t *testing.T, path string) ([]float64, []int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := toFloat64(a)
+	v, err := render.Float64s(a)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"image"
-	"math/cmplx"
 
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/internal/render"
@@ -16,39 +15,6 @@ const maxPictureAxis = 16
 type picture struct {
 	file string
 	img  image.Image
-}
-
-// squeeze drops the length-1 axes of shape.
-func squeeze(shape []int) []int {
-	var out []int
-	for _, n := range shape {
-		if n != 1 {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// toFloat64 returns the values of a in C order as float64; complex values become
-// their magnitude.
-func toFloat64(a array.Array) ([]float64, error) {
-	if a.DType().Kind() == array.KindComplex {
-		c, err := array.Convert(a, array.Complex128)
-		if err != nil {
-			return nil, err
-		}
-		z := c.(*array.Dense[complex128]).Data()
-		out := make([]float64, len(z))
-		for i, v := range z {
-			out[i] = cmplx.Abs(v)
-		}
-		return out, nil
-	}
-	f, err := array.Convert(a, array.Float64)
-	if err != nil {
-		return nil, err
-	}
-	return f.(*array.Dense[float64]).Data(), nil
 }
 
 // pictureJob is one picture to render: its file name and the function that
@@ -80,13 +46,13 @@ func bufferPictures(name string, a array.Array, opt render.Options) ([]picture, 
 // bufferPictureJobs returns the pictures of buffer name (see bufferPictures) as jobs
 // that can render concurrently; the values are converted to float64 once, here.
 func bufferPictureJobs(name string, a array.Array, opt render.Options) ([]pictureJob, error) {
-	sq := squeeze(a.Shape())
+	sq := render.Squeeze(a.Shape())
 	if a.Size() == 0 || !a.DType().IsNumeric() {
 		return nil, nil
 	}
 	switch {
 	case len(sq) == 2:
-		v, err := toFloat64(a)
+		v, err := render.Float64s(a)
 		if err != nil {
 			return nil, fmt.Errorf("picture of %s: %w", name, err)
 		}
@@ -98,7 +64,7 @@ func bufferPictureJobs(name string, a array.Array, opt render.Options) ([]pictur
 			return img, nil
 		}}}, nil
 	case len(sq) == 3 && sq[2] <= maxPictureAxis:
-		v, err := toFloat64(a)
+		v, err := render.Float64s(a)
 		if err != nil {
 			return nil, fmt.Errorf("picture of %s: %w", name, err)
 		}
@@ -125,22 +91,22 @@ func bufferPictureJobs(name string, a array.Array, opt render.Options) ([]pictur
 // fieldPictureOK reports whether fieldPicture draws the two arrays: same shape, 2-D
 // after squeezing.
 func fieldPictureOK(fy, fx array.Array) bool {
-	sy, sx := squeeze(fy.Shape()), squeeze(fx.Shape())
+	sy, sx := render.Squeeze(fy.Shape()), render.Squeeze(fx.Shape())
 	return len(sy) == 2 && equalInts(sy, sx)
 }
 
 // fieldPicture renders the colour-wheel image of a vector field given as two
 // same-shaped arrays (y and x components) that are 2-D after squeezing.
 func fieldPicture(file string, fy, fx array.Array, opt render.Options) (*picture, error) {
-	sy, sx := squeeze(fy.Shape()), squeeze(fx.Shape())
+	sy, sx := render.Squeeze(fy.Shape()), render.Squeeze(fx.Shape())
 	if len(sy) != 2 || !equalInts(sy, sx) {
 		return nil, nil
 	}
-	y, err := toFloat64(fy)
+	y, err := render.Float64s(fy)
 	if err != nil {
 		return nil, err
 	}
-	x, err := toFloat64(fx)
+	x, err := render.Float64s(fx)
 	if err != nil {
 		return nil, err
 	}

@@ -19,8 +19,8 @@ func TestSqueeze(t *testing.T) {
 		{[]int{2, 3, 1, 2}, []int{2, 3, 2}},
 	}
 	for _, tc := range tests {
-		if got := squeeze(tc.in); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("squeeze(%v) = %v, want %v", tc.in, got, tc.want)
+		if got := render.Squeeze(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("render.Squeeze(%v) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }
