@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -24,6 +25,9 @@ type Device struct {
 	// Only makes the run's partition tasks run on device lanes alone (round-robin over
 	// the run's devices by partition) instead of being shared with the CPU workers.
 	Only bool
+	// Cache, when set, keeps the partitions this device reads in its memory for later
+	// runs (see DeviceCache).
+	Cache *DeviceCache
 }
 
 // DeviceTile is a tile in device memory, whole frames in C order.
@@ -161,19 +165,20 @@ func (r *run) deviceOK() bool {
 	return true
 }
 
-// deviceExec returns the queue of the device lane slot running ctx, or nil when the task
-// runs on a CPU worker or the run cannot use the device.
-func (r *run) deviceExec(ctx context.Context) cuda.Exec {
+// deviceExec returns the device and queue of the device lane slot running ctx, or nil
+// when the task runs on a CPU worker or the run cannot use the device.
+func (r *run) deviceExec(ctx context.Context) (*Device, cuda.Exec) {
 	wi, ok := sched.Worker(ctx)
 	if !ok || wi.Lane == "" || !r.deviceOK() {
-		return nil
+		return nil, nil
 	}
-	for _, d := range r.opts.Devices {
+	for i := range r.opts.Devices {
+		d := &r.opts.Devices[i]
 		if d.Name == wi.Lane && wi.Slot < len(d.Execs) {
-			return d.Execs[wi.Slot]
+			return d, d.Execs[wi.Slot]
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // deviceReader returns a ReadTiles-shaped function that reads the partition's tiles
@@ -181,7 +186,7 @@ func (r *run) deviceExec(ctx context.Context) cuda.Exec {
 // path, only when a UDF reports ErrNoDevicePath before any tile was read),
 // then finishes each UDF's device task into its host buffers. cur is the caller's
 // cursor, kept current for error attribution.
-func (r *run) deviceReader(x cuda.Exec, uts []*udfTask, tk task, cur *cursor) func(context.Context, dataset.Partition, dataset.TileRequest, func(*dataset.Tile) error) error {
+func (r *run) deviceReader(dev *Device, x cuda.Exec, uts []*udfTask, tk task, cur *cursor) func(context.Context, dataset.Partition, dataset.TileRequest, func(*dataset.Tile) error) error {
 	return func(ctx context.Context, p dataset.Partition, req dataset.TileRequest, cpu func(*dataset.Tile) error) (err error) {
 		elem, _ := ElemOf(r.input)
 		dts := make([]DeviceTask, len(uts))
@@ -217,10 +222,63 @@ func (r *run) deviceReader(x cuda.Exec, uts []*udfTask, tk task, cur *cursor) fu
 			npix *= s
 		}
 		dtile := &DeviceTile{Exec: x, Elem: elem, Pixels: npix}
+		process := func() error {
+			for i, ut := range uts {
+				*cur = cursor{u: i, method: "ProcessDeviceTile"}
+				if err := dts[i].ProcessDeviceTile(ut.env, dtile); err != nil {
+					return err
+				}
+			}
+			cur.u = -1
+			return nil
+		}
+		frameBytes := int64(npix) * int64(elem.Size())
+		var fill *devEntry // the cache entry this task fills, if any
+		filled := 0        // frames uploaded into fill, in order
+		if c := dev.Cache; c != nil && tk.n > 0 {
+			key := devKey{ds: r.ds, part: p.Index, lo: p.Start(), n: p.Len(), dtype: r.input, roi: roiHash(r.roi), device: dev.Name}
+			if e := c.lookup(key, r.roi); e != nil {
+				defer c.release(e)
+				dtile.Data, dtile.Frames, dtile.Lo = e.buf, e.frames, 0
+				if err := process(); err != nil {
+					return err
+				}
+				return r.finishDevice(x, uts, dts, tk, cur)
+			}
+			if bytes := int64(tk.n) * frameBytes; c.reserve(bytes) {
+				buf, aerr := x.Alloc(bytes)
+				if aerr != nil {
+					c.unreserve(bytes) // no room on the device: run uncached
+				} else {
+					fill = &devEntry{key: key, buf: buf, exec: x, frames: tk.n, bytes: bytes, roi: slices.Clone(r.roi)}
+					defer func() {
+						if fill != nil { // not stored: the run failed or missed frames
+							c.unreserve(fill.bytes)
+							err = errors.Join(err, x.Free(fill.buf))
+						}
+					}()
+				}
+			}
+		}
 		err = r.ds.ReadTiles(ctx, p, req, func(t *dataset.Tile) error {
 			b, err := denseBytes(t.Data)
 			if err != nil {
 				return err
+			}
+			depth := t.Slice.Shape.Dim(0)
+			lo := t.Slice.Origin[0] - tk.lo
+			if fill != nil && lo == filled {
+				off := int64(lo) * frameBytes
+				if err := x.CopyIn(fill.buf, off, b); err != nil {
+					return err
+				}
+				view, err := x.View(fill.buf, off, int64(len(b)))
+				if err != nil {
+					return err
+				}
+				filled += depth
+				dtile.Data, dtile.Frames, dtile.Lo = view, depth, lo
+				return process()
 			}
 			if tile == nil || tile.Size() < int64(len(b)) {
 				if tile != nil {
@@ -239,31 +297,35 @@ func (r *run) deviceReader(x cuda.Exec, uts []*udfTask, tk task, cur *cursor) fu
 			if err := x.CopyIn(tile, 0, b); err != nil {
 				return err
 			}
-			dtile.Data = tile
-			dtile.Frames = t.Slice.Shape.Dim(0)
-			dtile.Lo = t.Slice.Origin[0] - tk.lo
-			for i, ut := range uts {
-				*cur = cursor{u: i, method: "ProcessDeviceTile"}
-				if err := dts[i].ProcessDeviceTile(ut.env, dtile); err != nil {
-					return err
-				}
-			}
-			cur.u = -1
-			return nil
+			dtile.Data, dtile.Frames, dtile.Lo = tile, depth, lo
+			return process()
 		})
 		if err != nil {
 			return err
 		}
-		for i, ut := range uts {
-			*cur = cursor{u: i, method: "Finish"}
-			ut.wholeViews(tk)
-			if err := dts[i].Finish(ut.env); err != nil {
-				return err
-			}
+		if err := r.finishDevice(x, uts, dts, tk, cur); err != nil {
+			return err
 		}
-		cur.u = -1
-		return x.Sync()
+		if fill != nil && filled == tk.n {
+			e := fill
+			fill = nil // the cache owns it now
+			return dev.Cache.store(e)
+		}
+		return nil
 	}
+}
+
+// finishDevice finishes every UDF's device task into its host buffers.
+func (r *run) finishDevice(x cuda.Exec, uts []*udfTask, dts []DeviceTask, tk task, cur *cursor) error {
+	for i, ut := range uts {
+		*cur = cursor{u: i, method: "Finish"}
+		ut.wholeViews(tk)
+		if err := dts[i].Finish(ut.env); err != nil {
+			return err
+		}
+	}
+	cur.u = -1
+	return x.Sync()
 }
 
 // denseBytes returns the memory of a C-contiguous dense tile.

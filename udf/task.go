@@ -133,8 +133,8 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 	frames := 0
 	done := ctx.Done()
 	read := r.ds.ReadTiles
-	if x := r.deviceExec(ctx); x != nil {
-		read = r.deviceReader(x, uts, tk, &cur) // the device path (falls back to the callback below)
+	if dev, x := r.deviceExec(ctx); x != nil {
+		read = r.deviceReader(dev, x, uts, tk, &cur) // the device path (falls back to the callback below)
 	}
 	err = read(ctx, tk.part, req, func(t *dataset.Tile) error {
 		select {

@@ -173,3 +173,70 @@ func TestDeviceOptionErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDeviceCache: a second run over the same dataset, dtype and ROI is served from
+// device memory (no tile uploaded) with the same result; another ROI misses; a limit
+// evicts; Clear frees everything the cache held.
+func TestDeviceCache(t *testing.T) {
+	const ny, nx, sy, sx = 6, 7, 8, 9
+	n, px := ny*nx, sy*sx
+	arr := array.Wrap(randU16(n*px, 8), ny, nx, sy, sx)
+	ds := memDS(t, arr, dataset.MemoryOptions{NumPartitions: 5})
+	var tiles atomic.Int64
+	dev := emuDevice(true, &tiles)
+	dev.Cache = &udf.DeviceCache{}
+	opts := udf.Options{Workers: 2, Devices: []udf.Device{dev}}
+	com, err := NewCoM(WithRadius(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, u udf.UDF, roi []bool, wantUploads bool) {
+		t.Helper()
+		before := tiles.Load()
+		got := runOne(t, ds, u, opts, roi)
+		want := runOne(t, ds, u, udf.Options{Workers: 2}, roi)
+		if up := tiles.Load() - before; (up > 0) != wantUploads {
+			t.Fatalf("%s: %d uploads, want uploads %v", name, up, wantUploads)
+		}
+		for _, b := range want.Names() {
+			wv, _ := f64(t, want.Get(b).Data())
+			gv, _ := f64(t, got.Get(b).Data())
+			closeTo(t, name+" "+b, gv, wv, 1e-9, 1e-9)
+		}
+	}
+	check("first sum", Sum{}, nil, true)
+	if b, parts := dev.Cache.Used(); parts != 5 || b != int64(n*px*2) {
+		t.Fatalf("cache holds %d partitions, %d bytes; want 5, %d", parts, b, n*px*2)
+	}
+	check("cached sum", Sum{}, nil, false)
+	check("cached sumsig", SumSig{}, nil, false) // another UDF, same data and dtype
+	check("com", com, nil, true)                 // a hit too: its uploads are its mask
+	roi := randROI(n, 3)
+	check("roi miss", Sum{}, roi, true)
+	check("roi hit", Sum{}, roi, false)
+	hits, misses := dev.Cache.Stats()
+	if hits != 20 || misses != 10 { // 5 partitions × (sum, sumsig, com, roi) hits; sum, roi misses
+		t.Errorf("stats: %d hits, %d misses; want 20, 10", hits, misses)
+	}
+	// A limit of one partition's worth keeps evicting.
+	big := dev.Cache
+	small := &udf.DeviceCache{Limit: int64(9 * px * 2)}
+	dev.Cache = small
+	opts.Devices = []udf.Device{dev}
+	check("limited", Sum{}, nil, true)
+	if b, _ := small.Used(); b > small.Limit {
+		t.Errorf("limited cache holds %d bytes > limit %d", b, small.Limit)
+	}
+	for _, c := range []*udf.DeviceCache{big, small} {
+		if err := c.Clear(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var total int64
+	for _, x := range dev.Execs {
+		total += x.(*countingExec).Allocated.Load()
+	}
+	if total != 0 {
+		t.Errorf("%d bytes still allocated on the emulated device after the runs and Clear", total)
+	}
+}

@@ -143,9 +143,10 @@ func (d *Device) MemInfo() (free, total uint64, err error) {
 
 // Buffer is device memory.
 type Buffer struct {
-	d   *Device
-	Ptr uint64 // the CUdeviceptr
-	Len int64  // bytes
+	d    *Device
+	Ptr  uint64 // the CUdeviceptr
+	Len  int64  // bytes
+	view bool   // a View into another buffer: never freed
 }
 
 // Alloc allocates n bytes of device memory (not cleared). The error matches
@@ -168,6 +169,9 @@ func (d *Device) Alloc(n int64) (*Buffer, error) {
 func (b *Buffer) Free() error {
 	if b == nil || b.Ptr == 0 {
 		return nil
+	}
+	if b.view {
+		return fmt.Errorf("cuda: Free of a view")
 	}
 	if err := b.d.Bind(); err != nil {
 		return err

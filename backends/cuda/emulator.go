@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -15,7 +16,7 @@ type Emulator struct {
 	// Label names it in Name; "" means "emulator".
 	Label string
 	// Allocated counts the bytes currently allocated (for tests of buffer release).
-	Allocated int64
+	Allocated atomic.Int64
 }
 
 var _ Exec = (*Emulator)(nil)
@@ -23,6 +24,7 @@ var _ Exec = (*Emulator)(nil)
 type hostBuf struct {
 	b     []byte
 	freed bool
+	view  bool
 }
 
 func (h *hostBuf) Size() int64 { return int64(len(h.b)) }
@@ -56,7 +58,7 @@ func (x *Emulator) Alloc(n int64) (Buf, error) {
 	for i := range b {
 		b[i] = 0xA5
 	}
-	x.Allocated += n
+	x.Allocated.Add(n)
 	return &hostBuf{b: b}, nil
 }
 
@@ -66,7 +68,10 @@ func (x *Emulator) Free(b Buf) error {
 	if err != nil {
 		return err
 	}
-	x.Allocated -= int64(len(h.b))
+	if h.view {
+		return fmt.Errorf("cuda: Free of a view")
+	}
+	x.Allocated.Add(-int64(len(h.b)))
 	h.freed, h.b = true, nil
 	return nil
 }
@@ -95,6 +100,18 @@ func (x *Emulator) CopyOut(dst []byte, b Buf, off int64) error {
 	}
 	copy(dst, h.b[off:])
 	return nil
+}
+
+// View returns bytes [off, off+n) of b.
+func (x *Emulator) View(b Buf, off, n int64) (Buf, error) {
+	h, err := x.buf(b)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOut("View", b, off, n); err != nil {
+		return nil, err
+	}
+	return &hostBuf{b: h.b[off : off+n : off+n], view: true}, nil
 }
 
 // Zero clears n bytes from off.

@@ -256,9 +256,9 @@ func TestEmulatorGemmAndErrors(t *testing.T) {
 	if err := x.SumFrames(&Buffer{Len: 64}, F32, small, 1, 1); err == nil {
 		t.Error("foreign buffer accepted")
 	}
-	before := x.Allocated
-	if err := x.Free(small); err != nil || x.Allocated != before-8 {
-		t.Errorf("Free: %v, allocated %d → %d", err, before, x.Allocated)
+	before := x.Allocated.Load()
+	if err := x.Free(small); err != nil || x.Allocated.Load() != before-8 {
+		t.Errorf("Free: %v, allocated %d → %d", err, before, x.Allocated.Load())
 	}
 	if err := x.Zero(small, 0, 8); err == nil {
 		t.Error("use after Free accepted")

@@ -32,6 +32,9 @@ type Exec interface {
 	CopyIn(b Buf, off int64, src []byte) error
 	// CopyOut copies len(dst) bytes of b from offset off into dst; dst holds them after Sync.
 	CopyOut(dst []byte, b Buf, off int64) error
+	// View returns bytes [off, off+n) of b as a buffer sharing its memory. A view is
+	// never freed: it lives as long as b.
+	View(b Buf, off, n int64) (Buf, error)
 	// Zero clears n bytes of b from offset off.
 	Zero(b Buf, off, n int64) error
 	// SumFrames: acc[p] += Σ_f in[f,p]; acc is float64[npix].

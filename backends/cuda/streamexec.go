@@ -109,6 +109,17 @@ func (x *streamExec) CopyOut(dst []byte, b Buf, off int64) error {
 	return x.s.CopyToHost(dst, db, off)
 }
 
+func (x *streamExec) View(b Buf, off, n int64) (Buf, error) {
+	db, err := x.dev(b)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOut("View", b, off, n); err != nil {
+		return nil, err
+	}
+	return &Buffer{d: db.d, Ptr: db.Ptr + uint64(off), Len: n, view: true}, nil
+}
+
 func (x *streamExec) Zero(b Buf, off, n int64) error {
 	db, err := x.dev(b)
 	if err != nil {
