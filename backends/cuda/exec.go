@@ -57,6 +57,9 @@ type Exec interface {
 	ToF32(in Buf, e Elem, out Buf, n int) error
 	// GemmNT32: C (m×n, float32, from byte offset cOff) = A (m×k) · Bᵀ (B n×k), row-major.
 	GemmNT32(m, n, k int, a, b, c Buf, cOff int64) error
+	// Launch queues a user kernel (see Kernel) with the given geometry; buffers among
+	// args are passed as their device addresses.
+	Launch(k *Kernel, grid, block Dim3, shmem uint32, args ...any) error
 	// Sync waits until every queued operation has finished and reports the first error.
 	Sync() error
 	// Close releases the queue's own resources (not the buffers it allocated).
