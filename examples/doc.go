@@ -2,7 +2,8 @@
 // package that runs on the built-in synthetic sample (or on a file given as its
 // first argument):
 //
-//	customudf  a custom tile UDF in about 20 lines
+//	customudf  a custom frame UDF that takes any input dtype and merges additively
+//	gpukernel  a UDF whose device side is its own CUDA C kernel (emulated without a GPU)
 //	lazy       a lazy pipeline: UDF results composed with a Go function, graph export
 //	onepass    several built-in UDFs in one pass over the data
 //	progress   RunIter with live progress and partial results
