@@ -600,23 +600,7 @@ func framedRead[T elem](ctx context.Context, f *Framed, p Partition, req *TileRe
 		}
 		return nil
 	}
-	c := countTrue(req.ROI[:lo])
-	st.frames = st.frames[:0]
-	for i := lo; i < hi; i++ {
-		if !req.ROI[i] {
-			continue
-		}
-		st.frames = append(st.frames, i+k)
-		if len(st.frames) == depth {
-			if err := block(c, 0, st.frames, depth); err != nil {
-				return err
-			}
-			c += depth
-			st.frames = st.frames[:0]
-		}
-	}
-	if len(st.frames) > 0 {
+	return eachROIBlock(req.ROI, lo, hi, k, depth, &st.frames, func(c int) error {
 		return block(c, 0, st.frames, len(st.frames))
-	}
-	return nil
+	})
 }

@@ -805,30 +805,7 @@ func h5ReadTiles[T elem](ctx context.Context, d *hdf5Chunked, p Partition, req *
 		}
 		return nil
 	}
-	c := 0
-	if req.ROI != nil {
-		c = countTrue(req.ROI[:lo])
-	} else {
-		c = lo
-	}
-	st.frames = st.frames[:0]
-	for i := lo; i < hi; i++ {
-		if req.ROI != nil && !req.ROI[i] {
-			continue
-		}
-		st.frames = append(st.frames, i+k)
-		if len(st.frames) == depth {
-			if err := emit(c); err != nil {
-				return err
-			}
-			c += depth
-			st.frames = st.frames[:0]
-		}
-	}
-	if len(st.frames) > 0 {
-		return emit(c)
-	}
-	return nil
+	return eachROIBlock(req.ROI, lo, hi, k, depth, &st.frames, emit)
 }
 
 // fillFrame decodes the part of stored frame f inside box into dst (box-shaped, C

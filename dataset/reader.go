@@ -449,22 +449,33 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 		}
 		return emit(c, n, -1, blk)
 	}
-	c := countTrue(req.ROI[:lo])
-	st.frames = st.frames[:0]
+	return eachROIBlock(req.ROI, lo, hi, k, depth, &st.frames, flush)
+}
+
+// eachROIBlock fills *frames with the stored frame indices (nav index + k) of the nav
+// positions in [lo, hi) that roi selects (nil: all), at most depth at a time, and calls
+// flush after each block with the ROI-compressed index of the block's first frame. The
+// blocking loop of every reader: *frames is the reader's pooled buffer (cap ≥ depth).
+func eachROIBlock(roi []bool, lo, hi, k, depth int, frames *[]int, flush func(c int) error) error {
+	c := lo
+	if roi != nil {
+		c = countTrue(roi[:lo])
+	}
+	*frames = (*frames)[:0]
 	for i := lo; i < hi; i++ {
-		if !req.ROI[i] {
+		if roi != nil && !roi[i] {
 			continue
 		}
-		st.frames = append(st.frames, i+k)
-		if len(st.frames) == depth {
+		*frames = append(*frames, i+k)
+		if len(*frames) == depth {
 			if err := flush(c); err != nil {
 				return err
 			}
 			c += depth
-			st.frames = st.frames[:0]
+			*frames = (*frames)[:0]
 		}
 	}
-	if len(st.frames) > 0 {
+	if len(*frames) > 0 {
 		return flush(c)
 	}
 	return nil
