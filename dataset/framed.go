@@ -539,7 +539,6 @@ func framedRead[T elem](ctx context.Context, f *Framed, p Partition, req *TileRe
 	if cap(st.recs) < depth {
 		st.recs = make([][]byte, 0, depth)
 	}
-	sigDims := len(scheme.Sig)
 	isz := f.native.ItemSize()
 	fb := f.runs * isz
 	tile := &st.tile
@@ -551,13 +550,7 @@ func framedRead[T elem](ctx context.Context, f *Framed, p Partition, req *TileRe
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			bp := &st.boxes[bi]
-			st.origin[0] = c
-			copy(st.origin[1:], scheme.Boxes[bi].Origin)
-			tile.SchemeIdx = bi
-			st.dims[0] = n
-			copy(st.dims[1:], bp.dims)
-			tile.Slice.Shape = st.shape(bi, n, sigDims)
+			bp := st.setTile(scheme, bi, c, n)
 			buf := st.buf[:n*bp.size]
 			pos := 0
 			for j := range n {

@@ -286,6 +286,19 @@ func (st *readState[T]) prepare(s *TilingScheme, depth int) {
 }
 
 // shape returns the cached tile slice shape for box bi and depth n.
+// setTile points the tile header at sig box bi of a block of n frames whose first has
+// ROI-compressed index c, and returns the box's plan.
+func (st *readState[T]) setTile(scheme *TilingScheme, bi, c, n int) *boxPlan {
+	bp := &st.boxes[bi]
+	st.origin[0] = c
+	copy(st.origin[1:], scheme.Boxes[bi].Origin)
+	st.tile.SchemeIdx = bi
+	st.dims[0] = n
+	copy(st.dims[1:], bp.dims)
+	st.tile.Slice.Shape = st.shape(bi, n, len(scheme.Sig))
+	return bp
+}
+
 func (st *readState[T]) shape(bi, n, sigDims int) array.Shape {
 	k := [2]int{bi, n}
 	if sh, ok := st.shapes[k]; ok {
@@ -328,7 +341,6 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 	scheme := &req.Scheme
 	depth := scheme.DepthFor(p.Len())
 	st.prepare(scheme, depth)
-	sigDims := len(scheme.Sig)
 	sigSize := d.shape.SigSize()
 	isz := d.storedDType().ItemSize()
 	fbytes := d.frameBytes
@@ -357,13 +369,7 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			bp := &st.boxes[bi]
-			st.origin[0] = c
-			copy(st.origin[1:], scheme.Boxes[bi].Origin)
-			tile.SchemeIdx = bi
-			st.dims[0] = n
-			copy(st.dims[1:], bp.dims)
-			tile.Slice.Shape = st.shape(bi, n, sigDims)
+			bp := st.setTile(scheme, bi, c, n)
 			switch {
 			case zeroCopy:
 				st.arr.Rewrap(all[f0*sigSize:(f0+n)*sigSize], st.dims...)
