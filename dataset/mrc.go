@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"slices"
 
 	"github.com/stemflow/stemflow/array"
 )
@@ -101,23 +100,6 @@ func (h MRCHeader) dataBytes() int64 {
 	return int64(h.NX) * int64(h.NY) * int64(h.NZ) * int64(h.Stored.ItemSize())
 }
 
-// MRCOptions configure an MRC dataset.
-type MRCOptions struct {
-	// NavShape / SigShape override the shapes (same sig size).
-	NavShape []int
-	SigShape []int
-	// SyncOffset is the sync offset k, -image_count < k < image_count.
-	SyncOffset int
-	// NumPartitions is the user's partition count; 0 = the generic rule.
-	NumPartitions int
-	// MaxIOSize is the I/O size for copying reads; 0 = DefaultIOSize.
-	MaxIOSize int64
-	// Populate pre-faults the mapping at open (see OpenOptions.Populate).
-	Populate bool
-	// IO is the I/O method: IOMmap (default) or IORead.
-	IO string
-}
-
 // MRC is an MRC2014 file: NZ frames of (NY, NX), nav (NZ,) unless overridden.
 type MRC struct {
 	dense
@@ -146,7 +128,7 @@ func readMRCHeader(path string) (MRCHeader, error) {
 // 4 and 6 are read in place; mode 12 (float16) is decoded to float32.
 //
 // The result is an *MRC, or for mode 12 a *Framed that decodes each frame.
-func OpenMRC(path string, opts MRCOptions) (Dataset, error) {
+func OpenMRC(path string, opts FramedOptions) (Dataset, error) {
 	h, err := readMRCHeader(path)
 	if err != nil {
 		return nil, err
@@ -190,7 +172,7 @@ func OpenMRC(path string, opts MRCOptions) (Dataset, error) {
 
 // openMRCHalf reads mode-12 (IEEE float16) data through the framed reader, each frame
 // decoded to float32.
-func openMRCHalf(path string, h MRCHeader, opts MRCOptions) (Dataset, error) {
+func openMRCHalf(path string, h MRCHeader, opts FramedOptions) (Dataset, error) {
 	fb := int64(h.NX) * int64(h.NY) * 2
 	ord := h.ByteOrder
 	l := FrameLayout{
@@ -215,10 +197,7 @@ func openMRCHalf(path string, h MRCHeader, opts MRCOptions) (Dataset, error) {
 			{"nav_shape_source", "(nz,) from the header"},
 		},
 	}
-	return OpenFramed(l, FramedOptions{
-		ShapeOptions:  ShapeOptions{NavShape: opts.NavShape, SigShape: opts.SigShape, SyncOffset: opts.SyncOffset},
-		NumPartitions: opts.NumPartitions, MaxIOSize: opts.MaxIOSize, Populate: opts.Populate, IO: opts.IO,
-	})
+	return OpenFramed(l, opts)
 }
 
 // halfToFloat32 converts IEEE 754 binary16 bits to float32 (exactly: every half value is
@@ -263,10 +242,7 @@ func init() {
 		Name:       "mrc",
 		Extensions: []string{".mrc", ".mrcs"},
 		Open: func(path string, o OpenOptions) (Dataset, error) {
-			return OpenMRC(path, MRCOptions{
-				NavShape: slices.Clone(o.NavShape), SigShape: slices.Clone(o.SigShape),
-				SyncOffset: o.SyncOffset, NumPartitions: o.NumPartitions, MaxIOSize: o.MaxIOSize, Populate: o.Populate, IO: o.IO,
-			})
+			return OpenMRC(path, FramedOptionsFrom(o))
 		},
 	})
 }

@@ -94,7 +94,7 @@ func TestMRCErrors(t *testing.T) {
 	cases[4].b[92], cases[4].b[95] = 0xFF, 0xFF
 	for _, c := range cases {
 		p := writeFile(t, "bad.mrc", c.b)
-		_, err := OpenMRC(p, MRCOptions{})
+		_, err := OpenMRC(p, FramedOptions{})
 		var e *Error
 		var se *ShortFileError
 		ok := errors.Is(err, c.sentinel) && (errors.As(err, &e) && e.Field == c.field && e.Path == p || errors.As(err, &se) && se.Field == c.field && se.Path == p)
