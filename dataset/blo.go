@@ -3,8 +3,6 @@ package dataset
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -121,21 +119,9 @@ func bloBitDepth(lines []string) (int, error) {
 // OpenBLO opens a .blo file: nav (NY, NX), sig (DP_SZ, DP_SZ), unsigned pixels of the
 // metadata's bit depth (uint8 by default) in the header's byte order.
 func OpenBLO(path string, opts FramedOptions) (*Framed, error) {
-	f, err := os.Open(path)
+	b, _, err := readPrefix(path, 1<<20)
 	if err != nil {
-		return nil, openErr(path, err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, &Error{Path: path, Detail: "stat failed", Err: err}
-	}
-	n := min(st.Size(), 1<<20)
-	b := make([]byte, n)
-	_, err = f.ReadAt(b, 0)
-	f.Close()
-	if err != nil && err != io.EOF {
-		return nil, &Error{Path: path, Field: "header", Detail: "read failed", Err: err}
+		return nil, err
 	}
 	h, err := ParseBLOHeader(b, path)
 	if err != nil {

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"runtime"
@@ -153,3 +154,22 @@ type notFound struct{ cause error }
 
 func (e notFound) Error() string   { return ErrNotFound.Error() }
 func (e notFound) Unwrap() []error { return []error{ErrNotFound, e.cause} }
+
+// readPrefix returns the first min(size, limit) bytes of the file at path (a header to
+// parse) and the file's size.
+func readPrefix(path string, limit int64) ([]byte, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, openErr(path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, &Error{Path: path, Detail: "stat failed", Err: err}
+	}
+	b := make([]byte, min(st.Size(), limit))
+	if _, err := f.ReadAt(b, 0); err != nil && err != io.EOF {
+		return nil, 0, &Error{Path: path, Field: "header", Detail: "read failed", Err: err}
+	}
+	return b, st.Size(), nil
+}

@@ -3,7 +3,6 @@ package dataset
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -147,30 +146,19 @@ func seqNav(n int) []int {
 // ("name.seq.Config.Metadata.xml" with "name.seq.metadata": excluded pixels replaced by
 // their neighbours' mean); the sidecars are listed in Info.Details either way.
 func OpenSEQ(path string, opts FramedOptions, corrections bool) (Dataset, error) {
-	f, err := os.Open(path)
+	b, size, err := readPrefix(path, seqHeaderBytes)
 	if err != nil {
-		return nil, openErr(path, err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, &Error{Path: path, Detail: "stat failed", Err: err}
-	}
-	b := make([]byte, min(st.Size(), seqHeaderBytes))
-	_, err = f.ReadAt(b, 0)
-	f.Close()
-	if err != nil && err != io.EOF {
-		return nil, &Error{Path: path, Field: "header", Detail: "read failed", Err: err}
+		return nil, err
 	}
 	h, err := ParseSEQHeader(b, path)
 	if err != nil {
 		return nil, err
 	}
 	off := h.DataOffset()
-	if st.Size() < off+int64(h.TrueImageSize) {
-		return nil, &ShortFileError{Path: path, Field: "frames", Need: off + int64(h.TrueImageSize), Have: st.Size()}
+	if size < off+int64(h.TrueImageSize) {
+		return nil, &ShortFileError{Path: path, Field: "frames", Need: off + int64(h.TrueImageSize), Have: size}
 	}
-	n := int((st.Size() - off) / int64(h.TrueImageSize))
+	n := int((size - off) / int64(h.TrueImageSize))
 	dt := map[int]array.DType{8: array.Uint8, 16: array.Uint16, 32: array.Uint32, 64: array.Uint64}[h.BitDepth]
 	img := h.Width * h.Height * dt.ItemSize()
 	nav := seqNav(n)
