@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"unsafe"
 
 	"github.com/stemflow/stemflow/array"
@@ -367,11 +366,3 @@ func contiguousBytes[T any](d *array.Dense[T]) ([]byte, error) {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(z))), nil
 }
 
-// DeviceNames lists the names of devices, "cuda:0, cuda:1".
-func DeviceNames(ds []Device) string {
-	n := make([]string, len(ds))
-	for i, d := range ds {
-		n[i] = d.Name
-	}
-	return strings.Join(n, ", ")
-}
