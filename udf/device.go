@@ -365,4 +365,3 @@ func contiguousBytes[T any](d *array.Dense[T]) ([]byte, error) {
 	var z T
 	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(z))), nil
 }
-
