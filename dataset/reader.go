@@ -81,6 +81,15 @@ func (d *dense) Close() error {
 	return nil
 }
 
+// DirectFrames implements DirectFramer: with pread I/O, whole frames of the stored
+// dtype in host order, without a ROI, are read straight into the tile buffer.
+func (d *dense) DirectFrames(read array.DType, roi []bool) bool {
+	if !read.IsValid() {
+		read = d.native
+	}
+	return d.file != nil && roi == nil && read == d.storedDType() && !d.swap && !d.forceDecode
+}
+
 // ReadTiles implements Dataset.ReadTiles for byte-backed frames.
 func (d *dense) ReadTiles(ctx context.Context, p Partition, req TileRequest, fn func(t *Tile) error) error {
 	d.mu.RLock()
@@ -345,9 +354,6 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 	isz := d.storedDType().ItemSize()
 	fbytes := d.frameBytes
 	sameType := array.DTypeOf[T]() == d.storedDType() && !d.swap && !d.forceDecode
-	if d.file != nil && cap(st.raw) < depth*fbytes {
-		st.raw = make([]byte, depth*fbytes)
-	}
 
 	// Whole native frames in order need no decoding: a view of the mapping (zeroCopy)
 	// or, with pread, a read straight into the tile buffer (direct).
@@ -358,6 +364,9 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 		all, zeroCopy = typedView[T](d.data)
 	}
 	direct := d.file != nil && asStored
+	if d.file != nil && !direct && cap(st.raw) < depth*fbytes {
+		st.raw = make([]byte, depth*fbytes) // the read buffer decoding copies from
+	}
 	tile := &st.tile
 	tile.Slice.Origin = st.origin
 
