@@ -411,3 +411,37 @@ func TestObserverAllocatesNothingPerNode(t *testing.T) {
 		t.Fatalf("%v allocations with an observer, %v without (500 nodes)", with, without)
 	}
 }
+
+// Two runs share a pool of two slots: together they never run more than two ops
+// at once, and they take turns.
+func ExamplePool() {
+	pool := NewPool(2)
+	square := func(i int) graph.Op {
+		return func(context.Context, []any) (any, error) { return i * i, nil }
+	}
+	var wg sync.WaitGroup
+	sums := make([]int, 2)
+	for r := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := graph.New()
+			var leaves []graph.Key
+			for i := range 10 {
+				k := graph.Key(fmt.Sprintf("sq-%d", i))
+				_ = g.Add(graph.Node{Key: k, Kind: graph.KindTask, Op: square(i + r)})
+				leaves = append(leaves, k)
+			}
+			_ = g.Add(graph.Node{Key: "sum", Kind: graph.KindMerge, Deps: leaves,
+				Op: func(_ context.Context, args []any) (any, error) { return sumInts(args), nil }})
+			vals, err := Compute(context.Background(), g, []graph.Key{"sum"}, Options{Pool: pool})
+			if err != nil {
+				panic(err)
+			}
+			sums[r] = vals[0].(int)
+		}()
+	}
+	wg.Wait()
+	fmt.Println(sums, pool.InUse())
+	// Output: [285 385] 0
+}
