@@ -244,7 +244,7 @@ func runAndWrite(ctx context.Context, j *job, o *runOpts, out *outputs, stderr i
 				bar.set(total * int64(p.Done) / int64(p.Total))
 			}
 		}
-		rs, err := runPass(ctx, j, o, us, opts)
+		rs, err := runPass(ctx, j, o, us, opts, tm)
 		if err != nil {
 			bar.abort()
 			return nil, err
