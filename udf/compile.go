@@ -167,6 +167,9 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 	r.workers = opts.Workers
 	if r.workers <= 0 {
 		r.workers = runtime.GOMAXPROCS(0)
+		if opts.Pool != nil {
+			r.workers = opts.Pool.Size()
+		}
 	}
 	if opts.Inline {
 		r.workers = 1
