@@ -16,9 +16,9 @@ import (
 // serveOpts are the flags of `stemflow serve`.
 type serveOpts struct {
 	deviceOpts
-	addr        string
-	noToken     bool
-	workers     int
+	addr    string
+	noToken bool
+	workers int
 }
 
 // serveCacheLimit bounds each GPU's cache of partitions in serve when
