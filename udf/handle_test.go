@@ -341,3 +341,25 @@ func TestHandleViewAllocs(t *testing.T) {
 		t.Fatalf("View allocates %v times", n)
 	}
 }
+
+// BenchmarkBufferAccess compares one buffer access per call: the typed handle (a map
+// lookup and an assertion), the positional F32 and the raw At with an assertion.
+func BenchmarkBufferAccess(b *testing.B) {
+	env := &Env{specs: []BufferSpec{NavBuffer("m", array.Float32), NavBuffer("n", array.Float32)},
+		index: map[string]int{"m": 0, "n": 1}, views: []array.Array{array.Zeros[float32](3), array.Zeros[float32](3)}}
+	b.Run("handle", func(b *testing.B) {
+		for b.Loop() {
+			hN.View(env).Data()[0]++
+		}
+	})
+	b.Run("F32", func(b *testing.B) {
+		for b.Loop() {
+			F32(env, 1).Data()[0]++
+		}
+	})
+	b.Run("At", func(b *testing.B) {
+		for b.Loop() {
+			env.At(1).(*array.Dense[float32]).Data()[0]++
+		}
+	})
+}
