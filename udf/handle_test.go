@@ -293,6 +293,7 @@ func TestAccessErrors(t *testing.T) {
 		{"by name", "ProcessFrame", func(v Viewer) { _ = v.(*Env).Buffer("nn").Size() }, ErrUndeclaredBuffer, []string{`buffer "nn"`}},
 		{"result_only in Preprocess", "Preprocess", func(v Viewer) { NavBuf[float32]("r").View(v).Set(1, 0) }, ErrNoBufferData, []string{"result_only"}},
 		{"undeclared in Merge", "Merge", func(v Viewer) { hPeak.View(v).Set(1, 0) }, ErrUndeclaredBuffer, []string{`"peak"`}},
+		{"by name in Merge", "Merge", func(v Viewer) { _ = v.(*Views).Get("peak").Size() }, ErrUndeclaredBuffer, []string{`buffer "peak"`}},
 		{"undeclared in Results", "Results", func(v Viewer) { hPeak.View(v).Set(1, 0) }, ErrUndeclaredBuffer, []string{`"peak"`}},
 	} {
 		_, err := RunOne(context.Background(), ds, accessUDF{where: tc.where, how: tc.how}, Options{Workers: 2})
