@@ -81,6 +81,15 @@ func (d *dense) Close() error {
 	return nil
 }
 
+// DirectFrames implements DirectFramer: with pread I/O, whole frames of the stored
+// dtype in host order, without a ROI, are read straight into the tile buffer.
+func (d *dense) DirectFrames(read array.DType, roi []bool) bool {
+	if !read.IsValid() {
+		read = d.native
+	}
+	return d.file != nil && roi == nil && read == d.storedDType() && !d.swap && !d.forceDecode
+}
+
 // ReadTiles implements Dataset.ReadTiles for byte-backed frames.
 func (d *dense) ReadTiles(ctx context.Context, p Partition, req TileRequest, fn func(t *Tile) error) error {
 	d.mu.RLock()
@@ -178,6 +187,8 @@ type readState[T elem] struct {
 	dims   []int
 	arr    array.Dense[T] // the tile header, re-pointed per tile (Rewrap)
 	tile   Tile
+	cdec   func(dst []T, src []byte, dark, gain []T) // corrected decoder, made on first use
+	corr   *fusedCorr[T]                             // this call's fused corrections, or nil
 }
 
 // boxPlan says how to copy one sig box out of a stored frame: runs of runLen elements
@@ -322,6 +333,9 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 		return err
 	}
 	defer pool.Put(st)
+	if err := st.useFused(req, d.path, d.storedDType(), d.swap, isBig(d.order)); err != nil {
+		return err
+	}
 	st.first, st.stop = lo, lo
 	if d.mapped != nil {
 		// A fault on the mapping (the file shrank, or the device failed) while decoding
@@ -345,19 +359,19 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 	isz := d.storedDType().ItemSize()
 	fbytes := d.frameBytes
 	sameType := array.DTypeOf[T]() == d.storedDType() && !d.swap && !d.forceDecode
-	if d.file != nil && cap(st.raw) < depth*fbytes {
-		st.raw = make([]byte, depth*fbytes)
-	}
 
 	// Whole native frames in order need no decoding: a view of the mapping (zeroCopy)
 	// or, with pread, a read straight into the tile buffer (direct).
-	asStored := req.ROI == nil && sameType && scheme.FullSig()
+	asStored := req.ROI == nil && sameType && scheme.FullSig() && st.corr == nil
 	var all []T
 	zeroCopy := false
 	if d.file == nil && asStored {
 		all, zeroCopy = typedView[T](d.data)
 	}
 	direct := d.file != nil && asStored
+	if d.file != nil && !direct && cap(st.raw) < depth*fbytes {
+		st.raw = make([]byte, depth*fbytes) // the read buffer decoding copies from
+	}
 	tile := &st.tile
 	tile.Slice.Origin = st.origin
 
@@ -377,7 +391,7 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 				st.arr.Rewrap(st.buf[:n*sigSize], st.dims...)
 			default:
 				buf := st.buf[:n*bp.size]
-				if blk != nil && bp.size == sigSize {
+				if blk != nil && bp.size == sigSize && st.corr == nil {
 					st.dec(buf, blk[:n*fbytes])
 				} else {
 					pos := 0
@@ -389,15 +403,17 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 							f := st.frames[j]
 							fb = d.data[f*fbytes : (f+1)*fbytes]
 						}
+						start := pos
 						if bp.size == sigSize {
-							st.dec(buf[pos:pos+sigSize], fb)
+							st.decodeRun(bi, 0, buf[pos:pos+sigSize], fb)
 							pos += sigSize
-							continue
+						} else {
+							for _, r := range bp.runs {
+								st.decodeRun(bi, pos-start, buf[pos:pos+bp.runLen], fb[r*isz:(r+bp.runLen)*isz])
+								pos += bp.runLen
+							}
 						}
-						for _, r := range bp.runs {
-							st.dec(buf[pos:pos+bp.runLen], fb[r*isz:(r+bp.runLen)*isz])
-							pos += bp.runLen
-						}
+						st.endFrame(bi, buf[start:pos])
 					}
 				}
 				st.arr.Rewrap(buf, st.dims...)

@@ -213,6 +213,11 @@ func prepareUDF(i int, u UDF, meta *Meta) (*udfRun, error) {
 	if err != nil {
 		return nil, err
 	}
+	if hs := fieldHandles(u); len(hs) > 0 {
+		if err := checkHandles(i, u, hs, specs); err != nil {
+			return nil, err
+		}
+	}
 	if _, ok := u.(ResultsGetter); !ok {
 		for _, s := range specs {
 			if s.Use == UseResultOnly {

@@ -68,14 +68,28 @@ func (c *DeviceCache) Stats() (hits, misses int64) {
 	return c.hits, c.misses
 }
 
-// String describes the cache for users: "device cache: 3 partitions, 1.2 GiB of 8.0 GiB".
+// String describes the cache for users: "device cache: 3 partitions, 1.2 GiB of
+// device memory (limit 8.0 GiB)".
 func (c *DeviceCache) String() string {
 	b, n := c.Used()
 	lim := "no limit"
 	if c.Limit > 0 {
-		lim = fmt.Sprintf("%.2f GiB", float64(c.Limit)/(1<<30))
+		lim = "limit " + humanBytes(c.Limit)
 	}
-	return fmt.Sprintf("device cache: %d partitions, %.2f GiB (limit %s)", n, float64(b)/(1<<30), lim)
+	return fmt.Sprintf("device cache: %d partitions, %s of device memory (%s)", n, humanBytes(b), lim)
+}
+
+// humanBytes formats n bytes with a binary unit: "512 B", "1.5 KiB", "8.0 GiB".
+func humanBytes(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, unit := float64(n), 0
+	for f >= 1024 && unit < 5 {
+		f /= 1024
+		unit++
+	}
+	return fmt.Sprintf("%.1f %ciB", f, "KMGTP"[unit-1])
 }
 
 // Clear frees every entry that no run is reading.

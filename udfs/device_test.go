@@ -84,6 +84,10 @@ func TestDevicePathMatchesCPU(t *testing.T) {
 		{"masks", func() udf.UDF {
 			return &ApplyMasks{Factories: []MaskFactory{DiskMask(4, 4, 3), RingMask(4, 4, 4, 2)}}
 		}, 1e-6, 0},
+		{"sparse masks", func() udf.UDF {
+			return &ApplyMasks{Factories: []MaskFactory{csrMask(DiskMask(4, 4, 3)), csrMask(RingMask(4, 4, 4, 2))}}
+		}, 1e-6, 0},
+		{"pick", func() udf.UDF { return Pick{} }, 0, 0},
 	}
 	for _, d := range datasets {
 		for _, b := range builtins {
@@ -141,7 +145,7 @@ func TestDevicePathMatchesCPU(t *testing.T) {
 	}
 }
 
-// TestDevicePathFallsBack: sparse masks have no device path; the device lane then
+// TestDevicePathFallsBack: shifted masks have no device path; the device lane then
 // runs the task on the CPU path and the result is the CPU run's.
 func TestDevicePathFallsBack(t *testing.T) {
 	const ny, nx, sy, sx = 4, 5, 8, 8
@@ -238,5 +242,16 @@ func TestDeviceCache(t *testing.T) {
 	}
 	if total != 0 {
 		t.Errorf("%d bytes still allocated on the emulated device after the runs and Clear", total)
+	}
+}
+
+// csrMask turns a float32 dense mask factory into a CSR one.
+func csrMask(f MaskFactory) MaskFactory {
+	return func(sig []int) (array.Array, error) {
+		m, err := f(sig)
+		if err != nil {
+			return nil, err
+		}
+		return array.CSRFromDense[float32, int32](m.(*array.Dense[float32]))
 	}
 }

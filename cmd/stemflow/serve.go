@@ -16,11 +16,14 @@ import (
 // serveOpts are the flags of `stemflow serve`.
 type serveOpts struct {
 	deviceOpts
-	addr        string
-	noToken     bool
-	workers     int
-	deviceCache float64
+	addr    string
+	noToken bool
+	workers int
 }
+
+// serveCacheLimit bounds each GPU's cache of partitions in serve when
+// --device-cache is not given.
+const serveCacheLimit = 4 << 30
 
 func serveFlagSet(w io.Writer) (*flag.FlagSet, *serveOpts) {
 	o := &serveOpts{}
@@ -37,8 +40,7 @@ any address other than a loopback one requires it.
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address host:port (port 0: any free port)")
 	fs.BoolVar(&o.noToken, "no-token", false, "serve without an access token (loopback addresses only)")
 	fs.IntVar(&o.workers, "workers", 0, "size of the worker pool all runs of all tabs share (0: one per CPU)")
-	o.deviceOpts.register(fs)
-	fs.Float64Var(&o.deviceCache, "device-cache", 4, "GiB of GPU memory per device that keeps opened datasets' partitions for later runs (0: no limit)")
+	o.deviceOpts.register(fs) // serve caches partitions on every GPU: 4 GiB each unless --device-cache says otherwise
 	return fs, o
 }
 
@@ -60,9 +62,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if o.workers < 0 {
 		return usagef("--workers %d, want ≥ 0", o.workers)
 	}
-	if o.deviceCache < 0 {
-		return usagef("--device-cache %g, want ≥ 0 GiB", o.deviceCache)
-	}
 	token := web.NewToken()
 	if o.noToken {
 		if !web.IsLoopback(o.addr) {
@@ -70,13 +69,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		token = ""
 	}
-	devices, closeDevices, err := openDevices(o.deviceOpts)
+	devices, closeDevices, err := openDevices(o.deviceOpts, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeDevices()
 	srv, err := web.New(web.Config{Dir: dir, Token: token, Workers: o.workers,
-		Devices: devices, DeviceCacheLimit: int64(o.deviceCache * (1 << 30))})
+		Devices: devices, DeviceCacheLimit: serveCacheLimit})
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,7 @@ func (u TemplateMatch) TaskData(env *udf.Env) (any, error) {
 	if len(sig) != 2 {
 		return nil, fmt.Errorf("templatematch needs 2 signal dims, got %v", sig)
 	}
-	stack := func() (array.Array, error) { return u.templates(sig[0], sig[1]) }
+	stack := func(sig []int) (array.Array, error) { return u.templates(sig[0], sig[1]) }
 	return &task{masks: udf.NewMaskStack(stack, array.Float32).WithSigShape(sig)}, nil
 }
 
