@@ -2,6 +2,7 @@ package udf
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -236,8 +237,14 @@ func (r *run) deviceReader(dev *Device, x cuda.Exec, uts []*udfTask, tk task, cu
 		filled := 0        // frames uploaded into fill, in order
 		if c := dev.Cache; c != nil && tk.n > 0 {
 			key := devKey{ds: r.ds, part: p.Index, lo: p.Start(), n: p.Len(), dtype: r.input, roi: roiHash(r.roi), device: dev.Name}
-			if e := c.lookup(key, r.roi); e != nil {
+			if e, whole := c.lookup(key, r.roi); e != nil {
 				defer c.release(e)
+				if whole { // the partition is cached without a ROI: gather the ROI's frames
+					if tile, err = r.gatherTiles(ctx, x, e, p, tk, dtile, process); err != nil {
+						return err
+					}
+					return r.finishDevice(x, uts, dts, tk, cur)
+				}
 				dtile.Data, dtile.Frames, dtile.Lo = e.buf, e.frames, 0
 				if err := process(); err != nil {
 					return err
@@ -312,6 +319,62 @@ func (r *run) deviceReader(dev *Device, x cuda.Exec, uts []*udfTask, tk task, cu
 		}
 		return nil
 	}
+}
+
+// gatherChunk bounds the device memory of the tiles gathered out of a cached partition.
+const gatherChunk = 32 << 20
+
+// gatherTiles serves a ROI run's partition from an entry cached without a ROI: the
+// local indices of the selected frames go to the device once, and gather_frames copies
+// them, a chunk of frames at a time, into a tile that every UDF processes. It returns
+// the tile buffer (the caller frees it after finishing, which waits for the queue)
+// even on error.
+func (r *run) gatherTiles(ctx context.Context, x cuda.Exec, e *devEntry, p dataset.Partition, tk task, dtile *DeviceTile, process func() error) (tile cuda.Buf, err error) {
+	idx := make([]byte, 0, 8*tk.n)
+	for i := p.Start(); i < p.Stop(); i++ {
+		if r.roi[i] {
+			idx = binary.NativeEndian.AppendUint64(idx, uint64(i-p.Start()))
+		}
+	}
+	if len(idx) != 8*tk.n {
+		return nil, fmt.Errorf("udf: device cache: partition %v selects %d frames, the task has %d", p, len(idx)/8, tk.n)
+	}
+	ib, err := x.Alloc(int64(len(idx)))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if serr := x.Sync(); serr != nil { // the gathers read ib
+			err = errors.Join(err, serr)
+		}
+		err = errors.Join(err, x.Free(ib))
+	}()
+	if err := x.CopyIn(ib, 0, idx); err != nil {
+		return nil, err
+	}
+	frameBytes := int64(dtile.Pixels) * int64(dtile.Elem.Size())
+	chunk := int(max(1, min(int64(tk.n), gatherChunk/frameBytes)))
+	if tile, err = x.Alloc(int64(chunk) * frameBytes); err != nil {
+		return nil, err
+	}
+	for k0 := 0; k0 < tk.n; k0 += chunk {
+		if err := ctx.Err(); err != nil {
+			return tile, err
+		}
+		nk := min(chunk, tk.n-k0)
+		view, err := x.View(ib, 8*int64(k0), 8*int64(nk))
+		if err != nil {
+			return tile, err
+		}
+		if err := x.GatherFrames(e.buf, dtile.Elem, view, tile, nk, dtile.Pixels); err != nil {
+			return tile, err
+		}
+		dtile.Data, dtile.Frames, dtile.Lo = tile, nk, k0
+		if err := process(); err != nil {
+			return tile, err
+		}
+	}
+	return tile, nil
 }
 
 // finishDevice finishes every UDF's device task into its host buffers.
