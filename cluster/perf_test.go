@@ -37,10 +37,11 @@ func TestRemotePartitions(t *testing.T) {
 		frames, slots, per int
 		want               int
 	}{
-		{"1 GiB, 2 slots: 32 MiB each", 1024 * mib, 16384, 2, 32 * mib, 32},
-		{"1 GiB, 1 slot", 1024 * mib, 16384, 1, 32 * mib, 32},
-		{"1 GiB, 3 slots: rounded up to a multiple of 3", 1024 * mib, 16384, 3, 32 * mib, 33},
-		{"1 GiB, 16 slots: 4 per slot", 1024 * mib, 16384, 16, 32 * mib, 64},
+		{"1 GiB, 2 slots: 64 MiB each", 1024 * mib, 16384, 2, 64 * mib, 16},
+		{"1 GiB, 1 slot", 1024 * mib, 16384, 1, 64 * mib, 16},
+		{"1 GiB, 3 slots: rounded up to a multiple of 3", 1024 * mib, 16384, 3, 64 * mib, 18},
+		{"1 GiB, 16 slots: 4 per slot", 1024 * mib, 16384, 16, 64 * mib, 64},
+		{"1 GiB, 32 MiB partitions", 1024 * mib, 16384, 2, 32 * mib, 32},
 		{"no idle slot seen: by size alone (and at least 4)", 10 * mib, 1000, 0, 32 * mib, 4},
 		{"partial last partition rounds up", 33 * mib, 1000, 1, 32 * mib, 4},
 		{"capped at the frame count", 1024 * mib, 10, 2, 32 * mib, 10},

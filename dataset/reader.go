@@ -270,8 +270,14 @@ func getState[T elem](d *dense) (*readState[T], *sync.Pool, error) {
 	return st, pool, nil
 }
 
-// prepare sets the caches up for a scheme and a depth.
+// prepare sets the caches and the tile buffer up for a scheme and a depth.
 func (st *readState[T]) prepare(s *TilingScheme, depth int) {
+	st.prepareScheme(s, depth)
+	st.growBuf(depth)
+}
+
+// prepareScheme is prepare without the tile buffer (see growBuf).
+func (st *readState[T]) prepareScheme(s *TilingScheme, depth int) {
 	if !slices.Equal(st.scheme, s.Shape) || len(st.boxes) != len(s.Boxes) {
 		st.scheme = slices.Clone(s.Shape)
 		st.boxes = st.boxes[:0]
@@ -280,19 +286,26 @@ func (st *readState[T]) prepare(s *TilingScheme, depth int) {
 		}
 		clear(st.shapes)
 	}
-	maxBox := 0
-	for _, b := range st.boxes {
-		maxBox = max(maxBox, b.size)
-	}
-	if need := depth * maxBox; cap(st.buf) < need {
-		st.buf = make([]T, need)
-	}
 	if cap(st.frames) < depth {
 		st.frames = make([]int, 0, depth)
 	}
 	if len(st.origin) != 1+len(s.Sig) {
 		st.origin = make([]int, 1+len(s.Sig))
 		st.dims = make([]int, 1+len(s.Sig))
+	}
+}
+
+// growBuf makes st.buf hold a block of depth frames of the largest sig box. Only
+// reads that copy call it: zero-copy tiles (views of a mapping or of memory, often a
+// whole partition deep) need no buffer, and allocating one anyway cost a partition-
+// sized allocation, zeroed, whenever a pooled state was new.
+func (st *readState[T]) growBuf(depth int) {
+	maxBox := 0
+	for _, b := range st.boxes {
+		maxBox = max(maxBox, b.size)
+	}
+	if need := depth * maxBox; cap(st.buf) < need {
+		st.buf = make([]T, need)
 	}
 }
 
@@ -354,7 +367,7 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 
 	scheme := &req.Scheme
 	depth := scheme.DepthFor(p.Len())
-	st.prepare(scheme, depth)
+	st.prepareScheme(scheme, depth)
 	sigSize := d.shape.SigSize()
 	isz := d.storedDType().ItemSize()
 	fbytes := d.frameBytes
@@ -369,6 +382,9 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 		all, zeroCopy = typedView[T](d.data)
 	}
 	direct := d.file != nil && asStored
+	if !zeroCopy {
+		st.growBuf(depth)
+	}
 	if d.file != nil && !direct && cap(st.raw) < depth*fbytes {
 		st.raw = make([]byte, depth*fbytes) // the read buffer decoding copies from
 	}

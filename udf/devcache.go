@@ -123,20 +123,33 @@ func (c *DeviceCache) removeLocked(el *list.Element) error {
 	return e.exec.Free(e.buf)
 }
 
-// lookup returns the entry of k read with roi, marked busy, or nil.
-func (c *DeviceCache) lookup(k devKey, roi []bool) *devEntry {
+// lookup returns the entry of k read with roi, marked busy, or nil. For a run with a
+// ROI it falls back to the partition's entry read without one (whole is then true:
+// the caller gathers the ROI's frames out of it).
+func (c *DeviceCache) lookup(k devKey, roi []bool) (e *devEntry, whole bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[k]
 	if !ok || !slices.Equal(el.Value.(*devEntry).roi, roi) {
+		el, ok = nil, false
+		if roi != nil {
+			w := k
+			w.roi = 0
+			if el, ok = c.entries[w]; ok && el.Value.(*devEntry).roi != nil {
+				el, ok = nil, false
+			}
+			whole = ok
+		}
+	}
+	if !ok {
 		c.misses++
-		return nil
+		return nil, false
 	}
 	c.hits++
 	c.lru.MoveToFront(el)
-	e := el.Value.(*devEntry)
+	e = el.Value.(*devEntry)
 	e.busy++
-	return e
+	return e, whole
 }
 
 // reserve makes room for bytes (evicting idle entries) and reports whether it fits.

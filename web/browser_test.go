@@ -408,6 +408,16 @@ func TestBrowser(t *testing.T) {
 		if n := eval[int](ctx, t, `document.querySelectorAll('#graphSvg rect.n0').length`); n == 0 {
 			t.Fatal("no node drawn as waiting")
 		}
+		if *updateScreenshot {
+			eval[bool](ctx, t, `(window.scrollTo(0, 0), true)`)
+			shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join("..", "docs", "serve-graph.png"), shot, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 		openGate()
 		poll(ctx, t, fmt.Sprintf(`stemflow.graph.run === %d && stemflow.graph.state === 'done'`, id))
 		states = eval[[]int](ctx, t, `stemflow.graph.states`)

@@ -245,6 +245,7 @@ func (s *session) run(ctx context.Context, ds dataset.Dataset, gen int, slot str
 	s.postJSON(key, "status", st)
 	opts := udf.Options{Pool: s.srv.pool, NumPartitions: s.srv.partitions(ds), Devices: s.srv.devices}
 	var live *liveGraph
+	var stopReports func()
 	if slot == "detector" {
 		live = newLiveGraph(s, id, a.Kind)
 		opts.Observer = live
@@ -254,7 +255,9 @@ func (s *session) run(ctx context.Context, ds dataset.Dataset, gen int, slot str
 			defer close(reported)
 			live.reportEvery(stop)
 		}()
-		defer func() { close(stop); <-reported }()
+		var once sync.Once
+		stopReports = func() { once.Do(func() { close(stop); <-reported }) }
+		defer stopReports()
 	}
 	finish := func(state string, err error) {
 		st.State, st.Millis = state, ms(time.Since(t0))
@@ -262,6 +265,7 @@ func (s *session) run(ctx context.Context, ds dataset.Dataset, gen int, slot str
 			st.Error = err.Error()
 		}
 		if live != nil {
+			stopReports() // so that no periodic report can follow the final one
 			live.report(state, st.Error)
 		}
 		s.postJSON(key, "status", st)

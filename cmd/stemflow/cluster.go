@@ -62,6 +62,7 @@ func runPass(ctx context.Context, j *job, o *runOpts, us []udf.UDF, opts udf.Opt
 	if err != nil {
 		return nil, err
 	}
+	cpu0 := processCPU()
 	nc, err := cluster.Connect(o.nats.options("stemflow run"))
 	if err != nil {
 		return nil, err
@@ -89,6 +90,8 @@ func runPass(ctx context.Context, j *job, o *runOpts, us []udf.UDF, opts udf.Opt
 			names[i] = fmt.Sprintf("%s=%d", n, ws[n])
 		}
 		fmt.Fprintf(tm.w, "timing: workers  %s\n", strings.Join(names, ","))
+		// the driver's own CPU time in the remote pass (connect, queue, decode, merge)
+		fmt.Fprintf(tm.w, "timing: pass-cpu %7.1f ms\n", (processCPU()-cpu0).Seconds()*1e3)
 	}
 	return res, err
 }

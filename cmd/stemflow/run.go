@@ -175,6 +175,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := checkOutDir(o.out); err != nil {
 		return err
 	}
+	oneShotGC()
 	tm := newPhaseTimer(stderr)
 	j, err := prepare(path, o, stderr)
 	if err != nil {
