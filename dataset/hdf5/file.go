@@ -2,6 +2,7 @@ package hdf5
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -268,7 +269,17 @@ type Info struct {
 	// Chunks is the chunk index of a chunked dataset (when requested), C order over
 	// the grid of chunks (ceil(Shape[i]/Chunk[i]) along axis i).
 	Chunks []Chunk
+	// Index says how Chunks was read: IndexFromFile or IndexFromLibrary.
+	Index string
 }
+
+// How a chunk index was read (Info.Index).
+const (
+	// IndexFromFile: the version 1 B-tree walked from the file's bytes.
+	IndexFromFile = "B-tree read from the file"
+	// IndexFromLibrary: one library lookup per chunk (other index kinds).
+	IndexFromLibrary = "library lookup per chunk"
+)
 
 // ChunkGrid returns the number of chunks along each axis.
 func (in *Info) ChunkGrid() []int {
@@ -381,8 +392,12 @@ func (f *File) dataset(path string, index bool) (*Info, error) {
 			}
 		}
 		if index {
-			if err := l.indexChunks(d, in); err != nil {
+			if l.indexFromFile(d, in) {
+				in.Index = IndexFromFile
+			} else if err := l.indexChunks(d, in); err != nil {
 				return nil, fmt.Errorf("%s: %q: %w", f.path, path, err)
+			} else {
+				in.Index = IndexFromLibrary
 			}
 		}
 	}
@@ -390,6 +405,66 @@ func (f *File) dataset(path string, index bool) (*Info, error) {
 		return in, fmt.Errorf("%s: %q: %w", f.path, path, terr)
 	}
 	return in, nil
+}
+
+// indexFromFile reads the chunk index from the file when it is a version 1 B-tree, and
+// checks the first, middle and last chunks against the library's lookup; false (Chunks
+// left nil) when it cannot or they differ, for the caller to use indexChunks.
+func (l *library) indexFromFile(d hid, in *Info) bool {
+	if l.oGetInfo == nil {
+		return false
+	}
+	var oi oInfo
+	if l.oGetInfo(d, &oi, oInfoBasic) < 0 || oi.addr == haddrUndef {
+		return false
+	}
+	fh, err := os.Open(in.File)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return false
+	}
+	grid := in.ChunkGrid()
+	n := 1
+	for _, g := range grid {
+		n *= g
+	}
+	chunks := make([]Chunk, n)
+	if err := readChunkIndex(fh, st.Size(), oi.addr, in.Chunk, grid, chunks); err != nil {
+		return false
+	}
+	for _, c := range []int{0, n / 2, n - 1} {
+		want, err := l.chunkAt(d, in, grid, c)
+		if err != nil || want != chunks[c] {
+			return false
+		}
+	}
+	in.Chunks = chunks
+	return true
+}
+
+// chunkAt looks chunk c (C order over grid) up in the library.
+func (l *library) chunkAt(d hid, in *Info, grid []int, c int) (Chunk, error) {
+	nd := len(grid)
+	off := make([]hsize, max(nd, 1))
+	for i := nd - 1; i >= 0; i-- {
+		off[i] = hsize(c % grid[i] * in.Chunk[i])
+		c /= grid[i]
+	}
+	var mask uint32
+	var addr haddr
+	var size hsize
+	if l.dchunkInfo(d, &off[0], &mask, &addr, &size) < 0 {
+		return Chunk{}, fmt.Errorf("%w: cannot look up the chunk at %v", ErrLayout, off)
+	}
+	ch := Chunk{Addr: -1, Size: uint32(size), Mask: mask}
+	if addr != haddrUndef && size > 0 {
+		ch.Addr = int64(addr)
+	}
+	return ch, nil
 }
 
 // indexChunks looks every chunk of the grid up by its coordinates.
