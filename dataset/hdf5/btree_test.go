@@ -21,7 +21,7 @@ func FuzzChunkIndex(f *testing.F) {
 	var seeds []seed
 	for _, libver := range []int32{-1, 1} {
 		path := filepath.Join(f.TempDir(), "f.h5")
-		w, err := create(path, libver)
+		w, err := create(path, libver, 0)
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -392,9 +392,10 @@ func (f *File) dataset(path string, index bool) (*Info, error) {
 			}
 		}
 		if index {
-			if l.indexFromFile(d, in) {
+			base := fileBase(in.File)
+			if l.indexFromFile(d, in, base) {
 				in.Index = IndexFromFile
-			} else if err := l.indexChunks(d, in); err != nil {
+			} else if err := l.indexChunks(d, in, base); err != nil {
 				return nil, fmt.Errorf("%s: %q: %w", f.path, path, err)
 			} else {
 				in.Index = IndexFromLibrary
@@ -407,10 +408,30 @@ func (f *File) dataset(path string, index bool) (*Info, error) {
 	return in, nil
 }
 
+// fileBase returns the file offset that the addresses of the file at path are relative
+// to: the superblock's place, after a user block (0 when it cannot be read).
+func fileBase(path string) int64 {
+	fh, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return 0
+	}
+	g, err := readSuperblock(fh, st.Size())
+	if err != nil {
+		return 0
+	}
+	return g.base
+}
+
 // indexFromFile reads the chunk index from the file when it is a version 1 B-tree, and
-// checks the first, middle and last chunks against the library's lookup; false (Chunks
-// left nil) when it cannot or they differ, for the caller to use indexChunks.
-func (l *library) indexFromFile(d hid, in *Info) bool {
+// checks the first, middle and last chunks against the library's lookup (whose
+// addresses are relative to base); false (Chunks left nil) when it cannot or they
+// differ, for the caller to use indexChunks.
+func (l *library) indexFromFile(d hid, in *Info, base int64) bool {
 	if l.oGetInfo == nil {
 		return false
 	}
@@ -437,7 +458,7 @@ func (l *library) indexFromFile(d hid, in *Info) bool {
 		return false
 	}
 	for _, c := range []int{0, n / 2, n - 1} {
-		want, err := l.chunkAt(d, in, grid, c)
+		want, err := l.chunkAt(d, in, grid, c, base)
 		if err != nil || want != chunks[c] {
 			return false
 		}
@@ -446,8 +467,9 @@ func (l *library) indexFromFile(d hid, in *Info) bool {
 	return true
 }
 
-// chunkAt looks chunk c (C order over grid) up in the library.
-func (l *library) chunkAt(d hid, in *Info, grid []int, c int) (Chunk, error) {
+// chunkAt looks chunk c (C order over grid) up in the library; base is added to its
+// address.
+func (l *library) chunkAt(d hid, in *Info, grid []int, c int, base int64) (Chunk, error) {
 	nd := len(grid)
 	off := make([]hsize, max(nd, 1))
 	for i := nd - 1; i >= 0; i-- {
@@ -462,13 +484,14 @@ func (l *library) chunkAt(d hid, in *Info, grid []int, c int) (Chunk, error) {
 	}
 	ch := Chunk{Addr: -1, Size: uint32(size), Mask: mask}
 	if addr != haddrUndef && size > 0 {
-		ch.Addr = int64(addr)
+		ch.Addr = int64(addr) + base
 	}
 	return ch, nil
 }
 
-// indexChunks looks every chunk of the grid up by its coordinates.
-func (l *library) indexChunks(d hid, in *Info) error {
+// indexChunks looks every chunk of the grid up by its coordinates; base (the file's
+// user block size) is added to the library's addresses, which are relative to it.
+func (l *library) indexChunks(d hid, in *Info, base int64) error {
 	grid := in.ChunkGrid()
 	n := 1
 	for _, g := range grid {
@@ -490,7 +513,7 @@ func (l *library) indexChunks(d hid, in *Info) error {
 		}
 		ch := Chunk{Addr: -1, Size: uint32(size), Mask: mask}
 		if addr != haddrUndef && size > 0 {
-			ch.Addr = int64(addr)
+			ch.Addr = int64(addr) + base
 		}
 		in.Chunks[c] = ch
 		for i := nd - 1; i >= 0; i-- {

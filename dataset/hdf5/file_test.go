@@ -192,8 +192,9 @@ func TestOpenNotHDF5(t *testing.T) {
 
 // TestChunkIndexFromFile checks the chunk index read from the file's B-tree against the
 // library's lookup of every chunk, for trees of several levels, edge chunks, object
-// headers of versions 1 (default) and 2 (1.8 formats), and the fallback to the library
-// for the 1.10 formats' array indexes.
+// headers of versions 1 (default) and 2 (1.8 formats), a file with a user block (the
+// library's addresses are relative to the superblock), and the fallback to the library
+// for the 1.10 formats' array indexes; the chunks' bytes must decode to the data.
 func TestChunkIndexFromFile(t *testing.T) {
 	needLib(t)
 	u2 := Type{Kind: KindUint, Size: 2}
@@ -207,13 +208,14 @@ func TestChunkIndexFromFile(t *testing.T) {
 		{"/many", DatasetSpec{Shape: []int{1500, 2}, Type: u2, Chunk: []int{1, 2}}},
 	}
 	for _, lv := range []struct {
-		name   string
-		libver int32
-		index  string
-	}{{"default", -1, IndexFromFile}, {"1.8", 1, IndexFromFile}, {"1.10", 2, IndexFromLibrary}} {
+		name      string
+		libver    int32
+		userblock int
+		index     string
+	}{{"default", -1, 0, IndexFromFile}, {"1.8", 1, 0, IndexFromFile}, {"user block", -1, 1024, IndexFromFile}, {"1.10", 2, 512, IndexFromLibrary}} {
 		t.Run(lv.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "i.h5")
-			w, err := create(path, lv.libver)
+			w, err := create(path, lv.libver, lv.userblock)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -247,7 +249,7 @@ func TestChunkIndexFromFile(t *testing.T) {
 				err = f.lib.session(func() error {
 					d := f.lib.dopen(f.id, s.name, 0)
 					defer f.lib.dclose(d)
-					return f.lib.indexChunks(d, want)
+					return f.lib.indexChunks(d, want, int64(lv.userblock))
 				})
 				if err != nil {
 					t.Fatal(err)
@@ -258,6 +260,12 @@ func TestChunkIndexFromFile(t *testing.T) {
 				for c := range want.Chunks {
 					if in.Chunks[c] != want.Chunks[c] {
 						t.Fatalf("%s: chunk %d = %+v, want %+v", s.name, c, in.Chunks[c], want.Chunks[c])
+					}
+				}
+				// the first chunk of /frames holds values 0..15 (u16s), gzip-compressed
+				if s.name == "/frames" {
+					if got := readChunk(t, in, 0); !slices.Equal(got, u16s(16)) {
+						t.Fatalf("/frames chunk 0 decodes to %v, want %v", got, u16s(16))
 					}
 				}
 			}

@@ -32,13 +32,13 @@ func BenchmarkChunkIndex(b *testing.B) {
 				return err
 			}
 			t0 := threadCPU()
-			if !f.lib.indexFromFile(d, in) {
+			if !f.lib.indexFromFile(d, in, 0) {
 				b.Fatal("index not read from the file")
 			}
 			t1 := threadCPU()
 			n = len(in.Chunks)
 			in.Chunks = nil
-			if err := f.lib.indexChunks(d, in); err != nil {
+			if err := f.lib.indexChunks(d, in, 0); err != nil {
 				return err
 			}
 			tf += t1 - t0

@@ -134,9 +134,11 @@ type library struct {
 	psetFilter func(id hid, filter int32, flags uint32, nelmts uintptr, cd *uint32) herr
 	psetLayout func(id hid, layout int32) herr
 	psetLibver func(id hid, low, high int32) herr
+	psetUblock func(id hid, size hsize) herr
 
 	dcplClass hid // H5P_CLS_DATASET_CREATE_ID_g
 	faplClass hid // H5P_CLS_FILE_ACCESS_ID_g
+	fcplClass hid // H5P_CLS_FILE_CREATE_ID_g
 	types     map[string]hid
 }
 

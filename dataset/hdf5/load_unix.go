@@ -125,6 +125,7 @@ func bind(h uintptr, path string) (l *library, err error) {
 	reg(&l.psetFilter, "H5Pset_filter")
 	reg(&l.psetLayout, "H5Pset_layout")
 	reg(&l.psetLibver, "H5Pset_libver_bounds")
+	reg(&l.psetUblock, "H5Pset_userblock")
 	if l.open() < 0 {
 		return nil, fmt.Errorf("%s: H5open failed", path)
 	}
@@ -139,6 +140,9 @@ func bind(h uintptr, path string) (l *library, err error) {
 		return nil, err
 	}
 	if l.faplClass, err = global("H5P_CLS_FILE_ACCESS_ID_g"); err != nil {
+		return nil, err
+	}
+	if l.fcplClass, err = global("H5P_CLS_FILE_CREATE_ID_g"); err != nil {
 		return nil, err
 	}
 	for _, n := range []string{"NATIVE_INT8", "NATIVE_UINT8", "NATIVE_INT16", "NATIVE_UINT16", "NATIVE_INT32", "NATIVE_UINT32",

@@ -18,12 +18,13 @@ type Writer struct {
 
 // Create creates (truncates) an HDF5 file for writing.
 func Create(path string) (*Writer, error) {
-	return create(path, -1)
+	return create(path, -1, 0)
 }
 
 // create creates a file whose object formats are those of library version libver
-// (H5F_libver_t: 1 = 1.8, 2 = 1.10) at least and at most, or the defaults for -1.
-func create(path string, libver int32) (*Writer, error) {
+// (H5F_libver_t: 1 = 1.8, 2 = 1.10) at least and at most, or the defaults for -1, with
+// a user block of userblock bytes (0, or a power of 2 from 512) before the superblock.
+func create(path string, libver int32, userblock int) (*Writer, error) {
 	l, err := lib()
 	if err != nil {
 		return nil, err
@@ -38,7 +39,15 @@ func create(path string, libver int32) (*Writer, error) {
 				return fmt.Errorf("hdf5: %s: H5Pset_libver_bounds(%d) failed", path, libver)
 			}
 		}
-		w.id = l.fcreate(path, accTrunc, 0, fapl)
+		var fcpl hid
+		if userblock > 0 {
+			fcpl = l.pcreate(l.fcplClass)
+			defer l.pclose(fcpl)
+			if l.psetUblock(fcpl, hsize(userblock)) < 0 {
+				return fmt.Errorf("hdf5: %s: H5Pset_userblock(%d) failed", path, userblock)
+			}
+		}
+		w.id = l.fcreate(path, accTrunc, fcpl, fapl)
 		if w.id < 0 {
 			return fmt.Errorf("hdf5: %s: H5Fcreate failed", path)
 		}
