@@ -380,6 +380,8 @@ type framedState[T elem] struct {
 	decoded  []byte   // NewDecoder: the block's decoded frames, host order
 	schemeOf []int    // scheme the sruns are for
 	sruns    [][]srun // per box: runs in the record's (or decoded frame's) elements
+	swap     bool     // the decoder's byte swap and stored order
+	big      bool
 }
 
 func framedStateFor[T elem](f *Framed) (*framedState[T], *sync.Pool, error) {
@@ -398,7 +400,7 @@ func framedStateFor[T elem](f *Framed) (*framedState[T], *sync.Pool, error) {
 		}
 		return nil, nil, err
 	}
-	st := &framedState[T]{readState: readState[T]{dec: dec, shapes: map[[2]int]array.Shape{}}}
+	st := &framedState[T]{readState: readState[T]{dec: dec, shapes: map[[2]int]array.Shape{}}, swap: swap, big: big}
 	if f.layout.NewDecoder != nil {
 		st.frameDec = f.layout.NewDecoder()
 	}
@@ -532,6 +534,9 @@ func framedRead[T elem](ctx context.Context, f *Framed, p Partition, req *TileRe
 		return err
 	}
 	defer pool.Put(st)
+	if err := st.useFused(req, f.path, f.native, st.swap, st.big); err != nil {
+		return err
+	}
 	scheme := &req.Scheme
 	depth := scheme.DepthFor(p.Len())
 	st.prepare(scheme, depth)
@@ -560,10 +565,12 @@ func framedRead[T elem](ctx context.Context, f *Framed, p Partition, req *TileRe
 				} else {
 					src = st.recs[j]
 				}
+				start := pos
 				for _, r := range st.sruns[bi] {
-					st.dec(buf[pos:pos+r.n], src[r.off*isz:(r.off+r.n)*isz])
+					st.decodeRun(bi, pos-start, buf[pos:pos+r.n], src[r.off*isz:(r.off+r.n)*isz])
 					pos += r.n
 				}
+				st.endFrame(bi, buf[start:pos])
 			}
 			st.arr.Rewrap(buf, st.dims...)
 			tile.Data = &st.arr
