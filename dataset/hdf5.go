@@ -150,6 +150,13 @@ func OpenHDF5(path string, opts HDF5Options) (Dataset, error) {
 		details = append(details, InfoDetail{"chosen", sel.how})
 	}
 	details = append(details, InfoDetail{"nav shape", fmt.Sprintf("%v from the %s", shape.Nav(), navSource)})
+	if first.Index != "" {
+		n := 0
+		for _, in := range infos {
+			n += len(in.Chunks)
+		}
+		details = append(details, InfoDetail{"chunk index", fmt.Sprintf("%d chunks, %s", n, first.Index)})
+	}
 
 	if len(infos) == 1 && first.Layout == hdf5.LayoutContiguous {
 		if first.Offset < 0 {
@@ -364,6 +371,7 @@ type h5source struct {
 	chunkLen  int   // elements of one chunk
 	contig    bool  // contiguous storage seen as one-frame chunks
 	contigOff int64
+	navOne    bool // every chunk holds one frame
 }
 
 // chunk returns the index entry of chunk c (a contiguous source computes it).
@@ -421,6 +429,7 @@ func newHDF5Chunked(b base, abs string, infos []*hdf5.Info, sigDims int, details
 			copy(chunk[nd-sigDims:], in.Shape[nd-sigDims:])
 		}
 		s.chunkNav, s.chunkSig = chunk[:nd-sigDims], chunk[nd-sigDims:]
+		s.navOne = prodInts(s.chunkNav) == 1
 		s.grid = make([]int, nd)
 		for i := range s.grid {
 			s.grid[i] = (in.Shape[i] + chunk[i] - 1) / chunk[i]
@@ -598,8 +607,10 @@ type h5cached struct {
 // h5State is the pooled per-call scratch of a chunked reader.
 type h5State[T elem] struct {
 	dec    decoder[T]
+	direct bool // T is the stored type in host order: chunks decode straight into tiles
 	chunkD hdf5.Decoder
 	raw    []byte
+	once   []byte // a chunk read once (not cached)
 	cache  []h5cached
 	clock  uint64
 	buf    []T
@@ -643,6 +654,7 @@ func h5GetState[T elem](d *hdf5Chunked) (*h5State[T], *sync.Pool, error) {
 	}
 	st.navIdx = make([]int, maxNav)
 	st.cache = make([]h5cached, 0, d.cacheCap)
+	st.direct = array.DTypeOf[T]() == d.native && !needsSwap(d.native, d.order)
 	return st, pool, nil
 }
 
@@ -686,29 +698,42 @@ func (st *h5State[T]) decoded(d *hdf5Chunked, si int, s *h5source, c int) ([]byt
 		e.data = make([]byte, n)
 	}
 	e.data = e.data[:n]
-	ch := s.chunk(c, prodInts(s.chunkSig)*isz)
-	if ch.Addr < 0 {
-		clear(e.data)
-	} else {
-		if cap(st.raw) < int(ch.Size) {
-			st.raw = make([]byte, ch.Size)
-		}
-		raw := st.raw[:ch.Size]
-		if _, err := s.file.ReadAt(raw, ch.Addr); err != nil {
-			return nil, &Error{Path: s.info.File, Field: s.info.Path, Detail: fmt.Sprintf("reading chunk %d (%d bytes at offset %d)", c, ch.Size, ch.Addr), Err: err}
-		}
-		var filters []hdf5.Filter
-		if !s.contig {
-			filters = s.info.Filters
-		}
-		out, err := st.chunkD.DecodeChunk(raw, filters, ch.Mask, n, isz)
-		if err != nil {
-			return nil, &Error{Path: s.info.File, Field: s.info.Path, Detail: fmt.Sprintf("chunk %d at offset %d", c, ch.Addr), Err: errors.Join(ErrHeader, err)}
-		}
-		copy(e.data, out)
+	if err := st.readChunk(d, s, c, e.data); err != nil {
+		return nil, err
 	}
 	e.src, e.chunk = si, c
 	return e.data, nil
+}
+
+// readChunk preads chunk c of source s and decodes it into out (the chunk's decoded
+// size); a chunk never written reads as zeros.
+func (st *h5State[T]) readChunk(d *hdf5Chunked, s *h5source, c int, out []byte) error {
+	isz := d.native.ItemSize()
+	ch := s.chunk(c, prodInts(s.chunkSig)*isz)
+	if ch.Addr < 0 {
+		clear(out)
+		return nil
+	}
+	raw := out
+	if !s.contig || int(ch.Size) != len(out) {
+		if cap(st.raw) < int(ch.Size) {
+			st.raw = make([]byte, ch.Size)
+		}
+		raw = st.raw[:ch.Size]
+	}
+	if _, err := s.file.ReadAt(raw, ch.Addr); err != nil {
+		return &Error{Path: s.info.File, Field: s.info.Path, Detail: fmt.Sprintf("reading chunk %d (%d bytes at offset %d)", c, ch.Size, ch.Addr), Err: err}
+	}
+	if s.contig { // a frame of contiguous storage, read in place above
+		if len(raw) != len(out) {
+			return &Error{Path: s.info.File, Field: s.info.Path, Detail: fmt.Sprintf("frame %d is %d bytes, want %d", c, len(raw), len(out)), Err: ErrHeader}
+		}
+		return nil
+	}
+	if err := st.chunkD.DecodeChunkInto(out, raw, s.info.Filters, ch.Mask, isz); err != nil {
+		return &Error{Path: s.info.File, Field: s.info.Path, Detail: fmt.Sprintf("chunk %d at offset %d", c, ch.Addr), Err: errors.Join(ErrHeader, err)}
+	}
+	return nil
 }
 
 func h5ReadTiles[T elem](ctx context.Context, d *hdf5Chunked, p Partition, req *TileRequest, fn func(t *Tile) error) error {
@@ -827,7 +852,6 @@ func (st *h5State[T]) fillFrame(d *hdf5Chunked, f int, box array.Slice, dst []T,
 		inChunk += nav[i] % s.chunkNav[i] * s.chunkStr[i]
 	}
 	n := len(s.chunkSig)
-	sigShape := d.stored.Shape.Dims()
 	// sig chunks the box touches
 	for a := range n {
 		o := box.Origin[a]
@@ -842,17 +866,42 @@ func (st *h5State[T]) fillFrame(d *hdf5Chunked, f int, box array.Slice, dst []T,
 		for a := range n {
 			g += st.cidx[a] * sigStr[a]
 		}
-		data, err := st.decoded(d, si, s, g)
-		if err != nil {
-			return err
-		}
-		// intersection of this chunk with the box
-		full := true
+		// intersection of this chunk with the box; whole: the box holds all of the
+		// chunk's part of the frame, full: and nothing else
+		full, whole := true, true
 		for a := range n {
 			co := st.cidx[a] * s.chunkSig[a]
+			end := min(co+s.chunkSig[a], d.stored.Shape.Dim(a))
 			st.lo[a] = max(box.Origin[a], co)
-			st.hi[a] = min(box.Origin[a]+box.Shape.Dim(a), co+s.chunkSig[a], sigShape[a])
+			st.hi[a] = min(box.Origin[a]+box.Shape.Dim(a), end)
+			whole = whole && st.lo[a] == co && st.hi[a] == end
 			full = full && st.lo[a] == co && st.hi[a]-st.lo[a] == s.chunkSig[a] && st.lo[a] == box.Origin[a] && st.hi[a]-st.lo[a] == box.Shape.Dim(a)
+		}
+		var data []byte
+		var err error
+		switch {
+		case whole && s.navOne && !d.sigOverride && full && st.direct:
+			// no other box or frame needs this chunk, and it is exactly the box
+			if err := st.readChunk(d, s, g, bytesOf(dst)); err != nil {
+				return err
+			}
+			if st.nextChunk(n) {
+				continue
+			}
+			return nil
+		case whole && s.navOne && !d.sigOverride:
+			// read once: decode into scratch instead of a cache slot
+			sz := s.chunkLen * isz
+			if cap(st.once) < sz {
+				st.once = make([]byte, sz)
+			}
+			data = st.once[:sz]
+			err = st.readChunk(d, s, g, data)
+		default:
+			data, err = st.decoded(d, si, s, g)
+		}
+		if err != nil {
+			return err
 		}
 		if full { // the chunk's part of this frame is exactly the box
 			sz := len(dst)
@@ -880,18 +929,22 @@ func (st *h5State[T]) fillFrame(d *hdf5Chunked, f int, box array.Slice, dst []T,
 				}
 			}
 		}
-		a := n - 1
-		for ; a >= 0; a-- {
-			st.cidx[a]++
-			if st.cidx[a] <= st.chi[a] {
-				break
-			}
-			st.cidx[a] = st.clo[a]
-		}
-		if a < 0 {
+		if !st.nextChunk(n) {
 			return nil
 		}
 	}
+}
+
+// nextChunk steps st.cidx to the next sig chunk of the box (C order); false when done.
+func (st *h5State[T]) nextChunk(n int) bool {
+	for a := n - 1; a >= 0; a-- {
+		st.cidx[a]++
+		if st.cidx[a] <= st.chi[a] {
+			return true
+		}
+		st.cidx[a] = st.clo[a]
+	}
+	return false
 }
 
 func init() {

@@ -187,6 +187,9 @@ type readState[T elem] struct {
 	dims   []int
 	arr    array.Dense[T] // the tile header, re-pointed per tile (Rewrap)
 	tile   Tile
+	cdec   func(dst []T, src []byte, dark, gain []T) // corrected decoder, made on first use
+	corr   *fusedCorr[T]                             // this call's fused corrections, or nil
+	srcs   [][]byte                                  // corrections: the block's frames
 }
 
 // boxPlan says how to copy one sig box out of a stored frame: runs of runLen elements
@@ -344,6 +347,9 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 		return err
 	}
 	defer pool.Put(st)
+	if err := st.useFused(req, d.path, d.storedDType(), d.swap, isBig(d.order)); err != nil {
+		return err
+	}
 	st.first, st.stop = lo, lo
 	if d.mapped != nil {
 		// A fault on the mapping (the file shrank, or the device failed) while decoding
@@ -370,7 +376,7 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 
 	// Whole native frames in order need no decoding: a view of the mapping (zeroCopy)
 	// or, with pread, a read straight into the tile buffer (direct).
-	asStored := req.ROI == nil && sameType && scheme.FullSig()
+	asStored := req.ROI == nil && sameType && scheme.FullSig() && st.corr == nil
 	var all []T
 	zeroCopy := false
 	if d.file == nil && asStored {
@@ -402,9 +408,21 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 				st.arr.Rewrap(st.buf[:n*sigSize], st.dims...)
 			default:
 				buf := st.buf[:n*bp.size]
-				if blk != nil && bp.size == sigSize {
+				switch {
+				case st.corr != nil:
+					st.srcs = st.srcs[:0]
+					for j := range n {
+						if blk != nil {
+							st.srcs = append(st.srcs, blk[j*fbytes:(j+1)*fbytes])
+						} else {
+							f := st.frames[j]
+							st.srcs = append(st.srcs, d.data[f*fbytes:(f+1)*fbytes])
+						}
+					}
+					st.fusedBlock(bi, buf, bp.size, isz, st.srcs, bp.runs, bp.runLen, nil)
+				case blk != nil && bp.size == sigSize:
 					st.dec(buf, blk[:n*fbytes])
-				} else {
+				default:
 					pos := 0
 					for j := range n {
 						var fb []byte

@@ -3,6 +3,7 @@ package hdf5
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 
 	"github.com/pierrec/lz4/v4"
 )
@@ -187,17 +188,32 @@ func Bitunshuffle(dst, src []byte, elemSize, blockSize int) error {
 }
 
 // unshuffleBlock undoes the bit transpose of one block of n elements (n a multiple of
-// 8) of s bytes: for every group of 8 elements and every byte j it gathers the 8 bytes
-// of rows 8j..8j+7, transposes that 8×8 bit matrix and scatters the 8 result bytes.
+// 8) of s bytes. Rows of the block are nb = n/8 bytes long; the word kernels take 8
+// row bytes (64 elements) at a time, the rest goes byte by byte.
 func unshuffleBlock(dst, src []byte, n, s int) {
-	nb := n / 8 // bytes per row
-	if s == 2 {
-		unshuffleBlock2(dst, src, nb)
+	nb := n / 8
+	var done int
+	switch s {
+	case 1:
+		done = unshuffleWords1(dst, src, nb)
+	case 2:
+		done = unshuffleWords2(dst, src, nb)
+	default:
+		done = unshuffleWords(dst, src, nb, s)
+	}
+	unshuffleBytes(dst, src, nb, s, done)
+}
+
+// unshuffleBytes undoes the transpose for row bytes from..nb-1 (elements 8·from on):
+// for every such byte g and element byte j it gathers byte g of rows 8j..8j+7,
+// transposes that 8×8 bit matrix and scatters the 8 result bytes.
+func unshuffleBytes(dst, src []byte, nb, s, from int) {
+	if from >= nb {
 		return
 	}
-	_ = dst[n*s-1]
-	_ = src[n*s-1]
-	for g := range nb {
+	_ = dst[8*nb*s-1]
+	_ = src[8*nb*s-1]
+	for g := from; g < nb; g++ {
 		out := dst[g*8*s : (g+1)*8*s]
 		for j := range s {
 			rows := src[j*8*nb+g:]
@@ -211,45 +227,239 @@ func unshuffleBlock(dst, src []byte, n, s int) {
 	}
 }
 
-// unshuffleBlock2 is unshuffleBlock for 2-byte elements (the common detector case).
-func unshuffleBlock2(dst, src []byte, nb int) {
-	r0 := src[0*nb : 1*nb]
-	r1 := src[1*nb : 2*nb]
-	r2 := src[2*nb : 3*nb]
-	r3 := src[3*nb : 4*nb]
-	r4 := src[4*nb : 5*nb]
-	r5 := src[5*nb : 6*nb]
-	r6 := src[6*nb : 7*nb]
-	r7 := src[7*nb : 8*nb]
-	h0 := src[8*nb : 9*nb]
-	h1 := src[9*nb : 10*nb]
-	h2 := src[10*nb : 11*nb]
-	h3 := src[11*nb : 12*nb]
-	h4 := src[12*nb : 13*nb]
-	h5 := src[13*nb : 14*nb]
-	h6 := src[14*nb : 15*nb]
-	h7 := src[15*nb : 16*nb]
-	dst = dst[:16*nb]
-	for g := range nb {
-		lo := transpose8(uint64(r0[g]) | uint64(r1[g])<<8 | uint64(r2[g])<<16 | uint64(r3[g])<<24 |
-			uint64(r4[g])<<32 | uint64(r5[g])<<40 | uint64(r6[g])<<48 | uint64(r7[g])<<56)
-		hi := transpose8(uint64(h0[g]) | uint64(h1[g])<<8 | uint64(h2[g])<<16 | uint64(h3[g])<<24 |
-			uint64(h4[g])<<32 | uint64(h5[g])<<40 | uint64(h6[g])<<48 | uint64(h7[g])<<56)
-		// interleave the bytes of lo (low bytes) and hi (high bytes) into 8 uint16
-		a := spreadBytes(uint32(lo)) | spreadBytes(uint32(hi))<<8
-		b := spreadBytes(uint32(lo>>32)) | spreadBytes(uint32(hi>>32))<<8
-		o := dst[g*16 : g*16+16]
-		binary.LittleEndian.PutUint64(o, a)
-		binary.LittleEndian.PutUint64(o[8:], b)
-	}
+// swapBits exchanges the bits of a selected by m<<sh with the bits of b selected by m:
+// one stage of a transpose by block swaps.
+func swapBits(a, b uint64, sh uint, m uint64) (uint64, uint64) {
+	t := (a>>sh ^ b) & m
+	return a ^ t<<sh, b ^ t
 }
 
-// spreadBytes moves byte i of x to byte 2i of the result.
-func spreadBytes(x uint32) uint64 {
-	v := uint64(x)
-	v = (v | v<<16) & 0x0000ffff0000ffff
-	v = (v | v<<8) & 0x00ff00ff00ff00ff
-	return v
+// Masks of the block-swap stages: the low half of every 2h-bit group.
+const (
+	mask1  = 0x5555555555555555
+	mask2  = 0x3333333333333333
+	mask4  = 0x0f0f0f0f0f0f0f0f
+	mask8  = 0x00ff00ff00ff00ff
+	mask16 = 0x0000ffff0000ffff
+	mask32 = 0x00000000ffffffff
+)
+
+// transpose8x64 turns 8 rows of 64 bits (row k: bit k of one byte of 64 elements,
+// element i at bit i) into the 64 bytes of those elements: word q of the result holds
+// elements 8q..8q+7, one byte each. Stages 4, 2, 1 transpose the 8×8 bit blocks of
+// every byte column; stages 32, 16, 8 then transpose the 8×8 matrix of bytes.
+func transpose8x64(w0, w1, w2, w3, w4, w5, w6, w7 uint64) (uint64, uint64, uint64, uint64, uint64, uint64, uint64, uint64) {
+	w0, w4 = swapBits(w0, w4, 4, mask4)
+	w1, w5 = swapBits(w1, w5, 4, mask4)
+	w2, w6 = swapBits(w2, w6, 4, mask4)
+	w3, w7 = swapBits(w3, w7, 4, mask4)
+	w0, w2 = swapBits(w0, w2, 2, mask2)
+	w1, w3 = swapBits(w1, w3, 2, mask2)
+	w4, w6 = swapBits(w4, w6, 2, mask2)
+	w5, w7 = swapBits(w5, w7, 2, mask2)
+	w0, w1 = swapBits(w0, w1, 1, mask1)
+	w2, w3 = swapBits(w2, w3, 1, mask1)
+	w4, w5 = swapBits(w4, w5, 1, mask1)
+	w6, w7 = swapBits(w6, w7, 1, mask1)
+	// word r byte c is now element 8c+r: transpose the bytes
+	w0, w4 = swapBits(w0, w4, 32, mask32)
+	w1, w5 = swapBits(w1, w5, 32, mask32)
+	w2, w6 = swapBits(w2, w6, 32, mask32)
+	w3, w7 = swapBits(w3, w7, 32, mask32)
+	w0, w2 = swapBits(w0, w2, 16, mask16)
+	w1, w3 = swapBits(w1, w3, 16, mask16)
+	w4, w6 = swapBits(w4, w6, 16, mask16)
+	w5, w7 = swapBits(w5, w7, 16, mask16)
+	w0, w1 = swapBits(w0, w1, 8, mask8)
+	w2, w3 = swapBits(w2, w3, 8, mask8)
+	w4, w5 = swapBits(w4, w5, 8, mask8)
+	w6, w7 = swapBits(w6, w7, 8, mask8)
+	return w0, w1, w2, w3, w4, w5, w6, w7
+}
+
+// unshuffleWords1 undoes the transpose of 1-byte elements 64 at a time and returns the
+// number of row bytes done (a multiple of 8).
+func unshuffleWords1(dst, src []byte, nb int) int {
+	if nb < 8 || len(src) < 8*nb || len(dst) < 8*nb {
+		return 0
+	}
+	ps, pd := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(dst))
+	g := 0
+	for ; g <= nb-8; g += 8 {
+		w0, w1, w2, w3, w4, w5, w6, w7 := transpose8x64(
+			ld64(ps, g), ld64(ps, nb+g), ld64(ps, 2*nb+g), ld64(ps, 3*nb+g),
+			ld64(ps, 4*nb+g), ld64(ps, 5*nb+g), ld64(ps, 6*nb+g), ld64(ps, 7*nb+g))
+		o := unsafe.Add(pd, 8*g)
+		st64(o, 0, w0)
+		st64(o, 8, w1)
+		st64(o, 16, w2)
+		st64(o, 24, w3)
+		st64(o, 32, w4)
+		st64(o, 40, w5)
+		st64(o, 48, w6)
+		st64(o, 56, w7)
+	}
+	return g
+}
+
+// ld64 loads the little-endian uint64 at p+off; the caller has checked the bounds.
+func ld64(p unsafe.Pointer, off int) uint64 {
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, off))[:])
+}
+
+// st64 stores v little-endian at p+off; the caller has checked the bounds.
+func st64(p unsafe.Pointer, off int, v uint64) {
+	binary.LittleEndian.PutUint64((*[8]byte)(unsafe.Add(p, off))[:], v)
+}
+
+// unshuffleWords2 undoes the transpose of 2-byte elements 64 at a time (16 rows of 64
+// bits → 64 uint16) and returns the number of row bytes done. Stages 8, 4, 2, 1
+// transpose the 16×16 bit blocks, leaving element 16c+r in the 16-bit lane c of word
+// r; stages 32 and 16 then transpose the 4×4 lane matrices of words 4a..4a+3, so that
+// word 4a+c holds elements 16c+4a..16c+4a+3, the result word 4c+a. After stage 8 words
+// 0..7 and 8..15 never meet again: each half is finished on its own (reloading the
+// rows for the second) so that its 8 words stay in registers.
+func unshuffleWords2(dst, src []byte, nb int) int {
+	if nb < 8 || len(src) < 16*nb || len(dst) < 16*nb {
+		return 0
+	}
+	ps, pd := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(dst))
+	g := 0
+	for ; g <= nb-8; g += 8 {
+		p := unsafe.Add(ps, g)
+		o := unsafe.Add(pd, 16*g)
+		w0, w1, w2, w3, w4, w5, w6, w7 := finish16(loadLo(p, nb))
+		st64(o, 0, w0)
+		st64(o, 32, w1)
+		st64(o, 64, w2)
+		st64(o, 96, w3)
+		st64(o, 8, w4)
+		st64(o, 40, w5)
+		st64(o, 72, w6)
+		st64(o, 104, w7)
+		w0, w1, w2, w3, w4, w5, w6, w7 = finish16(loadHi(p, nb))
+		st64(o, 16, w0)
+		st64(o, 48, w1)
+		st64(o, 80, w2)
+		st64(o, 112, w3)
+		st64(o, 24, w4)
+		st64(o, 56, w5)
+		st64(o, 88, w6)
+		st64(o, 120, w7)
+	}
+	return g
+}
+
+// loadLo loads rows 0..7 and 8..15 at p (rows nb bytes apart) and returns words 0..7
+// after stage 8 of unshuffleWords2.
+func loadLo(p unsafe.Pointer, nb int) (uint64, uint64, uint64, uint64, uint64, uint64, uint64, uint64) {
+	h := unsafe.Add(p, 8*nb)
+	w0 := lo8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w1 := lo8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w2 := lo8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w3 := lo8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w4 := lo8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w5 := lo8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w6 := lo8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w7 := lo8(ld64(p, 0), ld64(h, 0))
+	return w0, w1, w2, w3, w4, w5, w6, w7
+}
+
+// loadHi is loadLo for words 8..15.
+func loadHi(p unsafe.Pointer, nb int) (uint64, uint64, uint64, uint64, uint64, uint64, uint64, uint64) {
+	h := unsafe.Add(p, 8*nb)
+	w0 := hi8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w1 := hi8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w2 := hi8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w3 := hi8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w4 := hi8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w5 := hi8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w6 := hi8(ld64(p, 0), ld64(h, 0))
+	p, h = unsafe.Add(p, nb), unsafe.Add(h, nb)
+	w7 := hi8(ld64(p, 0), ld64(h, 0))
+	return w0, w1, w2, w3, w4, w5, w6, w7
+}
+
+// lo8 and hi8 are the two results of swapBits(a, b, 8, mask8).
+func lo8(a, b uint64) uint64 { return a ^ ((a>>8^b)&mask8)<<8 }
+func hi8(a, b uint64) uint64 { return b ^ (a>>8^b)&mask8 }
+
+// finish16 runs stages 4, 2, 1, 32 and 16 of unshuffleWords2 on one half.
+func finish16(w0, w1, w2, w3, w4, w5, w6, w7 uint64) (uint64, uint64, uint64, uint64, uint64, uint64, uint64, uint64) {
+	w0, w4 = swapBits(w0, w4, 4, mask4)
+	w1, w5 = swapBits(w1, w5, 4, mask4)
+	w2, w6 = swapBits(w2, w6, 4, mask4)
+	w3, w7 = swapBits(w3, w7, 4, mask4)
+	w0, w2 = swapBits(w0, w2, 2, mask2)
+	w1, w3 = swapBits(w1, w3, 2, mask2)
+	w4, w6 = swapBits(w4, w6, 2, mask2)
+	w5, w7 = swapBits(w5, w7, 2, mask2)
+	w0, w1 = swapBits(w0, w1, 1, mask1)
+	w2, w3 = swapBits(w2, w3, 1, mask1)
+	w4, w5 = swapBits(w4, w5, 1, mask1)
+	w6, w7 = swapBits(w6, w7, 1, mask1)
+	w0, w2 = swapBits(w0, w2, 32, mask32)
+	w1, w3 = swapBits(w1, w3, 32, mask32)
+	w4, w6 = swapBits(w4, w6, 32, mask32)
+	w5, w7 = swapBits(w5, w7, 32, mask32)
+	w0, w1 = swapBits(w0, w1, 16, mask16)
+	w2, w3 = swapBits(w2, w3, 16, mask16)
+	w4, w5 = swapBits(w4, w5, 16, mask16)
+	w6, w7 = swapBits(w6, w7, 16, mask16)
+	return w0, w1, w2, w3, w4, w5, w6, w7
+}
+
+// unshuffleWords undoes the transpose of s-byte elements 64 at a time, one element
+// byte (8 rows) after the other, and returns the number of row bytes done.
+func unshuffleWords(dst, src []byte, nb, s int) int {
+	if nb < 8 {
+		return 0
+	}
+	le := binary.LittleEndian
+	dst = dst[:8*nb*s]
+	var out [64]byte
+	g := 0
+	for j := range s {
+		p := src[8*j*nb:]
+		r0, r1, r2, r3 := row(p, 0, nb), row(p, 1, nb), row(p, 2, nb), row(p, 3, nb)
+		r4, r5, r6, r7 := row(p, 4, nb), row(p, 5, nb), row(p, 6, nb), row(p, 7, nb)
+		for g = 0; g <= nb-8; g += 8 {
+			w0, w1, w2, w3, w4, w5, w6, w7 := transpose8x64(
+				le.Uint64(r0[g:]), le.Uint64(r1[g:]), le.Uint64(r2[g:]), le.Uint64(r3[g:]),
+				le.Uint64(r4[g:]), le.Uint64(r5[g:]), le.Uint64(r6[g:]), le.Uint64(r7[g:]))
+			le.PutUint64(out[0:], w0)
+			le.PutUint64(out[8:], w1)
+			le.PutUint64(out[16:], w2)
+			le.PutUint64(out[24:], w3)
+			le.PutUint64(out[32:], w4)
+			le.PutUint64(out[40:], w5)
+			le.PutUint64(out[48:], w6)
+			le.PutUint64(out[56:], w7)
+			o := dst[8*g*s+j:]
+			for i, b := range out {
+				o[i*s] = b
+			}
+		}
+	}
+	return g
+}
+
+// row returns row k (nb bytes) of a shuffled block.
+func row(src []byte, k, nb int) []byte {
+	return src[k*nb:][:nb:nb]
 }
 
 // transpose8 transposes the 8×8 bit matrix whose row r is byte r of x (column c = bit

@@ -127,6 +127,31 @@ type Decoder struct {
 // was skipped for this chunk (HDF5's filter mask). The result is in a buffer of the
 // Decoder (or src itself when no filter ran), valid until the next call.
 func (d *Decoder) DecodeChunk(src []byte, filters []Filter, mask uint32, n, elemSize int) ([]byte, error) {
+	return d.decode(nil, src, filters, mask, n, elemSize)
+}
+
+// DecodeChunkInto is DecodeChunk writing the decoded chunk into dst (its length is the
+// decoded size): the last filter stage decodes straight into dst, without a copy.
+func (d *Decoder) DecodeChunkInto(dst, src []byte, filters []Filter, mask uint32, elemSize int) error {
+	out, err := d.decode(dst, src, filters, mask, len(dst), elemSize)
+	if err != nil {
+		return err
+	}
+	if len(out) > 0 && &out[0] != &dst[0] {
+		copy(dst, out)
+	}
+	return nil
+}
+
+// decode runs the pipeline; the last stage writes into final when it is not nil.
+func (d *Decoder) decode(final, src []byte, filters []Filter, mask uint32, n, elemSize int) ([]byte, error) {
+	last := -1 // the last stage to run (the first filter applied when writing)
+	for i := range filters {
+		if (i >= 32 || mask&(1<<i) == 0) && filters[i].ID != FilterFletcher32 {
+			last = i
+			break
+		}
+	}
 	cur := src
 	which := 0
 	for i := len(filters) - 1; i >= 0; i-- {
@@ -141,16 +166,21 @@ func (d *Decoder) DecodeChunk(src []byte, filters []Filter, mask uint32, n, elem
 			cur = cur[:len(cur)-4]
 			continue
 		}
-		// the size this stage produces: the final size for the first stage, else unknown
-		want := n
-		dst := d.buf(which, want)
+		// the size this stage produces: the final size for the last stage, else unknown
+		out := func(size int) []byte {
+			if i == last && final != nil && size == len(final) {
+				return final
+			}
+			return d.buf(which, size)
+		}
+		dst := out(n)
 		var err error
 		switch f.ID {
 		case FilterDeflate:
 			dst, err = d.inflate(dst, cur)
 		case FilterShuffle:
 			es := int(f.param(0, uint32(elemSize)))
-			dst = d.buf(which, len(cur))
+			dst = out(len(cur))
 			err = Unshuffle(dst, cur, es)
 		case FilterLZF:
 			dst, err = d.lzf(dst, cur)
@@ -162,7 +192,7 @@ func (d *Decoder) DecodeChunk(src []byte, filters []Filter, mask uint32, n, elem
 			case bshufLZ4:
 				dst, d.tmp, err = decodeBitshuffleLZ4(dst, cur, es, d.tmp)
 			case bshufNone:
-				dst = d.buf(which, len(cur))
+				dst = out(len(cur))
 				err = Bitunshuffle(dst, cur, es, int(f.param(3, 0)))
 			default:
 				err = fmt.Errorf("%w: bitshuffle compression mode %d is not supported", ErrFilter, f.param(4, 0))
@@ -181,7 +211,7 @@ func (d *Decoder) DecodeChunk(src []byte, filters []Filter, mask uint32, n, elem
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
-		if dst != nil {
+		if dst != nil && (final == nil || len(final) == 0 || cap(dst) == 0 || &dst[:1][0] != &final[0]) {
 			d.bufs[which] = dst[:cap(dst)]
 		}
 		cur = dst

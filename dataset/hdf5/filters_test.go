@@ -296,6 +296,8 @@ func TestPipelines(t *testing.T) {
 		{"fletcher32", append(append([]byte(nil), raw...), fl32[:]...), []Filter{{ID: FilterFletcher32}}, 0},
 		{"zstd", zenc.EncodeAll(raw, nil), []Filter{{ID: FilterZstd}}, 0},
 		{"bitshuffle uncompressed", bytes.Join(bitshuffleChunkRef(raw, 4, bshufDefaultBlock(4)), nil), []Filter{{ID: FilterBitshuffle, Params: []uint32{0, 3, 4, 0, 0}}}, 0},
+		{"bitshuffle+lz4", bslz4Chunk(t, raw, 4, bshufDefaultBlock(4)), []Filter{{ID: FilterBitshuffle, Params: []uint32{0, 3, 4, 0, bshufLZ4}}}, 0},
+		{"shuffle+bitshuffle+lz4", bslz4Chunk(t, shuffleRef(raw, 4), 4, bshufDefaultBlock(4)), []Filter{{ID: FilterShuffle, Params: []uint32{4}}, {ID: FilterBitshuffle, Params: []uint32{0, 3, 4, 0, bshufLZ4}}}, 0},
 		{"none", raw, nil, 0},
 	}
 	var d Decoder
@@ -308,6 +310,13 @@ func TestPipelines(t *testing.T) {
 				}
 				if !bytes.Equal(got, raw) {
 					t.Fatal("decoded bytes differ")
+				}
+				into := make([]byte, len(raw))
+				if err := d.DecodeChunkInto(into, tc.stored, tc.filters, tc.mask, 4); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(into, raw) {
+					t.Fatal("DecodeChunkInto: decoded bytes differ")
 				}
 			}
 		})
