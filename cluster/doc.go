@@ -16,7 +16,10 @@
 // udf.Prepare/RunPartition. The partition buffers come back as .npy bytes with a
 // CRC-32C each, inline in the result message up to InlineLimit and through the
 // Object Store above it. The driver merges them in partition order, so results are
-// bit-identical to a local run with the same partitions.
+// bit-identical to a local run with the same partitions. A run without a partition
+// count is cut into Config.PartitionBytes (64 MiB) partitions, at least 4 per worker
+// slot idle at Open (Client.IdleSlots). A worker slot fetches its next task while the
+// driver takes its last result.
 //
 // # Failures
 //

@@ -82,6 +82,11 @@ func Serve(ctx context.Context, nc *nats.Conn, o WorkerOptions) error {
 	var wg sync.WaitGroup
 	for range o.Slots {
 		wg.Go(func() {
+			// A slot fetches its next task while the driver takes the last result
+			// (at most one result in flight per slot), instead of idling for the
+			// driver's answer.
+			var replying sync.WaitGroup
+			defer replying.Wait()
 			for ctx.Err() == nil {
 				fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 				batch, err := cons.Fetch(1, jetstream.FetchContext(fctx))
@@ -94,7 +99,7 @@ func Serve(ctx context.Context, nc *nats.Conn, o WorkerOptions) error {
 					continue
 				}
 				for m := range batch.Messages() {
-					w.handle(ctx, m)
+					w.handle(ctx, m, &replying)
 				}
 				cancel()
 			}
@@ -171,8 +176,9 @@ func (w *worker) closeJobs() {
 	}
 }
 
-// handle runs one task message.
-func (w *worker) handle(ctx context.Context, m jetstream.Msg) {
+// handle runs one task message. A successful result is sent, and the message
+// settled, on a goroutine in replying, after the slot's previous reply is done.
+func (w *worker) handle(ctx context.Context, m jetstream.Msg, replying *sync.WaitGroup) {
 	var t wireTask
 	if err := json.Unmarshal(m.Data(), &t); err != nil || t.Job == "" {
 		w.logf("worker %s: undecodable task message on %s: terminating it", w.o.Name, m.Subject())
@@ -248,7 +254,8 @@ func (w *worker) handle(ctx context.Context, m jetstream.Msg) {
 		w.reply(ctx, m, t, attempt, nil, taskError(w.o.Name, t.Task.Partition, err))
 		return
 	}
-	w.reply(ctx, m, t, attempt, out, nil)
+	replying.Wait()
+	replying.Go(func() { w.reply(ctx, m, t, attempt, out, nil) })
 }
 
 // run prepares the job (once) and runs the task.
@@ -287,7 +294,14 @@ func (w *worker) prepare(ctx context.Context, j *workerJob, id string) error {
 	if err := w.checkPath(wj.Dataset.Path); err != nil {
 		return err
 	}
-	ds, err := dataset.Open(wj.Dataset.Format, wj.Dataset.Path, wj.Dataset.Options)
+	dopts := wj.Dataset.Options
+	if dopts.IO == "" || dopts.IO == dataset.IOAuto {
+		// The driver left the I/O method to the worker: choose it for this worker's
+		// task slots, as a local run does for its workers (pread on small machines,
+		// where a fresh mapping per job would fault in every page of its partitions).
+		dopts.IO, dopts.Populate = dataset.ChooseIO(min(w.o.Slots, runtime.GOMAXPROCS(0)))
+	}
+	ds, err := dataset.Open(wj.Dataset.Format, wj.Dataset.Path, dopts)
 	if err != nil {
 		return err
 	}
@@ -369,9 +383,10 @@ func (w *worker) reply(ctx context.Context, m jetstream.Msg, t wireTask, attempt
 			hdr.Bufs, hdr.Size, payload = bufs, len(p), p
 		}
 	}
-	limit := 256 << 10
+	// the driver's limit, unless this worker's server takes less
+	limit := inlineLimit(0, w.nc.MaxPayload())
 	if t.Inline > 0 {
-		limit = t.Inline
+		limit = min(t.Inline, int(w.nc.MaxPayload()-64<<10))
 	}
 	if len(payload) > limit {
 		hdr.Object = fmt.Sprintf("result.%s.%d.%d", t.Job, t.Task.Partition, attempt)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/internal/kernels"
 )
 
 // Corrections are detector corrections applied to every frame as its tiles are
@@ -65,9 +66,12 @@ type corrected struct {
 	out  array.DType
 	excl []int // flat indices of excluded pixels
 
-	mu    sync.Mutex
-	plans map[string]*corrPlan // by scheme shape
-	pool  sync.Pool            // *corrBuf[T]
+	mu       sync.Mutex
+	plans    map[string]*corrPlan // by scheme shape
+	last     *corrPlan            // the plan of the last scheme asked for
+	lastKey  []int                // its scheme shape
+	lastBoxs int                  // and number of boxes
+	pool     sync.Pool            // *corrBuf[T]
 }
 
 // corrPlan holds, for each box of a scheme, the dark and gain values of its elements in
@@ -78,6 +82,214 @@ type corrPlan struct {
 	gain32     [][]float32
 	patches    [][]corrPatch
 	sizes      []int
+
+	// The fused readers' form of the plan, built on first use per tile dtype.
+	once32, once64 sync.Once
+	f32            *fusedCorr[float32]
+	f64            *fusedCorr[float64]
+}
+
+// fusedCorr is what a reader needs to correct frames while it decodes them into
+// tiles of dtype T: per box of the scheme, the dark and gain values in tile order
+// (zeros and ones for a correction that is off, which change no value) and the
+// excluded pixels with their neighbours.
+type fusedCorr[T any] struct {
+	dark, gain [][]T
+	patches    [][]corrPatch
+	// patchOnly: no dark and no gain, the plain decoder runs and only the excluded
+	// pixels are repaired.
+	patchOnly bool
+}
+
+// fused returns the plan's fused form for T, building it on first use.
+func fusedOf[T float32 | float64](p *corrPlan) *fusedCorr[T] {
+	build := func(dk, gn [][]float64) *fusedCorr[T] {
+		fc := &fusedCorr[T]{patches: p.patches, patchOnly: p.dark[0] == nil && p.gain[0] == nil}
+		for bi, n := range p.sizes {
+			d, g := make([]T, n), make([]T, n)
+			for i := range g {
+				g[i] = 1
+			}
+			for i, v := range dk[bi] {
+				d[i] = T(v)
+			}
+			for i, v := range gn[bi] {
+				g[i] = T(v)
+			}
+			fc.dark = append(fc.dark, d)
+			fc.gain = append(fc.gain, g)
+		}
+		return fc
+	}
+	switch any(T(0)).(type) {
+	case float32:
+		p.once32.Do(func() { p.f32 = any(build(p.dark, p.gain)).(*fusedCorr[float32]) })
+		return any(p.f32).(*fusedCorr[T])
+	default:
+		p.once64.Do(func() { p.f64 = any(build(p.dark, p.gain)).(*fusedCorr[float64]) })
+		return any(p.f64).(*fusedCorr[T])
+	}
+}
+
+// fusingReader is a reader that applies corrections while it decodes: it reads like
+// ReadTiles with req's dtype float32 or float64 and fc the matching *fusedCorr[T].
+// The dense and framed readers implement it; a type that embeds one of them and
+// changes what ReadTiles delivers must not expose it.
+type fusingReader interface {
+	readFused(ctx context.Context, p Partition, req TileRequest, fc any, fn func(t *Tile) error) error
+}
+
+// readFused reads with the corrections fc applied in the decode loop.
+func (d *dense) readFused(ctx context.Context, p Partition, req TileRequest, fc any, fn func(t *Tile) error) error {
+	req.fused = fc
+	return d.ReadTiles(ctx, p, req, fn)
+}
+
+// readFused reads with the corrections fc applied in the decode loop (frames back to
+// back: the dense reader's).
+func (f *Framed) readFused(ctx context.Context, p Partition, req TileRequest, fc any, fn func(t *Tile) error) error {
+	req.fused = fc
+	return f.ReadTiles(ctx, p, req, fn)
+}
+
+// useFused points st at the fused corrections of req (nil: none) and makes its
+// corrected decoder on first use (native stored dtype, byte swap, stored order).
+func (st *readState[T]) useFused(req *TileRequest, path string, native array.DType, swap, big bool) error {
+	st.corr = nil
+	if req.fused == nil {
+		return nil
+	}
+	fc, ok := req.fused.(*fusedCorr[T])
+	if !ok {
+		return newErr(path, "dtype", ErrDType, "corrections apply to float32 or float64 tiles, not %v", req.DType)
+	}
+	if st.cdec == nil {
+		cd, err := newCorrDecoder[T](native, swap, big, st.dec)
+		if err != nil {
+			return err
+		}
+		st.cdec = cd
+	}
+	st.corr = fc
+	return nil
+}
+
+// newCorrDecoder returns the corrected decoder into T (float32 or float64): the fused
+// SIMD kernels of internal/kernels for the dtypes they take, else dec on a strip of
+// stageLen elements corrected in place while it is in cache.
+func newCorrDecoder[T elem](native array.DType, swap, big bool, dec decoder[T]) (func(dst []T, src []byte, dark, gain []T), error) {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		if kernelDType(native) {
+			if f, err := kernels.CorrDecoderF32(native, big); err == nil {
+				return any(f).(func(dst []T, src []byte, dark, gain []T)), nil
+			}
+		}
+		inPlace, err := kernels.CorrDecoderF32(array.Float32, hostBig)
+		if err != nil {
+			return nil, err
+		}
+		return any(stripCorr(any(dec).(decoder[float32]), native.ItemSize(), inPlace)).(func(dst []T, src []byte, dark, gain []T)), nil
+	case float64:
+		if kernelDType(native) {
+			if f, err := kernels.CorrDecoderF64(native, big); err == nil {
+				return any(f).(func(dst []T, src []byte, dark, gain []T)), nil
+			}
+		}
+		inPlace, err := kernels.CorrDecoderF64(array.Float64, hostBig)
+		if err != nil {
+			return nil, err
+		}
+		return any(stripCorr(any(dec).(decoder[float64]), native.ItemSize(), inPlace)).(func(dst []T, src []byte, dark, gain []T)), nil
+	}
+	return nil, newErr("", "dtype", ErrDType, "corrections apply to float32 or float64 tiles, not %v", array.DTypeOf[T]())
+}
+
+// stripCorr decodes stageLen elements at a time with dec and corrects them in place
+// with the same-dtype corrected kernel.
+func stripCorr[T float32 | float64](dec decoder[T], isz int, inPlace func(dst []T, src []byte, dark, gain []T)) func(dst []T, src []byte, dark, gain []T) {
+	return func(dst []T, src []byte, dark, gain []T) {
+		for len(dst) > 0 {
+			n := min(len(dst), stageLen)
+			dec(dst[:n], src[:n*isz])
+			inPlace(dst[:n], bytesOf(dst[:n]), dark[:n], gain[:n])
+			dst, src, dark, gain = dst[n:], src[n*isz:], dark[n:], gain[n:]
+		}
+	}
+}
+
+// corrChunk is the number of elements of a run the fused loop decodes for every frame
+// of a block before it moves on: 4 KiB of float32 dark and gain values each, which stay
+// in the L1 cache while the block's frames pass.
+const corrChunk = 1024
+
+// fusedBlock decodes with corrections the part of box bi of the frames srcs (stored or
+// frame-decoded bytes, one per frame) into buf (len(srcs) frames of size elements):
+// run by run and chunk by chunk, each chunk for every frame, so that the chunk's dark
+// and gain values are read from cache; then it repairs each frame's excluded pixels.
+// The box's runs are sruns (element offset, length in the frame) or, when sruns is
+// nil, runLen elements at each of offs.
+func (st *readState[T]) fusedBlock(bi int, buf []T, size, isz int, srcs [][]byte, offs []int, runLen int, sruns []srun) {
+	dark, gain := st.corr.dark[bi], st.corr.gain[bi]
+	nr := len(sruns)
+	if sruns == nil {
+		nr = len(offs)
+	}
+	at := 0
+	for k := range nr {
+		off, rl := 0, runLen
+		if sruns != nil {
+			off, rl = sruns[k].off, sruns[k].n
+		} else {
+			off = offs[k]
+		}
+		for c := 0; c < rl; c += corrChunk {
+			m := min(corrChunk, rl-c)
+			dk, gn := dark[at+c:at+c+m], gain[at+c:at+c+m]
+			s0, s1 := (off+c)*isz, (off+c+m)*isz
+			for j, src := range srcs {
+				d := buf[j*size+at+c:]
+				if st.corr.patchOnly {
+					st.dec(d[:m], src[s0:s1])
+				} else {
+					st.cdec(d[:m], src[s0:s1], dk, gn)
+				}
+			}
+		}
+		at += rl
+	}
+	for j := range srcs {
+		st.endFrame(bi, buf[j*size:(j+1)*size])
+	}
+}
+
+// endFrame repairs the excluded pixels of one frame's part of box bi (seg), once the
+// fused loop has corrected all of it.
+func (st *readState[T]) endFrame(bi int, seg []T) {
+	if st.corr == nil {
+		return
+	}
+	switch s := any(seg).(type) {
+	case []float32:
+		patchFrame(s, st.corr.patches[bi])
+	case []float64:
+		patchFrame(s, st.corr.patches[bi])
+	}
+}
+
+// patchFrame replaces every excluded pixel of seg by the mean of its neighbours.
+func patchFrame[T float32 | float64](seg []T, patches []corrPatch) {
+	for _, p := range patches {
+		if len(p.nb) == 0 {
+			continue
+		}
+		var s T
+		for _, n := range p.nb {
+			s += seg[n]
+		}
+		seg[p.idx] = s / T(len(p.nb))
+	}
 }
 
 type corrPatch struct {
@@ -285,6 +497,15 @@ func flatIn(c, dims []int) int {
 func (w *corrected) plan(s *TilingScheme) *corrPlan {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.last != nil && w.lastBoxs == len(s.Boxes) && slices.Equal(w.lastKey, s.Shape) {
+		return w.last
+	}
+	p := w.planLocked(s)
+	w.last, w.lastKey, w.lastBoxs = p, slices.Clone(s.Shape), len(s.Boxes)
+	return p
+}
+
+func (w *corrected) planLocked(s *TilingScheme) *corrPlan {
 	key := ""
 	for _, v := range s.Shape {
 		key += strconv.Itoa(v) + ","
@@ -348,13 +569,23 @@ func forEachBoxOffset(sig []int, box array.Slice, f func(off int)) {
 	}
 }
 
-// ReadTiles reads the wrapped dataset's tiles in the corrected dtype and corrects each
-// tile right after it is decoded, while it is in cache.
+// ReadTiles reads the wrapped dataset's tiles in the corrected dtype. Readers that
+// fuse corrections into decoding (the dense and framed readers) compute
+// (v − dark)·gain in their decode loop and repair excluded pixels once per frame;
+// others deliver plain tiles, corrected here right after they are decoded.
 func (w *corrected) ReadTiles(ctx context.Context, p Partition, req TileRequest, fn func(t *Tile) error) error {
 	if !req.DType.IsValid() {
 		req.DType = w.out
 	}
 	pl := w.plan(&req.Scheme)
+	if fr, ok := w.Dataset.(fusingReader); ok {
+		switch req.DType {
+		case array.Float32:
+			return fr.readFused(ctx, p, req, fusedOf[float32](pl), fn)
+		case array.Float64:
+			return fr.readFused(ctx, p, req, fusedOf[float64](pl), fn)
+		}
+	}
 	// A tile in the wrapped dataset's own dtype may be a view of its storage: copy it.
 	copyTile := req.DType == w.Dataset.DType()
 	switch req.DType {

@@ -89,6 +89,10 @@ type TileRequest struct {
 	DType array.DType
 	// Format is the array format of Tile.Data; it must be in Dataset.Formats().
 	Format array.Format
+
+	// fused, set only by the corrections wrapper through readFused, is the
+	// *fusedCorr[T] a reader applies while it decodes.
+	fused any
 }
 
 // Partition is a contiguous range of frames in flat nav order covering the full signal,

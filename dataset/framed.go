@@ -380,6 +380,8 @@ type framedState[T elem] struct {
 	decoded  []byte   // NewDecoder: the block's decoded frames, host order
 	schemeOf []int    // scheme the sruns are for
 	sruns    [][]srun // per box: runs in the record's (or decoded frame's) elements
+	swap     bool     // the decoder's byte swap and stored order
+	big      bool
 }
 
 func framedStateFor[T elem](f *Framed) (*framedState[T], *sync.Pool, error) {
@@ -398,7 +400,7 @@ func framedStateFor[T elem](f *Framed) (*framedState[T], *sync.Pool, error) {
 		}
 		return nil, nil, err
 	}
-	st := &framedState[T]{readState: readState[T]{dec: dec, shapes: map[[2]int]array.Shape{}}}
+	st := &framedState[T]{readState: readState[T]{dec: dec, shapes: map[[2]int]array.Shape{}}, swap: swap, big: big}
 	if f.layout.NewDecoder != nil {
 		st.frameDec = f.layout.NewDecoder()
 	}
@@ -532,6 +534,9 @@ func framedRead[T elem](ctx context.Context, f *Framed, p Partition, req *TileRe
 		return err
 	}
 	defer pool.Put(st)
+	if err := st.useFused(req, f.path, f.native, st.swap, st.big); err != nil {
+		return err
+	}
 	scheme := &req.Scheme
 	depth := scheme.DepthFor(p.Len())
 	st.prepare(scheme, depth)
@@ -552,8 +557,19 @@ func framedRead[T elem](ctx context.Context, f *Framed, p Partition, req *TileRe
 			}
 			bp := st.setTile(scheme, bi, c, n)
 			buf := st.buf[:n*bp.size]
+			if st.corr != nil {
+				srcs := st.recs
+				if st.frameDec != nil {
+					st.srcs = st.srcs[:0]
+					for j := range n {
+						st.srcs = append(st.srcs, st.decoded[j*fb:(j+1)*fb])
+					}
+					srcs = st.srcs
+				}
+				st.fusedBlock(bi, buf, bp.size, isz, srcs, nil, 0, st.sruns[bi])
+			}
 			pos := 0
-			for j := range n {
+			for j := 0; j < n && st.corr == nil; j++ {
 				var src []byte
 				if st.frameDec != nil {
 					src = st.decoded[j*fb : (j+1)*fb]

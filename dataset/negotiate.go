@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"math"
+	"slices"
 
 	"github.com/stemflow/stemflow/array"
 )
@@ -29,16 +30,35 @@ type NegotiationInput struct {
 	// NeedDecode tells whether reading needs a copy or decode (Dataset.NeedDecode). If
 	// false, tiles may be whole partitions (zero-copy).
 	NeedDecode bool
+	// FullFrames tells that tiles of whole frames cost nothing beyond the read itself
+	// (the dataset's DirectFramer says so: a pread of native frames goes straight into
+	// the tile buffer, while a sig box needs a second copy). Tile UDFs then get whole
+	// frames when they fit the byte budget (see Negotiate).
+	FullFrames bool
 	// Adjust is the dataset's veto (Dataset.AdjustTileShape bound to the run's ROI):
 	// it receives the negotiated tile shape and returns the one to use. nil keeps it.
 	Adjust func(tileshape []int) []int
 }
+
+// FullFrameMaxBytes is the largest tile of whole frames negotiation hands tile UDFs
+// with FullFrames when a UDF's explicit depth needs more than the byte budget (4 MiB).
+const FullFrameMaxBytes = 4 << 20
 
 // Negotiate computes the run's tiling scheme from the inputs exactly as the reference's
 // negotiator (spec §6.4, without corrections): the depth preference of tile UDFs is a
 // minimum, frame UDFs get multi-frame tiles, partition UDFs whole partitions, and without
 // decoding a tile UDF gets the whole partition. The dataset's veto (Adjust) is applied
 // last. Errors wrap ErrTiling.
+//
+// One deviation from the reference, only with FullFrames (reads that copy anyway but
+// can put whole frames straight into the tile buffer): when every UDF processes tiles
+// and one frame fits the byte budget, the tile holds whole frames instead of sig boxes
+// — as many as fit the budget, at most the partition, rounded down to a multiple of
+// the least common multiple of the UDFs' DepthMultiple (at least that) — so long as the
+// tile stays within max(budget, FullFrameMaxBytes); otherwise the reference's shape
+// stands. Sig boxes would cost a second copy of every byte; whole frames also give
+// the same tiles (and bit-identical results) as the zero-copy path, which hands tile
+// UDFs whole frames too.
 func Negotiate(in NegotiationInput) (TilingScheme, error) {
 	if len(in.UDFs) == 0 {
 		return TilingScheme{}, newErr("", "udfs", ErrTiling, "no UDF preferences given")
@@ -184,11 +204,54 @@ func Negotiate(in NegotiationInput) (TilingScheme, error) {
 		}
 	}
 
+	// 10a. whole frames when they cost no copy (the deviation above).
+	if in.FullFrames && intent == MethodTile && !slices.Equal(tileshape[1:], sig) {
+		if ts, ok := fullFrameShape(in.UDFs, b, sig, pn, size); ok {
+			tileshape = ts
+		}
+	}
+
 	// 10. dataset veto.
 	if in.Adjust != nil {
 		tileshape = in.Adjust(append([]int(nil), tileshape...))
 	}
 	return NewTilingScheme(tileshape, sig, intent)
+}
+
+// fullFrameShape is the whole-frame tile shape of Negotiate's FullFrames rule for
+// read dtype size b, signal sig, partition depth pn and byte budget size; ok is false
+// when no such tile fits.
+func fullFrameShape(udfs []TilingPrefs, b int64, sig []int, pn int, size int64) ([]int, bool) {
+	fb := b * int64(prodInts(sig))
+	fit := size / fb
+	if fit < 1 {
+		return nil, false
+	}
+	want := 1
+	for _, u := range udfs {
+		if u.DepthMultiple > 1 {
+			want = lcm(want, u.DepthMultiple)
+		}
+	}
+	d := int(min(fit, int64(pn)))
+	if want > 1 && want < pn {
+		d = want * max(1, d/want)
+	} else if want > 1 {
+		d = pn // a partition shallower than one block is one block
+	}
+	if int64(d)*fb > max(size, FullFrameMaxBytes) {
+		return nil, false
+	}
+	return append([]int{d}, sig...), true
+}
+
+// lcm returns the least common multiple of two positive integers.
+func lcm(a, b int) int {
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
+	}
+	return a / x * b
 }
 
 // scaleFactors is the reference's scale(shape, containing, target, start): per-axis
@@ -242,6 +305,7 @@ func NegotiationFor(ds Dataset, udfs []TilingPrefs, read array.DType, roi []bool
 		BaseShape:      ds.BaseShape(),
 		MaxIOSize:      ds.MaxIOSize(),
 		NeedDecode:     ds.NeedDecode(read, roi),
+		FullFrames:     directFrames(ds, read, roi),
 		Adjust: func(ts []int) []int {
 			return ds.AdjustTileShape(ts, roi)
 		},
@@ -254,4 +318,21 @@ func prodInts(d []int) int {
 		p *= v
 	}
 	return p
+}
+
+// DirectFramer is implemented by datasets whose copying reads put whole stored frames
+// straight into the tile buffer (pread of native-dtype frames): for them a tile of
+// whole frames costs the read alone, while a tile of sig boxes costs a second copy.
+// Negotiation then prefers whole frames (NegotiationInput.FullFrames).
+type DirectFramer interface {
+	// DirectFrames reports whether tiles of whole frames in dtype read, with the
+	// ROI roi (nil for none), are read straight into the tile buffer.
+	DirectFrames(read array.DType, roi []bool) bool
+}
+
+// directFrames reports whether ds is a DirectFramer that reads whole frames in dtype
+// read directly.
+func directFrames(ds Dataset, read array.DType, roi []bool) bool {
+	df, ok := ds.(DirectFramer)
+	return ok && df.DirectFrames(read, roi)
 }

@@ -54,6 +54,10 @@ type FormatSpec struct {
 	// Detect, if not nil, sniffs a path whose extension matched no format; it must be
 	// cheap (read at most a small header).
 	Detect func(path string) bool
+	// Claim, if not nil, sniffs a path before the extension match, for a format whose
+	// files carry another format's extension (K2IS sector files are .bin); it must be
+	// cheap.
+	Claim func(path string) bool
 	// Open opens the dataset.
 	Open Opener
 }
@@ -122,7 +126,8 @@ func Open(format, path string, opts OpenOptions) (Dataset, error) {
 	return cds, nil
 }
 
-// DetectFormat returns the name of the format of path by extension, then by content.
+// DetectFormat returns the name of the format of path: a format's Claim first, then by
+// extension, then by content (Detect).
 func DetectFormat(path string) (string, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	formatsMu.RLock()
@@ -132,6 +137,11 @@ func DetectFormat(path string) (string, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	for _, n := range names {
+		if c := formats[n].Claim; c != nil && c(path) {
+			return n, nil
+		}
+	}
 	for _, n := range names {
 		if slices.Contains(formats[n].Extensions, ext) {
 			return n, nil

@@ -81,6 +81,15 @@ func (d *dense) Close() error {
 	return nil
 }
 
+// DirectFrames implements DirectFramer: with pread I/O, whole frames of the stored
+// dtype in host order, without a ROI, are read straight into the tile buffer.
+func (d *dense) DirectFrames(read array.DType, roi []bool) bool {
+	if !read.IsValid() {
+		read = d.native
+	}
+	return d.file != nil && roi == nil && read == d.storedDType() && !d.swap && !d.forceDecode
+}
+
 // ReadTiles implements Dataset.ReadTiles for byte-backed frames.
 func (d *dense) ReadTiles(ctx context.Context, p Partition, req TileRequest, fn func(t *Tile) error) error {
 	d.mu.RLock()
@@ -178,6 +187,9 @@ type readState[T elem] struct {
 	dims   []int
 	arr    array.Dense[T] // the tile header, re-pointed per tile (Rewrap)
 	tile   Tile
+	cdec   func(dst []T, src []byte, dark, gain []T) // corrected decoder, made on first use
+	corr   *fusedCorr[T]                             // this call's fused corrections, or nil
+	srcs   [][]byte                                  // corrections: the block's frames
 }
 
 // boxPlan says how to copy one sig box out of a stored frame: runs of runLen elements
@@ -259,8 +271,14 @@ func getState[T elem](d *dense) (*readState[T], *sync.Pool, error) {
 	return st, pool, nil
 }
 
-// prepare sets the caches up for a scheme and a depth.
+// prepare sets the caches and the tile buffer up for a scheme and a depth.
 func (st *readState[T]) prepare(s *TilingScheme, depth int) {
+	st.prepareScheme(s, depth)
+	st.growBuf(depth)
+}
+
+// prepareScheme is prepare without the tile buffer (see growBuf).
+func (st *readState[T]) prepareScheme(s *TilingScheme, depth int) {
 	if !slices.Equal(st.scheme, s.Shape) || len(st.boxes) != len(s.Boxes) {
 		st.scheme = slices.Clone(s.Shape)
 		st.boxes = st.boxes[:0]
@@ -269,19 +287,26 @@ func (st *readState[T]) prepare(s *TilingScheme, depth int) {
 		}
 		clear(st.shapes)
 	}
-	maxBox := 0
-	for _, b := range st.boxes {
-		maxBox = max(maxBox, b.size)
-	}
-	if need := depth * maxBox; cap(st.buf) < need {
-		st.buf = make([]T, need)
-	}
 	if cap(st.frames) < depth {
 		st.frames = make([]int, 0, depth)
 	}
 	if len(st.origin) != 1+len(s.Sig) {
 		st.origin = make([]int, 1+len(s.Sig))
 		st.dims = make([]int, 1+len(s.Sig))
+	}
+}
+
+// growBuf makes st.buf hold a block of depth frames of the largest sig box. Only
+// reads that copy call it: zero-copy tiles (views of a mapping or of memory, often a
+// whole partition deep) need no buffer, and allocating one anyway cost a partition-
+// sized allocation, zeroed, whenever a pooled state was new.
+func (st *readState[T]) growBuf(depth int) {
+	maxBox := 0
+	for _, b := range st.boxes {
+		maxBox = max(maxBox, b.size)
+	}
+	if need := depth * maxBox; cap(st.buf) < need {
+		st.buf = make([]T, need)
 	}
 }
 
@@ -322,6 +347,9 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 		return err
 	}
 	defer pool.Put(st)
+	if err := st.useFused(req, d.path, d.storedDType(), d.swap, isBig(d.order)); err != nil {
+		return err
+	}
 	st.first, st.stop = lo, lo
 	if d.mapped != nil {
 		// A fault on the mapping (the file shrank, or the device failed) while decoding
@@ -340,24 +368,27 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 
 	scheme := &req.Scheme
 	depth := scheme.DepthFor(p.Len())
-	st.prepare(scheme, depth)
+	st.prepareScheme(scheme, depth)
 	sigSize := d.shape.SigSize()
 	isz := d.storedDType().ItemSize()
 	fbytes := d.frameBytes
 	sameType := array.DTypeOf[T]() == d.storedDType() && !d.swap && !d.forceDecode
-	if d.file != nil && cap(st.raw) < depth*fbytes {
-		st.raw = make([]byte, depth*fbytes)
-	}
 
 	// Whole native frames in order need no decoding: a view of the mapping (zeroCopy)
 	// or, with pread, a read straight into the tile buffer (direct).
-	asStored := req.ROI == nil && sameType && scheme.FullSig()
+	asStored := req.ROI == nil && sameType && scheme.FullSig() && st.corr == nil
 	var all []T
 	zeroCopy := false
 	if d.file == nil && asStored {
 		all, zeroCopy = typedView[T](d.data)
 	}
 	direct := d.file != nil && asStored
+	if !zeroCopy {
+		st.growBuf(depth)
+	}
+	if d.file != nil && !direct && cap(st.raw) < depth*fbytes {
+		st.raw = make([]byte, depth*fbytes) // the read buffer decoding copies from
+	}
 	tile := &st.tile
 	tile.Slice.Origin = st.origin
 
@@ -377,9 +408,21 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 				st.arr.Rewrap(st.buf[:n*sigSize], st.dims...)
 			default:
 				buf := st.buf[:n*bp.size]
-				if blk != nil && bp.size == sigSize {
+				switch {
+				case st.corr != nil:
+					st.srcs = st.srcs[:0]
+					for j := range n {
+						if blk != nil {
+							st.srcs = append(st.srcs, blk[j*fbytes:(j+1)*fbytes])
+						} else {
+							f := st.frames[j]
+							st.srcs = append(st.srcs, d.data[f*fbytes:(f+1)*fbytes])
+						}
+					}
+					st.fusedBlock(bi, buf, bp.size, isz, st.srcs, bp.runs, bp.runLen, nil)
+				case blk != nil && bp.size == sigSize:
 					st.dec(buf, blk[:n*fbytes])
-				} else {
+				default:
 					pos := 0
 					for j := range n {
 						var fb []byte

@@ -59,6 +59,12 @@ type TilingPrefs struct {
 	// TotalSize is the largest tile in bytes the UDF wants for MethodTile; 0 means
 	// unlimited (bounded by the dataset's I/O size). BestFit is a good choice.
 	TotalSize int64
+	// DepthMultiple, when positive, says the UDF reduces blocks of that many frames
+	// counted from the partition's start, so that tiles whose depth is a multiple of
+	// it (the last of a partition excepted) give bit-identical results to whole-
+	// partition tiles. Only the whole-frame rule of Negotiate (FullFrames) uses it; the
+	// reference's rule ignores it.
+	DepthMultiple int
 }
 
 // TilingScheme is the tiling of a run: every tile holds Depth frames (fewer at the end of

@@ -115,7 +115,8 @@ func BenchmarkSchedOnly(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		opts Options
-	}{{"inline", Options{Inline: true}}, {"w1", Options{Workers: 1}}, {"w2", Options{Workers: 2}}} {
+	}{{"inline", Options{Inline: true}}, {"w1", Options{Workers: 1}}, {"w2", Options{Workers: 2}},
+		{"w2-pool2", Options{Pool: NewPool(2)}}, {"w2-observer", Options{Workers: 2, Observer: nopObserver{}}}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

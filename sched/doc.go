@@ -40,6 +40,25 @@
 // workers share the partition tasks of one run, each op choosing its device
 // path from the worker it landed on.
 //
+// # Shared pools
+//
+// By default each run has its own workers. Runs given the same [Pool]
+// (Options.Pool) share its slots instead: a general worker holds a slot while
+// its node's op runs, so all those runs together run at most Pool.Size() ops at
+// once (an interactive server runs every user's runs on one pool sized to the
+// machine). Slots are granted first come, first served, so concurrent runs take
+// turns; a worker waiting for a slot leaves the queue when its run is cancelled
+// or fails, and a slot comes back as soon as its op returns. Lane workers take
+// no slots.
+//
+// # Observing a run
+//
+// Options.Observer ([Observer]) is told the compiled plan before the first
+// node starts, then each node's start (with the worker) and end (with its run
+// time and error), from the worker goroutines. A live display of a running
+// graph uses it; without an observer the scheduler reads no clock and
+// allocates nothing for it.
+//
 // # Memory
 //
 // A node's value is dropped as soon as its last dependent has finished,

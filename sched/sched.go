@@ -42,6 +42,16 @@ type Options struct {
 	// ProgressInterval is the time between Progress calls; <= 0 means
 	// 100 ms.
 	ProgressInterval time.Duration
+	// Pool, when set, is a pool of worker slots this run shares with every
+	// other run given the same pool: each general worker (and the calling
+	// goroutine in Inline mode) holds one of its slots while running a node,
+	// so the runs together never run more than Pool.Size() ops at once and
+	// take turns first come, first served. Workers <= 0 then means
+	// Pool.Size(). Lane workers take no slots. See Pool.
+	Pool *Pool
+	// Observer, when set, is told the run's plan and every node's start and
+	// end, with timings (see Observer).
+	Observer Observer
 }
 
 // Lane is a resource lane: a set of dedicated worker goroutines, one per
@@ -203,6 +213,9 @@ type run struct {
 	window int32
 	live   atomic.Int32
 
+	pool *Pool
+	obs  Observer
+
 	inline     bool
 	progress   bool
 	onProgress func(Progress)
@@ -242,6 +255,7 @@ type worker struct {
 	idle atomic.Bool
 	wake chan struct{}
 	done [graph.NumKinds]atomic.Int64
+	slot poolWaiter // its place in Options.Pool's queue (general workers)
 	_    [64]byte
 }
 
@@ -289,6 +303,9 @@ func newRun(ctx context.Context, p *graph.Plan, o *Options) (*run, error) {
 	workers := o.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+		if o.Pool != nil {
+			workers = o.Pool.Size()
+		}
 	}
 	if o.Inline {
 		workers = 1
@@ -313,6 +330,9 @@ func newRun(ctx context.Context, p *graph.Plan, o *Options) (*run, error) {
 	id := 0
 	addWorker := func(g *group, slot int) {
 		w := &worker{r: r, g: g, info: WorkerInfo{ID: id, Lane: g.name, Slot: slot}, wake: make(chan struct{}, 1)}
+		if o.Pool != nil && g == general {
+			w.slot.grant = make(chan struct{}, 1)
+		}
 		id++
 		g.workers = append(g.workers, w)
 		r.workers = append(r.workers, w)
@@ -356,6 +376,7 @@ func newRun(ctx context.Context, p *graph.Plan, o *Options) (*run, error) {
 	r.progress = o.Progress != nil
 	r.onProgress = o.Progress
 	r.interval = o.ProgressInterval
+	r.pool, r.obs = o.Pool, o.Observer
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	for _, w := range r.workers {
 		w.ctx = context.WithValue(r.ctx, workerKey{}, &w.info)
@@ -426,6 +447,9 @@ func (r *run) seed() {
 }
 
 func (r *run) execute() ([]any, error) {
+	if r.obs != nil {
+		r.obs.RunStarted(r.p)
+	}
 	if len(r.p.Nodes) == 0 {
 		r.cancel(nil)
 		if r.progress {
@@ -588,8 +612,29 @@ func (w *worker) loop() {
 		if r.stopping() {
 			return
 		}
+		if w.slot.grant != nil {
+			if !w.execPooled(id) {
+				return
+			}
+			continue
+		}
 		w.exec(id)
 	}
+}
+
+// execPooled runs node id holding a slot of the run's pool; it returns false
+// when the run stopped while w waited for one. The slot is returned however
+// the op ends (runtime.Goexit included).
+func (w *worker) execPooled(id int32) bool {
+	if !w.r.pool.acquire(&w.slot, w.r.ctx.Done()) {
+		return false
+	}
+	defer w.r.pool.release()
+	if w.r.stopping() {
+		return false
+	}
+	w.exec(id)
+	return true
 }
 
 // find returns the next node for w: own priority work, priority work of the
@@ -767,7 +812,16 @@ func (w *worker) exec(id int32) {
 			args[i] = r.ns[d].val
 		}
 	}
-	v, err := w.call(nd, args)
+	var v any
+	var err error
+	if obs := r.obs; obs != nil {
+		obs.NodeStarted(id, w.info)
+		t0 := time.Now()
+		v, err = w.call(nd, args)
+		obs.NodeFinished(id, time.Since(t0), err)
+	} else {
+		v, err = w.call(nd, args)
+	}
 	if err != nil {
 		r.fail(&NodeError{Key: nd.Key, Label: nd.DisplayLabel(), Kind: nd.Kind, Err: err})
 		return

@@ -30,6 +30,8 @@ var modes = []struct {
 	{"w1", Options{Workers: 1}},
 	{"w2", Options{Workers: 2}},
 	{"w8", Options{Workers: 8}},
+	{"pool2", Options{Pool: NewPool(2)}},
+	{"pool1-w3", Options{Pool: NewPool(1), Workers: 3}},
 }
 
 func mustAdd(t testing.TB, g *graph.Graph, n graph.Node) {
@@ -310,7 +312,11 @@ func TestCancellation(t *testing.T) {
 			// with one worker.
 			racing := int32(0)
 			if !m.opts.Inline {
-				racing = int32(m.opts.Workers - 1)
+				w := m.opts.Workers
+				if w == 0 && m.opts.Pool != nil {
+					w = m.opts.Pool.Size()
+				}
+				racing = int32(w - 1)
 			}
 			if n := afterCancel.Load(); n > racing {
 				t.Errorf("%d nodes started after cancel returned, at most %d may race with it", n, racing)

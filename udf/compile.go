@@ -167,6 +167,9 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 	r.workers = opts.Workers
 	if r.workers <= 0 {
 		r.workers = runtime.GOMAXPROCS(0)
+		if opts.Pool != nil {
+			r.workers = opts.Pool.Size()
+		}
 	}
 	if opts.Inline {
 		r.workers = 1
@@ -209,6 +212,11 @@ func prepareUDF(i int, u UDF, meta *Meta) (*udfRun, error) {
 	specs, err := declare(ur, meta)
 	if err != nil {
 		return nil, err
+	}
+	if hs := fieldHandles(u); len(hs) > 0 {
+		if err := checkHandles(i, u, hs, specs); err != nil {
+			return nil, err
+		}
 	}
 	if _, ok := u.(ResultsGetter); !ok {
 		for _, s := range specs {

@@ -37,8 +37,8 @@ func (resultOnlyNavUDF) ProcessFrame(env *Env, _ array.Array) error {
 
 func (resultOnlyNavUDF) Results(env *Env) (map[string]array.Array, error) {
 	r := array.Zeros[float32](env.Meta.NavCount())
-	if v := F32(env, 1); v != nil {
-		copy(r.Data(), v.Data())
+	if env.At(1) != nil {
+		copy(r.Data(), F32(env, 1).Data())
 	}
 	for i, x := range F32(env, 0).Data() {
 		r.Data()[i] += x

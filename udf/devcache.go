@@ -68,14 +68,28 @@ func (c *DeviceCache) Stats() (hits, misses int64) {
 	return c.hits, c.misses
 }
 
-// String describes the cache for users: "device cache: 3 partitions, 1.2 GiB of 8.0 GiB".
+// String describes the cache for users: "device cache: 3 partitions, 1.2 GiB of
+// device memory (limit 8.0 GiB)".
 func (c *DeviceCache) String() string {
 	b, n := c.Used()
 	lim := "no limit"
 	if c.Limit > 0 {
-		lim = fmt.Sprintf("%.2f GiB", float64(c.Limit)/(1<<30))
+		lim = "limit " + humanBytes(c.Limit)
 	}
-	return fmt.Sprintf("device cache: %d partitions, %.2f GiB (limit %s)", n, float64(b)/(1<<30), lim)
+	return fmt.Sprintf("device cache: %d partitions, %s of device memory (%s)", n, humanBytes(b), lim)
+}
+
+// humanBytes formats n bytes with a binary unit: "512 B", "1.5 KiB", "8.0 GiB".
+func humanBytes(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, unit := float64(n), 0
+	for f >= 1024 && unit < 5 {
+		f /= 1024
+		unit++
+	}
+	return fmt.Sprintf("%.1f %ciB", f, "KMGTP"[unit-1])
 }
 
 // Clear frees every entry that no run is reading.
@@ -109,20 +123,33 @@ func (c *DeviceCache) removeLocked(el *list.Element) error {
 	return e.exec.Free(e.buf)
 }
 
-// lookup returns the entry of k read with roi, marked busy, or nil.
-func (c *DeviceCache) lookup(k devKey, roi []bool) *devEntry {
+// lookup returns the entry of k read with roi, marked busy, or nil. For a run with a
+// ROI it falls back to the partition's entry read without one (whole is then true:
+// the caller gathers the ROI's frames out of it).
+func (c *DeviceCache) lookup(k devKey, roi []bool) (e *devEntry, whole bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[k]
 	if !ok || !slices.Equal(el.Value.(*devEntry).roi, roi) {
+		el, ok = nil, false
+		if roi != nil {
+			w := k
+			w.roi = 0
+			if el, ok = c.entries[w]; ok && el.Value.(*devEntry).roi != nil {
+				el, ok = nil, false
+			}
+			whole = ok
+		}
+	}
+	if !ok {
 		c.misses++
-		return nil
+		return nil, false
 	}
 	c.hits++
 	c.lru.MoveToFront(el)
-	e := el.Value.(*devEntry)
+	e = el.Value.(*devEntry)
 	e.busy++
-	return e
+	return e, whole
 }
 
 // reserve makes room for bytes (evicting idle entries) and reports whether it fits.

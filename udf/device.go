@@ -2,6 +2,7 @@ package udf
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -236,8 +237,14 @@ func (r *run) deviceReader(dev *Device, x cuda.Exec, uts []*udfTask, tk task, cu
 		filled := 0        // frames uploaded into fill, in order
 		if c := dev.Cache; c != nil && tk.n > 0 {
 			key := devKey{ds: r.ds, part: p.Index, lo: p.Start(), n: p.Len(), dtype: r.input, roi: roiHash(r.roi), device: dev.Name}
-			if e := c.lookup(key, r.roi); e != nil {
+			if e, whole := c.lookup(key, r.roi); e != nil {
 				defer c.release(e)
+				if whole { // the partition is cached without a ROI: gather the ROI's frames
+					if tile, err = r.gatherTiles(ctx, x, e, p, tk, dtile, process); err != nil {
+						return err
+					}
+					return r.finishDevice(x, uts, dts, tk, cur)
+				}
 				dtile.Data, dtile.Frames, dtile.Lo = e.buf, e.frames, 0
 				if err := process(); err != nil {
 					return err
@@ -259,46 +266,62 @@ func (r *run) deviceReader(dev *Device, x cuda.Exec, uts []*udfTask, tk task, cu
 				}
 			}
 		}
-		err = r.ds.ReadTiles(ctx, p, req, func(t *dataset.Tile) error {
-			b, err := denseBytes(t.Data)
-			if err != nil {
-				return err
-			}
+		raw, swap := r.rawTiles()
+		onTile := func(t *dataset.Tile, b []byte) (err error) {
 			depth := t.Slice.Shape.Dim(0)
+			if int64(len(b)) != int64(depth)*frameBytes {
+				return fmt.Errorf("udf: device tile of %d bytes for %d frames of %d bytes", len(b), depth, frameBytes)
+			}
 			lo := t.Slice.Origin[0] - tk.lo
+			var dst cuda.Buf
 			if fill != nil && lo == filled {
 				off := int64(lo) * frameBytes
 				if err := x.CopyIn(fill.buf, off, b); err != nil {
 					return err
 				}
-				view, err := x.View(fill.buf, off, int64(len(b)))
-				if err != nil {
+				if dst, err = x.View(fill.buf, off, int64(len(b))); err != nil {
 					return err
 				}
 				filled += depth
-				dtile.Data, dtile.Frames, dtile.Lo = view, depth, lo
-				return process()
-			}
-			if tile == nil || tile.Size() < int64(len(b)) {
-				if tile != nil {
-					if err := x.Sync(); err != nil {
+			} else {
+				if tile == nil || tile.Size() < int64(len(b)) {
+					if tile != nil {
+						if err := x.Sync(); err != nil {
+							return err
+						}
+						if err := x.Free(tile); err != nil {
+							return err
+						}
+						tile = nil
+					}
+					if tile, err = x.Alloc(int64(len(b))); err != nil {
 						return err
 					}
-					if err := x.Free(tile); err != nil {
-						return err
-					}
-					tile = nil
 				}
-				if tile, err = x.Alloc(int64(len(b))); err != nil {
+				if err := x.CopyIn(tile, 0, b); err != nil {
+					return err
+				}
+				dst = tile
+			}
+			if swap && depth > 0 { // stored big-endian: decode in place on the device
+				if err := x.SwapBytes(dst, elem, dst, depth*npix); err != nil {
 					return err
 				}
 			}
-			if err := x.CopyIn(tile, 0, b); err != nil {
-				return err
-			}
-			dtile.Data, dtile.Frames, dtile.Lo = tile, depth, lo
+			dtile.Data, dtile.Frames, dtile.Lo = dst, depth, lo
 			return process()
-		})
+		}
+		if raw != nil {
+			err = raw.ReadRawTiles(ctx, p, req, onTile)
+		} else {
+			err = r.ds.ReadTiles(ctx, p, req, func(t *dataset.Tile) error {
+				b, err := denseBytes(t.Data)
+				if err != nil {
+					return err
+				}
+				return onTile(t, b)
+			})
+		}
 		if err != nil {
 			return err
 		}
@@ -312,6 +335,101 @@ func (r *run) deviceReader(dev *Device, x cuda.Exec, uts []*udfTask, tk task, cu
 		}
 		return nil
 	}
+}
+
+// gatherChunk bounds the device memory of the tiles gathered out of a cached partition.
+const gatherChunk = 32 << 20
+
+// gatherTiles serves a ROI run's partition from an entry cached without a ROI: the
+// local indices of the selected frames go to the device once, and gather_frames copies
+// them, a chunk of frames at a time, into a tile that every UDF processes. It returns
+// the tile buffer (the caller frees it after finishing, which waits for the queue)
+// even on error.
+func (r *run) gatherTiles(ctx context.Context, x cuda.Exec, e *devEntry, p dataset.Partition, tk task, dtile *DeviceTile, process func() error) (tile cuda.Buf, err error) {
+	idx := make([]byte, 0, 8*tk.n)
+	for i := p.Start(); i < p.Stop(); i++ {
+		if r.roi[i] {
+			idx = binary.NativeEndian.AppendUint64(idx, uint64(i-p.Start()))
+		}
+	}
+	if len(idx) != 8*tk.n {
+		return nil, fmt.Errorf("udf: device cache: partition %v selects %d frames, the task has %d", p, len(idx)/8, tk.n)
+	}
+	ib, err := x.Alloc(int64(len(idx)))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if serr := x.Sync(); serr != nil { // the gathers read ib
+			err = errors.Join(err, serr)
+		}
+		err = errors.Join(err, x.Free(ib))
+	}()
+	if err := x.CopyIn(ib, 0, idx); err != nil {
+		return nil, err
+	}
+	frameBytes := int64(dtile.Pixels) * int64(dtile.Elem.Size())
+	chunk := int(max(1, min(int64(tk.n), gatherChunk/frameBytes)))
+	if tile, err = x.Alloc(int64(chunk) * frameBytes); err != nil {
+		return nil, err
+	}
+	for k0 := 0; k0 < tk.n; k0 += chunk {
+		if err := ctx.Err(); err != nil {
+			return tile, err
+		}
+		nk := min(chunk, tk.n-k0)
+		view, err := x.View(ib, 8*int64(k0), 8*int64(nk))
+		if err != nil {
+			return tile, err
+		}
+		if err := x.GatherFrames(e.buf, dtile.Elem, view, tile, nk, dtile.Pixels); err != nil {
+			return tile, err
+		}
+		dtile.Data, dtile.Frames, dtile.Lo = tile, nk, k0
+		if err := process(); err != nil {
+			return tile, err
+		}
+	}
+	return tile, nil
+}
+
+// RawTileReader is implemented by datasets whose stored frames are plain elements of
+// the native dtype in a byte order other than the host's (MIB U16/U32 and ">u2"-style
+// raw or .npy files are stored big-endian). The device path then uploads the frames as
+// stored and decodes them on the device (swap_bytes) instead of swapping them on the
+// host: the PCIe copy carries the same bytes, and the CPU does no decoding.
+type RawTileReader interface {
+	// RawByteOrder returns the stored byte order of the frames' elements; ok is false
+	// when they cannot be handed out as stored (bit-packed or cropped records, ...).
+	RawByteOrder() (order binary.ByteOrder, ok bool)
+	// ReadRawTiles is ReadTiles for req.DType the native dtype and whole-frame tiles,
+	// except that fn receives each tile's elements as stored: raw holds the tile's
+	// depth·prod(sig) elements in RawByteOrder, C order (t.Data may be nil). raw and t
+	// are valid only during the call.
+	ReadRawTiles(ctx context.Context, p dataset.Partition, req dataset.TileRequest, fn func(t *dataset.Tile, raw []byte) error) error
+}
+
+// rawTiles returns the dataset's raw reader when the device path reads its stored
+// bytes: the run reads the native dtype, which the dataset stores in another byte
+// order than the host's (swap is then true; for one-byte elements there is nothing to
+// swap and the ordinary reader serves).
+func (r *run) rawTiles() (RawTileReader, bool) {
+	rr, ok := r.ds.(RawTileReader)
+	if !ok || r.input != r.ds.DType() {
+		return nil, false
+	}
+	order, ok := rr.RawByteOrder()
+	if !ok || order == nil {
+		return nil, false
+	}
+	probe := []byte{1, 0}
+	if order.Uint16(probe) == binary.NativeEndian.Uint16(probe) {
+		return nil, false // stored in host order: ReadTiles hands out views anyway
+	}
+	if e, ok := ElemOf(r.input); !ok || e.Size() == 1 {
+		return nil, false
+	}
+	return rr, true
 }
 
 // finishDevice finishes every UDF's device task into its host buffers.

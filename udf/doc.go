@@ -13,17 +13,29 @@
 // never mutates the UDF; all per-task state lives in the *Env passed to every method,
 // so one UDF value is safe on many goroutines and may serve two runs at once.
 //
-// Buffers are addressed by their index in the ResultBuffers order. Hot code fetches a
-// typed view at the start of each call, which costs an interface call and a type
+// Buffers are best addressed by typed handles (Buf), which name a buffer, its kind
+// and its element type once: Declare turns them into ResultBuffers' declarations,
+// View gives the typed view during a call, Get the typed result after the run. Hot
+// code fetches the view at the start of each call, which costs a map lookup and a type
 // assertion and allocates nothing:
 //
+//	var out = udf.NavBuf[float32]("intensity")
+//
+//	func (SumSig) ResultBuffers(*udf.Meta) []udf.BufferSpec { return udf.Declare(out) }
+//
 //	func (SumSig) ProcessTile(env *udf.Env, tile array.Array) error {
-//		out := udf.F32(env, 0) // nav buffer: the tile's rows
+//		o := out.View(env) // nav buffer: the tile's rows; never nil
 //		...
 //	}
 //
-// Views are valid during the call only: the engine re-points them between tiles and
-// frames (in place where the array layout allows it). Tiles and frames are read-only.
+// Buffers are also addressed by their index in the ResultBuffers order (View, F32,
+// F64, Env.At) or by name (Env.Buffer, Views.Get). A failed typed access — a name not
+// declared, another dtype or kind, a result_only buffer before Results — records a
+// *BufferError naming the buffer and the file:line of the access and returns an empty
+// array, never nil; the engine fails the UDF's call with it (see Check for what is
+// found before any data is read). Views are valid during the call only: the engine
+// re-points them between tiles and frames (in place where the array layout allows
+// it). Tiles and frames are read-only.
 //
 // # Runs
 //
@@ -56,7 +68,9 @@
 // # Helpers
 //
 // AuxData carries per-frame parameters sliced to each unit of work; MaskContainer
-// holds a mask stack (dense, or CSR when every mask is sparse) cut per signal box for tile × masks products; WithMask and
+// holds a mask stack (dense, or CSR when every mask is sparse), built from
+// MaskFactory values — the one mask factory type, shared with udfs.ApplyMasks — and
+// cut per signal box for tile × masks products; WithMask and
 // WithValid attach valid masks to Results; DatasetChunks exposes a dataset as a lazy
 // array, one chunk per partition; ROIFromCoords, ROIFromPairs and ROIFromArray build
 // Options.ROI from the reference's other ROI forms.

@@ -1,6 +1,8 @@
 package udf
 
 import (
+	"fmt"
+
 	"github.com/stemflow/stemflow/array"
 )
 
@@ -26,6 +28,17 @@ type Env struct {
 	taskData any
 	aux      []*AuxData
 	auxViews []array.Array
+	err      *BufferError // the first failed buffer access (see Err)
+}
+
+// Err returns the first failed buffer access of this Env (a *BufferError from a
+// handle's View, from View, F32, F64 or from Buffer), or nil. The engine checks it after
+// every call into the UDF and fails the run with it.
+func (e *Env) Err() error {
+	if e.err == nil {
+		return nil
+	}
+	return e.err
 }
 
 // At returns the current view of buffer i (see Viewer).
@@ -40,12 +53,15 @@ func (e *Env) Index(name string) int {
 	return -1
 }
 
-// Buffer returns the current view of the named buffer, or nil when it is not declared
-// or has no data here.
+// Buffer returns the current view of the named buffer, or nil when it has no data
+// here (a result_only buffer before Results). A name that is not declared records a
+// *BufferError (ErrUndeclaredBuffer) that fails the UDF's call, as a handle's View
+// does, and returns nil. Prefer typed handles (Buf).
 func (e *Env) Buffer(name string) array.Array {
 	if i, ok := e.index[name]; ok {
 		return e.views[i]
 	}
+	fail(e, accessError(fmt.Sprintf("buffer %q", name), name, 0, array.DType{}, e.specs, -1, nil))
 	return nil
 }
 
@@ -68,19 +84,51 @@ func (e *Env) Aux(a *AuxData) array.Array {
 	return nil
 }
 
-// View returns buffer i of v as a typed dense view, or nil when the buffer has no data
-// there or its element type is not T. The pointer and its contents are valid for the
-// current call only (the engine re-points views between tiles and frames); fetch it at
-// the start of each call, which costs an interface call and a type assertion.
+// View returns buffer i (in the ResultBuffers order) of v as a typed dense view. The
+// pointer and its contents are valid for the current call only (the engine re-points
+// views between tiles and frames); fetch it at the start of each call, which costs a
+// type switch and a type assertion and allocates nothing.
+//
+// It never returns nil: when i is out of range, the buffer's element type is not T or
+// it has no data there (a result_only buffer before Results), it records a
+// *BufferError on the *Env or *Views that fails the UDF's call (the engine reports it,
+// naming the UDF, the buffer and the file:line of the access) and returns an empty
+// array. To test whether a buffer has data, use v.At(i) != nil. Typed handles (Buf)
+// name the buffer and its dtype once instead of an index here and a dtype there.
 func View[T any](v Viewer, i int) *array.Dense[T] {
-	d, _ := v.At(i).(*array.Dense[T])
-	return d
+	var specs []BufferSpec
+	var arr array.Array
+	switch x := v.(type) {
+	case *Env:
+		specs = x.specs
+		if i >= 0 && i < len(x.views) {
+			arr = x.views[i]
+		}
+	case *Views:
+		specs = x.specs
+		if i >= 0 && i < len(x.arrs) {
+			arr = x.arrs[i]
+		}
+	default:
+		d, _ := v.At(i).(*array.Dense[T])
+		return d
+	}
+	if d, ok := arr.(*array.Dense[T]); ok && d != nil {
+		return d
+	}
+	dt := array.DTypeOf[T]()
+	if i < 0 || i >= len(specs) {
+		fail(v, &BufferError{Handle: fmt.Sprintf("buffer %d of %v", i, dt), Err: fmt.Errorf("%w: index out of range, %d buffers declared", ErrUndeclaredBuffer, len(specs))})
+	} else {
+		fail(v, accessError(fmt.Sprintf("buffer %d (%q) viewed as %v", i, specs[i].Name, dt), specs[i].Name, 0, dt, specs, i, arr))
+	}
+	return array.Zeros[T](0)
 }
 
-// F32 is View[float32].
+// F32 is View[float32] (see View: never nil).
 func F32(v Viewer, i int) *array.Dense[float32] { return View[float32](v, i) }
 
-// F64 is View[float64].
+// F64 is View[float64] (see View: never nil).
 func F64(v Viewer, i int) *array.Dense[float64] { return View[float64](v, i) }
 
 // AuxView returns the current view of aux data a as a typed dense view (see View).
@@ -95,6 +143,15 @@ type Views struct {
 	specs []BufferSpec
 	index map[string]int
 	arrs  []array.Array
+	err   *BufferError // the first failed buffer access (see Err)
+}
+
+// Err returns the first failed buffer access on v (see Env.Err), or nil.
+func (v *Views) Err() error {
+	if v.err == nil {
+		return nil
+	}
+	return v.err
 }
 
 // At returns buffer i (see Viewer).
@@ -108,16 +165,23 @@ func (v *Views) Index(name string) int {
 	return -1
 }
 
-// Get returns the named buffer, or nil when it is absent.
+// Get returns the named buffer, or nil when it is absent (a result_only buffer). A
+// name that is not declared records a *BufferError (ErrUndeclaredBuffer) that fails
+// the UDF's call, as a handle's View does, and returns nil. Prefer typed handles
+// (Buf); Has tests for a buffer without recording anything.
 func (v *Views) Get(name string) array.Array {
 	if i, ok := v.index[name]; ok {
 		return v.arrs[i]
 	}
+	fail(v, accessError(fmt.Sprintf("buffer %q", name), name, 0, array.DType{}, v.specs, -1, nil))
 	return nil
 }
 
 // Has reports whether the named buffer is present (declared and holding data).
-func (v *Views) Has(name string) bool { return v.Get(name) != nil }
+func (v *Views) Has(name string) bool {
+	i, ok := v.index[name]
+	return ok && v.arrs[i] != nil
+}
 
 // Names returns the names of the present buffers in declaration order.
 func (v *Views) Names() []string {

@@ -27,7 +27,7 @@ func (r *run) newAcc(ur *udfRun) (*acc, error) {
 	}
 	if pp, ok := ur.u.(Preprocessor); ok {
 		env := r.mainEnv(a, nil, false)
-		if err := callSafe(func() error { return pp.Preprocess(env) }); err != nil {
+		if err := accessFirst(callSafe(func() error { return pp.Preprocess(env) }), env.err); err != nil {
 			return nil, r.mainErr(ur, "Preprocess", err)
 		}
 	}
@@ -52,6 +52,15 @@ func (r *run) mainEnv(a *acc, damage []bool, valid bool) *Env {
 		}
 	}
 	return env
+}
+
+// accessFirst returns the failed buffer access be when there is one (it caused whatever
+// error or panic followed), else err.
+func accessFirst(err error, be *BufferError) error {
+	if be != nil {
+		return be
+	}
+	return err
 }
 
 func (r *run) mainErr(ur *udfRun, method string, err error) error {
@@ -92,7 +101,8 @@ func (r *run) mergeStep(a *acc, ti int, bufs []array.Array) error {
 	if mg, ok := ur.u.(Merger); ok {
 		m := r.meta.clone()
 		m.validNav, m.haveValid = r.damageBefore(ti), true
-		err := callSafe(func() error { return mg.Merge(partViews(ur, dest), partViews(ur, bufs), m) })
+		dv, sv := partViews(ur, dest), partViews(ur, bufs)
+		err := accessFirst(accessFirst(callSafe(func() error { return mg.Merge(dv, sv, m) }), sv.err), dv.err)
 		if err != nil {
 			return &UDFError{UDF: ur.name, Index: ur.idx, Partition: tk.part.Index, Method: "Merge", Err: err}
 		}
@@ -132,6 +142,9 @@ func (r *run) mergeAll(a *acc, parts []partialRef) error {
 		res, e = ma.MergeAll(ps, m)
 		return e
 	})
+	for _, p := range ps {
+		err = accessFirst(err, p.Buffers.err)
+	}
 	if err != nil {
 		return r.mainErr(ur, "MergeAll", err)
 	}
@@ -174,7 +187,7 @@ func (r *run) getResults(a *acc, damage []bool) (*Result, error) {
 			tmp, e = rg.Results(env)
 			return e
 		})
-		if err != nil {
+		if err = accessFirst(err, env.err); err != nil {
 			return nil, r.mainErr(ur, "Results", err)
 		}
 	} else {

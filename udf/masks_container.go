@@ -8,8 +8,14 @@ import (
 	"github.com/stemflow/stemflow/array"
 )
 
-// MaskFactory returns a mask stack of shape (n,)+sig, or one mask of shape sig.
-type MaskFactory func() (array.Array, error)
+// MaskFactory returns masks for a signal of shape sig: one mask (a dense array of
+// shape sig or of sig's size, or a sparse matrix holding the mask in C order), or a
+// whole stack (n,)+sig (dense) or (n, prod(sig)) (sparse), depending on where it is
+// used. It is the one factory type of stemflow: MaskContainer (NewMaskList,
+// NewMaskStack) and udfs.ApplyMasks (Factories, Stack) take it, and udfs.DiskMask,
+// RingMask, PointMask and ArrayMask make it. A factory may ignore sig (a closure over a
+// fixed array); one that needs it fails with an error naming the shape it got.
+type MaskFactory func(sig []int) (array.Array, error)
 
 // MaskContainer holds a mask stack built from factories and hands it out cut to the
 // signal box of a tile — the layout a tile × masks product wants (spec §11,
@@ -74,14 +80,26 @@ func (m SparseMode) String() string {
 	return fmt.Sprintf("SparseMode(%d)", uint8(m))
 }
 
+// factoryErr adds a hint to a factory's error when the container had no signal shape
+// to give it.
+func (c *MaskContainer) factoryErr(err error) error {
+	if c.sig == nil {
+		return fmt.Errorf("%w (the factory got no signal shape: call WithSigShape(env.Meta.DatasetShape.Sig()))", err)
+	}
+	return err
+}
+
 // NewMaskStack returns a container over one factory returning the whole stack
-// (n,)+sig. A zero dt keeps the stack's dtype.
+// (n,)+sig. A zero dt keeps the stack's dtype. The factory is called once, with the
+// signal shape set by WithSigShape (nil when none is set).
 func NewMaskStack(f MaskFactory, dt array.DType) *MaskContainer {
 	return &MaskContainer{stack: f, dtype: dt}
 }
 
 // NewMaskList returns a container over factories each returning one sig-shaped mask.
-// A zero dt keeps the first mask's dtype.
+// A zero dt keeps the first mask's dtype. Each factory is called once, with the signal
+// shape set by WithSigShape (nil when none is set): containers built in TaskData set
+// it from env.Meta.DatasetShape.Sig().
 func NewMaskList(fs []MaskFactory, dt array.DType) *MaskContainer {
 	return &MaskContainer{list: slices.Clone(fs), dtype: dt, countHint: len(fs)}
 }
@@ -134,16 +152,16 @@ func (c *MaskContainer) Stack() (array.Array, error) {
 func (c *MaskContainer) build() (array.Array, error) {
 	var parts []array.Array
 	if c.stack != nil {
-		s, err := c.stack()
+		s, err := c.stack(c.sig)
 		if err != nil {
-			return nil, err
+			return nil, c.factoryErr(err)
 		}
 		parts = []array.Array{s}
 	} else {
 		for i, f := range c.list {
-			m, err := f()
+			m, err := f(c.sig)
 			if err != nil {
-				return nil, fmt.Errorf("mask %d: %w", i, err)
+				return nil, fmt.Errorf("mask %d: %w", i, c.factoryErr(err))
 			}
 			if m.Format() != array.FormatDense {
 				parts = append(parts, m) // kept as is; densified below if need be

@@ -32,7 +32,7 @@ func TestMaskContainerGetTileSlice(t *testing.T) {
 		{"signal box, no sig axes", array.NewSlice([]int{1, 1}, array.NewShape([]int{2, 2}, 0))},
 	}
 	for _, mode := range []SparseMode{SparseNever, SparseAlways} {
-		c := NewMaskStack(func() (array.Array, error) { return stack, nil }, array.DType{}).WithSparse(mode)
+		c := NewMaskStack(func([]int) (array.Array, error) { return stack, nil }, array.DType{}).WithSparse(mode)
 		for _, tr := range []bool{false, true} {
 			ref, err := c.Get(sigBox, tr)
 			if err != nil {
@@ -54,7 +54,7 @@ func TestMaskContainerGetTileSlice(t *testing.T) {
 			}
 		}
 		// the tile slice is the first to ask: same cut as the signal box afterwards
-		c2 := NewMaskStack(func() (array.Array, error) { return stack, nil }, array.DType{}).WithSparse(mode)
+		c2 := NewMaskStack(func([]int) (array.Array, error) { return stack, nil }, array.DType{}).WithSparse(mode)
 		first, err := c2.Get(slices[0].box, false)
 		if err != nil {
 			t.Fatal(err)
@@ -73,7 +73,7 @@ func TestMaskContainerGetTileSlice(t *testing.T) {
 		array.NewSlice([]int{0, 2, 2}, array.NewShape([]int{1, 2, 4}, 2)),       // outside the signal
 		array.NewSlice([]int{0, 0, 0, 0}, array.NewShape([]int{1, 1, 1, 1}, 3)), // 3 sig axes for 2-d masks
 	}
-	c := NewMaskStack(func() (array.Array, error) { return stack, nil }, array.DType{})
+	c := NewMaskStack(func([]int) (array.Array, error) { return stack, nil }, array.DType{})
 	for i, b := range bad {
 		if _, err := c.Get(b, false); !errors.Is(err, ErrSigSlice) {
 			t.Errorf("bad slice %d: err %v, want ErrSigSlice", i, err)
@@ -90,7 +90,7 @@ func (sliceMasks) ResultBuffers(*Meta) []BufferSpec {
 }
 func (sliceMasks) TaskData(env *Env) (any, error) {
 	sig := env.Meta.DatasetShape.Sig()
-	return NewMaskStack(func() (array.Array, error) { return array.Zeros[float32](append([]int{2}, sig...)...), nil }, array.Float32), nil
+	return NewMaskStack(func([]int) (array.Array, error) { return array.Zeros[float32](append([]int{2}, sig...)...), nil }, array.Float32), nil
 }
 func (sliceMasks) ProcessTile(env *Env, _ array.Array) error {
 	mc := env.TaskData().(*MaskContainer)

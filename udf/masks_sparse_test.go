@@ -55,10 +55,10 @@ func TestMaskContainerSparse(t *testing.T) {
 		for k := range ref {
 			if sparse[k] {
 				m := csrOf(t, ref[k], sy, sx)
-				fs = append(fs, func() (array.Array, error) { return m, nil })
+				fs = append(fs, func([]int) (array.Array, error) { return m, nil })
 			} else {
 				d := array.Wrap(append([]float32(nil), ref[k]...), sy, sx)
-				fs = append(fs, func() (array.Array, error) { return d, nil })
+				fs = append(fs, func([]int) (array.Array, error) { return d, nil })
 			}
 		}
 		return NewMaskList(fs, array.DType{})
@@ -72,13 +72,13 @@ func TestMaskContainerSparse(t *testing.T) {
 		{"list mixed: auto dense", listOf([]bool{true, false, true}), false},
 		{"list dense, always", listOf([]bool{false, false, false}).WithSparse(SparseAlways), true},
 		{"list sparse, never", listOf([]bool{true, true, true}).WithSparse(SparseNever), false},
-		{"stack CSR (n, px) with sig shape", NewMaskStack(func() (array.Array, error) {
+		{"stack CSR (n, px) with sig shape", NewMaskStack(func([]int) (array.Array, error) {
 			return csrOf(t, flat, n, sy*sx), nil
 		}, array.DType{}).WithSigShape([]int{sy, sx}), true},
-		{"stack CSC (n, px), float64", NewMaskStack(func() (array.Array, error) {
+		{"stack CSC (n, px), float64", NewMaskStack(func([]int) (array.Array, error) {
 			return csrOf(t, flat, n, sy*sx).ToCSC(), nil
 		}, array.Float64).WithSigShape([]int{sy, sx}), true},
-		{"stack dense, always", NewMaskStack(func() (array.Array, error) {
+		{"stack dense, always", NewMaskStack(func([]int) (array.Array, error) {
 			return array.Wrap(append([]float32(nil), flat...), n, sy, sx), nil
 		}, array.DType{}).WithSparse(SparseAlways), true},
 	}
@@ -152,7 +152,7 @@ func TestMaskContainerSparseProduct(t *testing.T) {
 	var fs []MaskFactory
 	for k := range ref {
 		m := csrOf(t, ref[k], sy, sx)
-		fs = append(fs, func() (array.Array, error) { return m, nil })
+		fs = append(fs, func([]int) (array.Array, error) { return m, nil })
 	}
 	c := NewMaskList(fs, array.Float32)
 	y0, y1, x0, x1 := 2, 6, 1, 7
@@ -194,16 +194,16 @@ func TestMaskContainerSparseProduct(t *testing.T) {
 }
 
 func TestMaskContainerSparseErrors(t *testing.T) {
-	boolMask := func() (array.Array, error) { return array.Zeros[bool](3, 4), nil }
-	tooBig := func() (array.Array, error) { return array.Zeros[float32](2, 7), nil }
-	ok := func() (array.Array, error) { return array.Zeros[float32](3, 4), nil }
+	boolMask := func([]int) (array.Array, error) { return array.Zeros[bool](3, 4), nil }
+	tooBig := func([]int) (array.Array, error) { return array.Zeros[float32](2, 7), nil }
+	ok := func([]int) (array.Array, error) { return array.Zeros[float32](3, 4), nil }
 	cases := []struct {
 		name string
 		c    *MaskContainer
 	}{
 		{"bool sparse", NewMaskList([]MaskFactory{boolMask}, array.DType{}).WithSparse(SparseAlways)},
 		{"size mismatch", NewMaskList([]MaskFactory{ok, tooBig}, array.DType{}).WithSparse(SparseAlways)},
-		{"stack not a multiple", NewMaskStack(func() (array.Array, error) {
+		{"stack not a multiple", NewMaskStack(func([]int) (array.Array, error) {
 			return array.CSRFromCOO[float32, int32](2, 5, nil, nil, nil)
 		}, array.DType{}).WithSigShape([]int{3, 3})},
 	}

@@ -97,5 +97,6 @@ func (r *run) schedOptions(ps *progressState, iterating bool) sched.Options {
 	if ps != nil {
 		o.Progress = ps.schedProgress
 	}
+	o.Pool, o.Observer = r.opts.Pool, r.opts.Observer
 	return o
 }

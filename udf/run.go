@@ -22,7 +22,7 @@ type Options struct {
 	// non-bool array here is ErrROIShape rather than a silent cast.
 	ROI array.Array
 	// Workers is the number of goroutines running partition tasks; 0 means
-	// GOMAXPROCS.
+	// GOMAXPROCS, or Pool.Size() with a Pool.
 	Workers int
 	// Inline runs everything on the calling goroutine, in partition order.
 	Inline bool
@@ -46,6 +46,17 @@ type Options struct {
 	// scheduler lane whose slots take partition tasks beside the CPU workers (or
 	// instead of them, Device.Only). Merges and results stay on the CPU.
 	Devices []Device
+	// Pool, when set, is a scheduler worker pool the run shares with every other run
+	// given the same pool (several datasets or users at once): at most Pool.Size()
+	// partition tasks and merges of all those runs compute at once, the runs take
+	// turns, and a cancelled run's slots go to the others as soon as its running
+	// tasks return. Device lanes and RunIter's consumer take no slots. See
+	// sched.Pool.
+	Pool *sched.Pool
+	// Observer, when set, sees the run's compiled graph (sched.Plan) and every node's
+	// start and end with timings, for live displays of the running graph (see
+	// sched.Observer). RunIter's graph includes its iteration barriers.
+	Observer sched.Observer
 	// Remote, when set, runs the partition tasks on another executor (package
 	// cluster places them on NATS JetStream workers); merges, Results and everything
 	// else stay here, in partition order. See TaskRunner.

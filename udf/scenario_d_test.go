@@ -98,7 +98,7 @@ func (u masksT) ResultBuffers(*Meta) []BufferSpec {
 }
 func (u masksT) TaskData(env *Env) (any, error) {
 	sig := env.Meta.DatasetShape.Sig()
-	return NewMaskStack(func() (array.Array, error) { return u.masks(sig), nil }, array.Float32), nil
+	return NewMaskStack(func([]int) (array.Array, error) { return u.masks(sig), nil }, array.Float32), nil
 }
 func (u masksT) ProcessTile(env *Env, tile array.Array) error {
 	mc := env.TaskData().(*MaskContainer)
@@ -327,10 +327,10 @@ func TestMaskContainer(t *testing.T) {
 		stack.Data()[i] = float32(i)
 	}
 	list := NewMaskList([]MaskFactory{
-		func() (array.Array, error) { return stack.Row(0).Copy(), nil },
-		func() (array.Array, error) { return stack.Row(1).Copy(), nil },
+		func([]int) (array.Array, error) { return stack.Row(0).Copy(), nil },
+		func([]int) (array.Array, error) { return stack.Row(1).Copy(), nil },
 	}, array.Float64)
-	st := NewMaskStack(func() (array.Array, error) { return stack, nil }, array.DType{})
+	st := NewMaskStack(func([]int) (array.Array, error) { return stack, nil }, array.DType{})
 	box := array.NewSlice([]int{1, 1}, array.NewShape([]int{2, 2}, 2))
 	// box pixels (1,1),(1,2),(2,1),(2,2) -> flat 5,6,9,10 (+12 for mask 1)
 	want := []float64{5, 6, 9, 10, 17, 18, 21, 22}

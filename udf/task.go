@@ -59,6 +59,9 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 		if cur.u < 0 {
 			return e
 		}
+		if ut := uts[cur.u]; ut != nil && ut.env.err != nil {
+			e = ut.env.err // a failed buffer access is the cause of what followed it
+		}
 		if _, ok := e.(*ConvertError); ok {
 			return e
 		}
@@ -105,6 +108,9 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 		if td, ok := ur.u.(TaskDataMaker); ok {
 			cur.method = "TaskData"
 			v, err := td.TaskData(ut.env)
+			if err == nil {
+				err = ut.env.Err()
+			}
 			if err != nil {
 				return nil, wrap(err)
 			}
@@ -112,7 +118,7 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 		}
 		if pp, ok := ur.u.(Preprocessor); ok {
 			cur.method = "Preprocess"
-			if err := pp.Preprocess(ut.env); err != nil {
+			if err := pp.Preprocess(ut.env); err != nil || ut.env.err != nil {
 				return nil, wrap(err)
 			}
 		}
@@ -241,6 +247,9 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 					return wrap(err)
 				}
 			}
+			if ut.env.err != nil {
+				return wrap(ut.env.err)
+			}
 			if r.opts.CheckInput && checksum(seed, t.Data) != sum {
 				return wrap(fmt.Errorf("%w: tile %v", ErrTileModified, t.Slice))
 			}
@@ -276,6 +285,10 @@ func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 			if err := pp.Postprocess(ut.env); err != nil {
 				return nil, wrap(err)
 			}
+		}
+		if ut.env.err != nil {
+			cur = cursor{u: i, method: "Postprocess"}
+			return nil, wrap(ut.env.err)
 		}
 		// Cleanup right after this UDF's Postprocess, as the reference does.
 		uts[i] = nil

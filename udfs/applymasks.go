@@ -11,9 +11,10 @@ import (
 	"github.com/stemflow/stemflow/udf"
 )
 
-// MaskFactory returns one mask for a signal of shape sig: a dense array of shape sig
-// (or of sig's size), any real or bool dtype.
-type MaskFactory func(sig []int) (array.Array, error)
+// MaskFactory is udf.MaskFactory: for ApplyMasks, one mask for a signal of shape sig,
+// a dense array of shape sig (or of sig's size, any real or bool dtype) or a sparse
+// matrix.
+type MaskFactory = udf.MaskFactory
 
 // DiskMask returns a factory for Disk(sy, sx, cy, cx, r) (float32).
 func DiskMask(cy, cx, r float64) MaskFactory {
@@ -64,7 +65,7 @@ type ApplyMasks struct {
 	// Factories each return one mask (list form).
 	Factories []MaskFactory
 	// Stack, when Factories is empty, returns all masks at once: shape (n,)+sig.
-	Stack func(sig []int) (array.Array, error)
+	Stack MaskFactory
 	// MaskCount and MaskDType, when set, let the main node declare the buffer without
 	// computing the masks. MaskDType defaults to the masks' dtype (result_type over
 	// them); bool masks count as float32 for the product.

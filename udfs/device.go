@@ -27,6 +27,8 @@ var (
 	_ udf.DeviceProcessor = (*ApplyMasks)(nil)
 )
 
+// Pick's device path is in device_pick.go; ApplyMasks' CSR path in device_sparse.go.
+
 // devBufs owns the device buffers of one device task.
 type devBufs struct {
 	x    cuda.Exec
@@ -372,28 +374,55 @@ type masksDev struct {
 	nm, n, f32Cap   int
 }
 
-// NewDeviceTask starts ApplyMasks on the device for dense masks and a float32 result
-// (a cuBLAS product per tile); sparse or shifted masks and float64 results take the
-// CPU path.
+// NewDeviceTask starts ApplyMasks on the device: dense masks with a float32 result as a
+// cuBLAS product per tile; sparse masks, and dense masks with a float64 result, as CSR
+// rows (csr_masks, float64). Shifted masks take the CPU path.
 func (a *ApplyMasks) NewDeviceTask(env *udf.Env, x cuda.Exec) (udf.DeviceTask, error) {
 	if err := realInput(env); err != nil {
 		return nil, err
 	}
-	mt, ok := env.TaskData().(*masksTask)
-	if !ok || !mt.f32 || mt.n == 0 || a.Shift != nil || a.Shifts != nil {
-		return nil, fmt.Errorf("%w: ApplyMasks with sparse, shifted or float64 masks", udf.ErrNoDevicePath)
+	if a.Shift != nil || a.Shifts != nil {
+		return nil, fmt.Errorf("%w: ApplyMasks with shifted masks", udf.ErrNoDevicePath)
 	}
-	flat := make([]float32, 0, mt.n*mt.px)
-	for _, m := range mt.m32 {
-		flat = append(flat, m...)
-	}
-	t := &masksDev{devBufs: devBufs{x: x}, nm: mt.n, n: env.At(0).Size() / mt.n}
-	var err error
-	if t.masks, err = t.upload(f32Bytes(flat)); err != nil {
+	npix := env.Meta.DatasetShape.SigSize()
+	switch mt := env.TaskData().(type) {
+	case *sparseMasksTask:
+		if mt.nMsk == 0 {
+			return nil, fmt.Errorf("%w: ApplyMasks without masks", udf.ErrNoDevicePath)
+		}
+		st, err := mt.c.Stack()
+		if err != nil {
+			return nil, err
+		}
+		r, err := csrFromSparse(st, mt.nMsk, npix)
+		if err != nil {
+			return nil, err
+		}
+		return newCSRMasksDev(x, r, mt.nMsk, env.At(0).Size()/mt.nMsk, npix)
+	case *masksTask:
+		if mt.n == 0 {
+			return nil, fmt.Errorf("%w: ApplyMasks without masks", udf.ErrNoDevicePath)
+		}
+		if !mt.f32 {
+			r, err := csrFromDense(mt.m64)
+			if err != nil {
+				return nil, err
+			}
+			return newCSRMasksDev(x, r, mt.n, env.At(0).Size()/mt.n, npix)
+		}
+		flat := make([]float32, 0, mt.n*mt.px)
+		for _, m := range mt.m32 {
+			flat = append(flat, m...)
+		}
+		t := &masksDev{devBufs: devBufs{x: x}, nm: mt.n, n: env.At(0).Size() / mt.n}
+		var err error
+		if t.masks, err = t.upload(f32Bytes(flat)); err != nil {
+			return t, err
+		}
+		t.out, err = t.zeroed(4 * int64(t.n*t.nm))
 		return t, err
 	}
-	t.out, err = t.zeroed(4 * int64(t.n*t.nm))
-	return t, err
+	return nil, fmt.Errorf("%w: ApplyMasks task data %T", udf.ErrNoDevicePath, env.TaskData())
 }
 
 func (t *masksDev) ProcessDeviceTile(_ *udf.Env, d *udf.DeviceTile) error {

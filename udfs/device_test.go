@@ -1,6 +1,7 @@
 package udfs
 
 import (
+	"context"
 	"sync/atomic"
 	"testing"
 
@@ -84,6 +85,10 @@ func TestDevicePathMatchesCPU(t *testing.T) {
 		{"masks", func() udf.UDF {
 			return &ApplyMasks{Factories: []MaskFactory{DiskMask(4, 4, 3), RingMask(4, 4, 4, 2)}}
 		}, 1e-6, 0},
+		{"sparse masks", func() udf.UDF {
+			return &ApplyMasks{Factories: []MaskFactory{csrMask(DiskMask(4, 4, 3)), csrMask(RingMask(4, 4, 4, 2))}}
+		}, 1e-6, 0},
+		{"pick", func() udf.UDF { return Pick{} }, 0, 0},
 	}
 	for _, d := range datasets {
 		for _, b := range builtins {
@@ -141,7 +146,7 @@ func TestDevicePathMatchesCPU(t *testing.T) {
 	}
 }
 
-// TestDevicePathFallsBack: sparse masks have no device path; the device lane then
+// TestDevicePathFallsBack: shifted masks have no device path; the device lane then
 // runs the task on the CPU path and the result is the CPU run's.
 func TestDevicePathFallsBack(t *testing.T) {
 	const ny, nx, sy, sx = 4, 5, 8, 8
@@ -174,14 +179,32 @@ func TestDeviceOptionErrors(t *testing.T) {
 	}
 }
 
-// TestDeviceCache: a second run over the same dataset, dtype and ROI is served from
-// device memory (no tile uploaded) with the same result; another ROI misses; a limit
-// evicts; Clear frees everything the cache held.
+// readCounting is a dataset counting the partitions it reads.
+type readCounting struct {
+	dataset.Dataset
+	reads atomic.Int64
+}
+
+// DefaultPartitions forwards the memory dataset's partition count.
+func (r *readCounting) DefaultPartitions(workers int) int {
+	return r.Dataset.(dataset.PartitionCounter).DefaultPartitions(workers)
+}
+
+func (r *readCounting) ReadTiles(ctx context.Context, p dataset.Partition, req dataset.TileRequest, fn func(*dataset.Tile) error) error {
+	r.reads.Add(1)
+	return r.Dataset.ReadTiles(ctx, p, req, fn)
+}
+
+// TestDeviceCache: a second run over the same dataset and dtype is served from device
+// memory (nothing read, no tile uploaded) with the same result, also for another UDF
+// and for a ROI (its frames gathered out of the cached partitions); a run with a ROI
+// fills ROI entries that a run without one cannot use; a limit evicts; Clear frees
+// everything the cache held.
 func TestDeviceCache(t *testing.T) {
 	const ny, nx, sy, sx = 6, 7, 8, 9
 	n, px := ny*nx, sy*sx
 	arr := array.Wrap(randU16(n*px, 8), ny, nx, sy, sx)
-	ds := memDS(t, arr, dataset.MemoryOptions{NumPartitions: 5})
+	ds := &readCounting{Dataset: memDS(t, arr, dataset.MemoryOptions{NumPartitions: 5})}
 	var tiles atomic.Int64
 	dev := emuDevice(true, &tiles)
 	dev.Cache = &udf.DeviceCache{}
@@ -190,13 +213,17 @@ func TestDeviceCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check := func(name string, u udf.UDF, roi []bool, wantUploads bool) {
+	check := func(name string, u udf.UDF, roi []bool, wantReads bool) {
 		t.Helper()
-		before := tiles.Load()
+		before, uploads := ds.reads.Load(), tiles.Load()
 		got := runOne(t, ds, u, opts, roi)
-		want := runOne(t, ds, u, udf.Options{Workers: 2}, roi)
-		if up := tiles.Load() - before; (up > 0) != wantUploads {
-			t.Fatalf("%s: %d uploads, want uploads %v", name, up, wantUploads)
+		reads := ds.reads.Load() - before
+		want := runOne(t, ds.Dataset, u, udf.Options{Workers: 2}, roi)
+		if (reads > 0) != wantReads {
+			t.Fatalf("%s: %d partitions read, want reads %v", name, reads, wantReads)
+		}
+		if _, ok := u.(Sum); ok && !wantReads && tiles.Load() != uploads && roi == nil {
+			t.Fatalf("%s: served from the cache but uploaded %d times", name, tiles.Load()-uploads)
 		}
 		for _, b := range want.Names() {
 			wv, _ := f64(t, want.Get(b).Data())
@@ -210,16 +237,29 @@ func TestDeviceCache(t *testing.T) {
 	}
 	check("cached sum", Sum{}, nil, false)
 	check("cached sumsig", SumSig{}, nil, false) // another UDF, same data and dtype
-	check("com", com, nil, true)                 // a hit too: its uploads are its mask
-	roi := randROI(n, 3)
-	check("roi miss", Sum{}, roi, true)
-	check("roi hit", Sum{}, roi, false)
-	hits, misses := dev.Cache.Stats()
-	if hits != 20 || misses != 10 { // 5 partitions × (sum, sumsig, com, roi) hits; sum, roi misses
-		t.Errorf("stats: %d hits, %d misses; want 20, 10", hits, misses)
+	check("cached com", com, nil, false)
+	if hits, misses := dev.Cache.Stats(); hits != 15 || misses != 5 {
+		t.Errorf("stats: %d hits, %d misses; want 15, 5", hits, misses)
 	}
+	roi := randROI(n, 3)
+	check("roi gathered from the cache", Sum{}, roi, false)
+	check("roi gathered, pick", Pick{}, roi, false)
+	check("roi gathered, com", com, roi, false)
+	pick := make([]bool, n) // one frame, as the CLI's pick specs
+	pick[17] = true
+	check("one-frame pick gathered", Pick{}, pick, false)
+	if b, parts := dev.Cache.Used(); parts != 5 || b != int64(n*px*2) {
+		t.Fatalf("after the ROI runs the cache holds %d partitions, %d bytes; want 5, %d", parts, b, n*px*2)
+	}
+	// A cache filled by a ROI run serves that ROI, not a run without one.
+	whole := dev.Cache
+	dev.Cache = &udf.DeviceCache{}
+	opts.Devices = []udf.Device{dev}
+	check("roi fills", Sum{}, roi, true)
+	check("roi hit", Sum{}, roi, false)
+	check("no roi misses roi entries", Sum{}, nil, true)
+	roiCache := dev.Cache
 	// A limit of one partition's worth keeps evicting.
-	big := dev.Cache
 	small := &udf.DeviceCache{Limit: int64(9 * px * 2)}
 	dev.Cache = small
 	opts.Devices = []udf.Device{dev}
@@ -227,7 +267,7 @@ func TestDeviceCache(t *testing.T) {
 	if b, _ := small.Used(); b > small.Limit {
 		t.Errorf("limited cache holds %d bytes > limit %d", b, small.Limit)
 	}
-	for _, c := range []*udf.DeviceCache{big, small} {
+	for _, c := range []*udf.DeviceCache{whole, roiCache, small} {
 		if err := c.Clear(); err != nil {
 			t.Fatal(err)
 		}
@@ -238,5 +278,16 @@ func TestDeviceCache(t *testing.T) {
 	}
 	if total != 0 {
 		t.Errorf("%d bytes still allocated on the emulated device after the runs and Clear", total)
+	}
+}
+
+// csrMask turns a float32 dense mask factory into a CSR one.
+func csrMask(f MaskFactory) MaskFactory {
+	return func(sig []int) (array.Array, error) {
+		m, err := f(sig)
+		if err != nil {
+			return nil, err
+		}
+		return array.CSRFromDense[float32, int32](m.(*array.Dense[float32]))
 	}
 }

@@ -40,7 +40,7 @@ type sparseMasksTask struct {
 // splitSparseStack splits a sparse Stack result (n·px elements in C order, e.g. a
 // CSR (n, px)) into n sparse masks of shape (1, px).
 func splitSparseStack(st array.Array, sig []int) ([]array.Array, error) {
-	c := udf.NewMaskStack(func() (array.Array, error) { return st, nil }, array.DType{}).WithSigShape(sig).WithSparse(udf.SparseAlways)
+	c := udf.NewMaskStack(func([]int) (array.Array, error) { return st, nil }, array.DType{}).WithSigShape(sig).WithSparse(udf.SparseAlways)
 	m, err := c.Stack()
 	if err != nil {
 		return nil, fmt.Errorf("udfs: ApplyMasks: sparse mask stack: %w", err)
@@ -112,7 +112,7 @@ func (a *ApplyMasks) sparseTaskData(env *udf.Env, ms []array.Array) ([]array.Arr
 	sig := env.Meta.DatasetShape.Sig()
 	fs := make([]udf.MaskFactory, len(ms))
 	for i, m := range ms {
-		fs[i] = func() (array.Array, error) { return m, nil }
+		fs[i] = func([]int) (array.Array, error) { return m, nil }
 	}
 	c := udf.NewMaskList(fs, dt).WithSigShape(sig)
 	if _, err := c.Stack(); err != nil {

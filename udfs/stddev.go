@@ -65,6 +65,12 @@ func (s StdDev) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
 	}
 }
 
+// TilingPreferences asks for tile depths that are multiples of the 64-frame block each
+// tile is reduced in, so that any such tiling gives bit-identical statistics.
+func (StdDev) TilingPreferences(*udf.Meta) udf.TilingPrefs {
+	return udf.TilingPrefs{DepthMultiple: stdSubDepth}
+}
+
 // stdBox is the accumulator of one signal box of the tiling scheme.
 type stdBox struct {
 	n      int64

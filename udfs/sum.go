@@ -55,6 +55,12 @@ func (s Sum) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
 	return []udf.BufferSpec{udf.SigBuffer("intensity", s.dtype(m.InputDType)).OnDevice()}
 }
 
+// TilingPreferences asks for tile depths that are multiples of the 16-frame group (see
+// the type comment), so that any such tiling gives bit-identical sums.
+func (Sum) TilingPreferences(*udf.Meta) udf.TilingPrefs {
+	return udf.TilingPrefs{DepthMultiple: sumGroup}
+}
+
 // sumTask is Sum's per-task scratch.
 type sumTask struct {
 	acc  []float64    // real input

@@ -41,7 +41,7 @@ func BenchmarkDetectorChange(b *testing.B) {
 	// the final image.
 	change := func(r float64) (first, final time.Duration) {
 		t0 := time.Now()
-		id, err := sess.start(Analysis{Kind: "disk", CY: 32, CX: 32, R: r}, false)
+		id, err := sess.start(Analysis{Kind: "disk", CY: 32, CX: 32, R: r})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -152,9 +152,24 @@ func TestBrowser(t *testing.T) {
 			<-ctx.Done()
 		}
 	}
+	// Rect detectors run a UDF whose frames wait for the gate, point detectors at
+	// (0, 0) one that fails in partition 3 (the graph subtests).
+	gate := make(chan struct{})
+	var gateOnce sync.Once
+	openGate := func() { gateOnce.Do(func() { close(gate) }) }
+	srv.testHookUDF = func(a Analysis, u udf.UDF) udf.UDF {
+		switch {
+		case a.Kind == "rect":
+			return gatedFrames{gate: gate}
+		case a.Kind == "point" && a.Y == 0 && a.X == 0:
+			return gatedFrames{failIn: 3}
+		}
+		return u
+	}
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 	defer srv.Close()
+	defer openGate() // before Close: a gated run must be able to end
 
 	ctx, cancel := browser(t)
 	defer cancel()
@@ -336,23 +351,12 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("graph", func(t *testing.T) {
+		// The graph tab shows the graph of the detector run that just ended (the
+		// disk of "cancel on change"'s last step or later), every node done.
 		eval[bool](ctx, t, `(stemflow.showTab('graph'), true)`)
-		poll(ctx, t, `stemflow.graph.state === 'done' && stemflow.graph.nodes.length > 0`)
+		id := eval[int](ctx, t, `stemflow.lastRun.detector`)
+		poll(ctx, t, fmt.Sprintf(`stemflow.graph.run === %d && stemflow.graph.state === 'done' && stemflow.graph.nodes.length > 0 && stemflow.graph.states.length === stemflow.graph.nodes.length`, id))
 		states := eval[[]int](ctx, t, `stemflow.graph.states`)
-		ds, err := dataset.Open("", filepath.Join(f.dir, "sample.npy"), dataset.OpenOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ds.Close()
-		an := Analysis{Kind: "disk", CY: 30, CX: 31, R: 6}
-		u, _, _ := an.build([]int{f.ny, f.nx})
-		lazy, err := udf.RunLazy(ds, []udf.UDF{u}, udf.Options{Workers: 2, NumPartitions: srv.partitions(ds)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(states) != lazy.Graph().Len() {
-			t.Fatalf("graph view has %d nodes, the compiled run %d", len(states), lazy.Graph().Len())
-		}
 		for i, s := range states {
 			if s != int(nodeDone) {
 				t.Fatalf("node %d state %d, want done", i, s)
@@ -361,10 +365,91 @@ func TestBrowser(t *testing.T) {
 		if n := eval[int](ctx, t, `document.querySelectorAll('#graphSvg rect.n2').length`); n != len(states) {
 			t.Fatalf("%d green boxes, want %d", n, len(states))
 		}
-		if n := eval[int](ctx, t, `document.querySelectorAll('#graphTable tbody tr').length`); n != lazy.NumTasks() {
-			t.Fatalf("%d partition rows, want %d", n, lazy.NumTasks())
+		ds, err := dataset.Open("", filepath.Join(f.dir, "sample.npy"), dataset.OpenOptions{})
+		if err != nil {
+			t.Fatal(err)
 		}
-		eval[bool](ctx, t, `(stemflow.showTab('view'), true)`)
+		defer ds.Close()
+		parts := srv.partitions(ds)
+		if n := eval[int](ctx, t, `stemflow.graph.nodes.filter(n => n.kind === 'task').length`); n != parts {
+			t.Fatalf("%d partition task nodes, the run has %d partitions", n, parts)
+		}
+		if n := eval[int](ctx, t, `document.querySelectorAll('#graphTable tbody tr').length`); n != parts {
+			t.Fatalf("%d partition rows, want %d", n, parts)
+		}
+		if n := eval[int](ctx, t, `stemflow.graph.ms.filter((m, i) => stemflow.graph.nodes[i].kind === 'task' && m > 0).length`); n == 0 {
+			t.Fatal("no partition task has a timing")
+		}
+	})
+
+	t.Run("graph live", func(t *testing.T) {
+		// A rect detector runs the test's UDF, whose frames wait for the gate: two
+		// partition tasks run (the pool has two workers), the others wait.
+		id := eval[int](ctx, t, `stemflow.run({kind: 'rect', rect: {y0: 0, x0: 0, y1: 8, x1: 8}})`)
+		poll(ctx, t, fmt.Sprintf(`stemflow.graph.run === %d && stemflow.graph.nodes.length > 0 && stemflow.graph.states.includes(1)
+			&& document.querySelectorAll('#graphSvg rect.n1').length > 0`, id))
+		states := eval[[]int](ctx, t, `stemflow.graph.states`)
+		kinds := eval[[]string](ctx, t, `stemflow.graph.nodes.map(n => n.kind)`)
+		running, waiting := 0, 0
+		for i, s := range states {
+			if kinds[i] != "task" {
+				continue
+			}
+			switch s {
+			case int(nodeRunning):
+				running++
+			case int(nodeWaiting):
+				waiting++
+			}
+		}
+		if running == 0 || running > 2 || waiting == 0 {
+			t.Fatalf("while the gate is shut: %d partition tasks running, %d waiting; want 1–2 running (a pool of 2) and some waiting", running, waiting)
+		}
+		if n := eval[int](ctx, t, `document.querySelectorAll('#graphSvg rect.n0').length`); n == 0 {
+			t.Fatal("no node drawn as waiting")
+		}
+		if *updateScreenshot {
+			eval[bool](ctx, t, `(window.scrollTo(0, 0), true)`)
+			shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join("..", "docs", "serve-graph.png"), shot, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		openGate()
+		poll(ctx, t, fmt.Sprintf(`stemflow.graph.run === %d && stemflow.graph.state === 'done'`, id))
+		states = eval[[]int](ctx, t, `stemflow.graph.states`)
+		for i, s := range states {
+			if s != int(nodeDone) {
+				t.Fatalf("after the gate opened: node %d state %d, want done", i, s)
+			}
+		}
+		if n := eval[int](ctx, t, `document.querySelectorAll('#graphSvg rect.n2').length`); n != len(states) {
+			t.Fatalf("%d green boxes, want %d", n, len(states))
+		}
+	})
+
+	t.Run("graph failed node", func(t *testing.T) {
+		// A point detector at (0, 0) runs the test's UDF that fails in partition 3.
+		id := eval[int](ctx, t, `stemflow.run({kind: 'point', y: 0, x: 0})`)
+		poll(ctx, t, fmt.Sprintf(`stemflow.graph.run === %d && stemflow.graph.state === 'failed' && stemflow.graph.nodes.length > 0`, id))
+		failed := eval[[]string](ctx, t, `stemflow.graph.nodes.filter((n, i) => stemflow.graph.states[i] === 3).map(n => n.label)`)
+		if len(failed) != 1 || failed[0] != "partition 3" {
+			t.Fatalf("failed nodes %q, want [partition 3]", failed)
+		}
+		if n := eval[int](ctx, t, `document.querySelectorAll('#graphSvg rect.n3').length`); n != 1 {
+			t.Fatalf("%d red boxes, want 1", n)
+		}
+		if txt := eval[string](ctx, t, `document.getElementById('graphStatus').textContent`); !strings.Contains(txt, "failed") || !strings.Contains(txt, "partition 3") {
+			t.Fatalf("graph status %q, want the failure named", txt)
+		}
+		showErr := eval[string](ctx, t, `document.getElementById('error').textContent`)
+		if !strings.Contains(showErr, "partition 3") {
+			t.Fatalf("page error %q, want the failure shown", showErr)
+		}
+		eval[bool](ctx, t, `(document.getElementById('error').textContent = '', stemflow.showTab('view'), true)`)
 	})
 
 	t.Run("centre of mass", func(t *testing.T) {
@@ -449,4 +534,31 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("page error %q, want the refusal shown", txt)
 		}
 	})
+}
+
+// gatedFrames sums each frame into a nav buffer named like the detectors' result;
+// with a gate, every frame first waits for it to close; with failIn > 0, partition
+// failIn fails.
+type gatedFrames struct {
+	gate   <-chan struct{}
+	failIn int
+}
+
+func (gatedFrames) ResultBuffers(*udf.Meta) []udf.BufferSpec {
+	return []udf.BufferSpec{udf.NavBuffer("intensity", array.Float32)}
+}
+
+func (u gatedFrames) ProcessFrame(env *udf.Env, frame array.Array) error {
+	if u.failIn > 0 && env.Meta.Partition == u.failIn {
+		return fmt.Errorf("partition %d fails on purpose", u.failIn)
+	}
+	if u.gate != nil {
+		<-u.gate
+	}
+	var s float32
+	for _, v := range frame.(*array.Dense[float32]).Data() {
+		s += v
+	}
+	udf.F32(env, 0).Data()[0] += s
+	return nil
 }

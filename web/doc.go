@@ -6,12 +6,18 @@
 // (plain HTML, JavaScript and CSS embedded with go:embed; no Node, no build step).
 //
 // A page opens one event stream (/api/events); the stream is its session. The
-// session holds the opened dataset and up to three runs, one per slot: the frame
-// view (sum, standard deviation, log sum or one picked frame), the virtual detector
-// (disk, ring, rectangle, point or centre of mass) and the graph view (the compiled
-// graph of the detector run, computed with per-node states and timings). Starting a
-// run in a slot cancels the run it replaces and waits for it to end; closing the tab
-// ends the stream and cancels every run of the session.
+// session holds the opened dataset and up to two runs, one per slot: the frame view
+// (sum, standard deviation, log sum or one picked frame) and the virtual detector
+// (disk, ring, rectangle, point or centre of mass). Starting a run in a slot cancels
+// the run it replaces and waits for it to end; closing the tab ends the stream and
+// cancels every run of the session.
+//
+// Every run of every session computes on the server's one sched.Pool (Config.Workers
+// slots): tabs and datasets take turns on the machine's cores instead of each run
+// starting workers of its own. The detector run carries a sched.Observer that records
+// each node's state and timings; the page receives the run's compiled graph once and
+// its node states every 100 ms while they change, and draws the graph tab from them.
+// With Config.Devices, runs also use those accelerators, each with a device cache.
 //
 // Live images come from udf.RunIter snapshots as float32 arrays drawn on a canvas
 // with the CLI's Viridis colour map; downloads are the .npy and PNG files that

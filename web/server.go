@@ -13,7 +13,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
-	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +21,8 @@ import (
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/dataset"
 	"github.com/stemflow/stemflow/internal/render"
+	"github.com/stemflow/stemflow/sched"
+	"github.com/stemflow/stemflow/udf"
 )
 
 //go:embed static
@@ -35,8 +37,20 @@ type Config struct {
 	// "Authorization: token ...". Without a token only loopback Host headers are
 	// accepted. NewToken makes a random one.
 	Token string
-	// Workers is the number of workers of each run (0: GOMAXPROCS).
+	// Workers is the size of the worker pool that every run of every session
+	// shares (0: GOMAXPROCS): at most Workers partition tasks and merges compute
+	// at once, whatever the number of tabs and datasets, and concurrent runs take
+	// turns.
 	Workers int
+	// Devices are accelerators the runs use beside the CPU workers (see
+	// udf.Device). A device without a Cache gets one (unbounded; DeviceLimit), so
+	// moving a detector re-runs from device memory; a session's cached partitions
+	// are dropped when it opens another dataset or closes. The server does not
+	// close the devices.
+	Devices []udf.Device
+	// DeviceCacheLimit bounds the device memory each added cache holds, in bytes
+	// (0: no bound).
+	DeviceCacheLimit int64
 	// Partitions is the least number of partitions of an interactive run, so that
 	// partial images arrive early (0: 8 per worker).
 	Partitions int
@@ -45,10 +59,12 @@ type Config struct {
 // Server is the stemflow web application. Create it with New, serve Handler, and
 // Close it to cancel every run and end every event stream.
 type Server struct {
-	cfg    Config
-	root   root
-	ctx    context.Context
-	cancel context.CancelFunc
+	cfg     Config
+	root    root
+	pool    *sched.Pool  // shared by every run
+	devices []udf.Device // cfg.Devices, each with a cache
+	ctx     context.Context
+	cancel  context.CancelFunc
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -57,6 +73,9 @@ type Server struct {
 	// testHookSnapshot, when set (by tests, before serving), is called with the
 	// run's context, id and analysis before each snapshot of a run is handled.
 	testHookSnapshot func(ctx context.Context, run int, a Analysis)
+	// testHookUDF, when set (by tests, before serving), replaces the UDF a run
+	// computes for an analysis.
+	testHookUDF func(a Analysis, u udf.UDF) udf.UDF
 }
 
 // NewToken returns a random access token (128 bits, hex).
@@ -90,8 +109,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Workers < 0 || cfg.Partitions < 0 {
 		return nil, fmt.Errorf("web: workers %d and partitions %d, want ≥ 0", cfg.Workers, cfg.Partitions)
 	}
+	devs := slices.Clone(cfg.Devices)
+	for i := range devs {
+		if devs[i].Cache == nil {
+			devs[i].Cache = &udf.DeviceCache{Limit: cfg.DeviceCacheLimit}
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, root: r, ctx: ctx, cancel: cancel, sessions: map[string]*session{}}, nil
+	return &Server{cfg: cfg, root: r, ctx: ctx, cancel: cancel, sessions: map[string]*session{},
+		pool: sched.NewPool(cfg.Workers), devices: devs}, nil
 }
 
 // Close cancels every run, ends every event stream and waits for them.
@@ -101,17 +127,20 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// dropCached frees the device memory that caches ds (its runs have ended).
+func (s *Server) dropCached(ds dataset.Dataset) {
+	for _, d := range s.devices {
+		_ = d.Cache.Drop(ds) // a failed free leaves the entry to the next Drop or Clear
+	}
+}
+
 // partitions returns the partition count of an interactive run over ds.
 func (s *Server) partitions(ds dataset.Dataset) int {
 	want := s.cfg.Partitions
 	if want == 0 {
-		w := s.cfg.Workers
-		if w == 0 {
-			w = runtime.GOMAXPROCS(0)
-		}
-		want = 8 * w
+		want = 8 * s.pool.Size()
 	}
-	return min(max(want, dataset.NumPartitions(ds, s.cfg.Workers, 0)), max(1, ds.Shape().NavSize()))
+	return min(max(want, dataset.NumPartitions(ds, s.pool.Size(), 0)), max(1, ds.Shape().NavSize()))
 }
 
 // Handler returns the HTTP handler of the application.
@@ -125,7 +154,6 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/events", s.handleEvents)
 	mux.HandleFunc("POST /api/s/{id}/open", s.withSession(s.handleOpen))
 	mux.HandleFunc("POST /api/s/{id}/run", s.withSession(s.handleRun))
-	mux.HandleFunc("POST /api/s/{id}/graph", s.withSession(s.handleGraph))
 	mux.HandleFunc("GET /api/s/{id}/download/{slot}/{file}", s.withSession(s.handleDownload))
 	return s.guard(mux)
 }
@@ -326,7 +354,7 @@ func (sess *session) shapeOf() (nav, sig []int, ok bool) {
 	return sh.Nav(), sh.Sig(), true
 }
 
-func (s *Server) startRun(w http.ResponseWriter, r *http.Request, sess *session, graph bool) {
+func (s *Server) handleRun(w http.ResponseWriter, r *http.Request, sess *session) {
 	b, err := readBody(w, r)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err)
@@ -342,20 +370,12 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, sess *session,
 		httpError(w, http.StatusBadRequest, err)
 		return
 	}
-	id, err := sess.start(a, graph)
+	id, err := sess.start(a)
 	if err != nil {
 		httpError(w, http.StatusConflict, err)
 		return
 	}
 	writeJSON(w, map[string]int{"run": id})
-}
-
-func (s *Server) handleRun(w http.ResponseWriter, r *http.Request, sess *session) {
-	s.startRun(w, r, sess, false)
-}
-
-func (s *Server) handleGraph(w http.ResponseWriter, r *http.Request, sess *session) {
-	s.startRun(w, r, sess, true)
 }
 
 // handleDownload serves a buffer of a slot's last complete result as .npy or as

@@ -68,6 +68,7 @@ func (s *session) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ds != nil {
+		s.srv.dropCached(s.ds)
 		s.ds.Close()
 		s.ds = nil
 	}
@@ -134,6 +135,7 @@ func (s *session) open(req openRequest) (datasetInfo, error) {
 	s.stopAll()
 	s.mu.Lock()
 	if s.ds != nil {
+		s.srv.dropCached(s.ds)
 		s.ds.Close()
 	}
 	s.ds, s.dsPath = ds, req.Path
@@ -164,14 +166,10 @@ func (s *session) stopAll() {
 // errNoDataset is returned for analysis requests before a dataset is open.
 var errNoDataset = errors.New("no dataset open")
 
-// start starts an analysis in its slot (or the graph slot when graph is set): the
-// run it replaces is cancelled, and the new one starts once that one has ended. It
-// returns the run id.
-func (s *session) start(a Analysis, graph bool) (int, error) {
+// start starts an analysis in its slot: the run it replaces is cancelled, and the
+// new one starts once that one has ended. It returns the run id.
+func (s *session) start(a Analysis) (int, error) {
 	slot, _ := slotOf(a.Kind)
-	if graph {
-		slot = "graph"
-	}
 	s.mu.Lock()
 	if s.ds == nil {
 		s.mu.Unlock()
@@ -186,9 +184,7 @@ func (s *session) start(a Analysis, graph bool) (int, error) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	r := &runState{id: s.nextRun, cancel: cancel, done: make(chan struct{})}
 	s.runs[slot] = r
-	if !graph {
-		s.last[slot] = a
-	}
+	s.last[slot] = a
 	ds, gen := s.ds, s.gen
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -201,10 +197,6 @@ func (s *session) start(a Analysis, graph bool) (int, error) {
 		defer cancel()
 		if prev != nil {
 			<-prev.done
-		}
-		if graph {
-			s.runGraph(ctx, ds, r.id, a)
-			return
 		}
 		s.run(ctx, ds, gen, slot, r.id, a)
 	}()
@@ -244,16 +236,37 @@ type imageData struct {
 	Field string  `json:"field,omitempty"` // com: the colour-wheel picture, a PNG data URL
 }
 
-// run computes one analysis with udf.RunIter and posts its snapshots.
+// run computes one analysis with udf.RunIter on the server's worker pool and posts
+// its snapshots; a detector run also posts its graph's live node states.
 func (s *session) run(ctx context.Context, ds dataset.Dataset, gen int, slot string, id int, a Analysis) {
 	t0 := time.Now()
 	st := statusEvent{Slot: slot, Run: id, Kind: a.Kind, State: "started"}
 	key := fmt.Sprintf("status:%d", id)
 	s.postJSON(key, "status", st)
+	opts := udf.Options{Pool: s.srv.pool, NumPartitions: s.srv.partitions(ds), Devices: s.srv.devices}
+	var live *liveGraph
+	var stopReports func()
+	if slot == "detector" {
+		live = newLiveGraph(s, id, a.Kind)
+		opts.Observer = live
+		stop := make(chan struct{})
+		reported := make(chan struct{})
+		go func() {
+			defer close(reported)
+			live.reportEvery(stop)
+		}()
+		var once sync.Once
+		stopReports = func() { once.Do(func() { close(stop); <-reported }) }
+		defer stopReports()
+	}
 	finish := func(state string, err error) {
 		st.State, st.Millis = state, ms(time.Since(t0))
 		if err != nil {
 			st.Error = err.Error()
+		}
+		if live != nil {
+			stopReports() // so that no periodic report can follow the final one
+			live.report(state, st.Error)
 		}
 		s.postJSON(key, "status", st)
 	}
@@ -262,7 +275,9 @@ func (s *session) run(ctx context.Context, ds dataset.Dataset, gen int, slot str
 		finish("failed", err)
 		return
 	}
-	opts := udf.Options{Workers: s.srv.cfg.Workers, NumPartitions: s.srv.partitions(ds)}
+	if h := s.srv.testHookUDF; h != nil {
+		u = h(a, u)
+	}
 	if roi != nil {
 		opts.ROI = roi
 	}

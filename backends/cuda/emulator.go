@@ -353,6 +353,121 @@ func (x *Emulator) ToF32(in Buf, e Elem, out Buf, n int) error {
 	return nil
 }
 
+// PickFrames emulates pick_frames: element i of the tile to element i of out (from
+// byte offset outOff), copied as its bytes.
+func (x *Emulator) PickFrames(in Buf, e Elem, out Buf, outOff int64, nf, npix int) error {
+	n := nf * npix
+	t, o, err := x.tileArgs(in, e, nf, npix, arg{out, outOff, int64(n) * int64(e.Size())})
+	if err != nil {
+		return err
+	}
+	es := e.Size()
+	r := o[0][outOff:]
+	for i := 0; i < n; i++ {
+		copy(r[i*es:(i+1)*es], t[i*es:(i+1)*es])
+	}
+	return nil
+}
+
+// GatherFrames emulates gather_frames; an index past the frames in holds is an error
+// here (the kernel would read out of bounds: callers build the indices).
+func (x *Emulator) GatherFrames(in Buf, e Elem, idx Buf, out Buf, nk, npix int) error {
+	if err := checkGather(in, e, out, nk, npix); err != nil {
+		return err
+	}
+	hi, err := x.buf(in)
+	if err != nil {
+		return err
+	}
+	hx, err := x.buf(idx)
+	if err != nil {
+		return err
+	}
+	ho, err := x.buf(out)
+	if err != nil {
+		return err
+	}
+	if err := checkOut("GatherFrames idx", idx, 0, 8*int64(nk)); err != nil {
+		return err
+	}
+	es := e.Size()
+	frames := int64(len(hi.b) / (npix * es))
+	ix := unsafe.Slice((*int64)(unsafe.Pointer(&hx.b[0])), nk)
+	for k := 0; k < nk; k++ {
+		if ix[k] < 0 || ix[k] >= frames {
+			return fmt.Errorf("cuda: GatherFrames: index %d = %d outside the %d frames of the buffer", k, ix[k], frames)
+		}
+	}
+	for i := 0; i < nk*npix; i++ {
+		src := int(ix[i/npix])*npix + i%npix
+		copy(ho.b[i*es:(i+1)*es], hi.b[src*es:(src+1)*es])
+	}
+	return nil
+}
+
+// CSRMasks emulates csr_masks; a malformed CSR (indptr not non-decreasing from 0, an
+// index outside the frame, arrays too short) is an error here.
+func (x *Emulator) CSRMasks(in Buf, e Elem, indptr, indices, values Buf, out Buf, outOff int64, nf, npix, nm int) error {
+	if nm <= 0 {
+		return fmt.Errorf("cuda: CSRMasks: %d masks", nm)
+	}
+	t, o, err := x.tileArgs(in, e, nf, npix, arg{indptr, 0, 4 * int64(nm+1)}, arg{out, outOff, 8 * int64(nf) * int64(nm)},
+		arg{indices, 0, 0}, arg{values, 0, 0})
+	if err != nil {
+		return err
+	}
+	ptr := unsafe.Slice((*int32)(unsafe.Pointer(&o[0][0])), nm+1)
+	nnz := int(ptr[nm])
+	if ptr[0] != 0 || nnz < 0 || int64(nnz)*4 > int64(len(o[2])) || int64(nnz)*8 > int64(len(o[3])) {
+		return fmt.Errorf("cuda: CSRMasks: indptr [%d … %d] does not fit %d indices and %d values", ptr[0], nnz, len(o[2])/4, len(o[3])/8)
+	}
+	var idx []int32
+	var val []float64
+	if nnz > 0 {
+		idx = unsafe.Slice((*int32)(unsafe.Pointer(&o[2][0])), nnz)
+		val = f64s(o[3], 0, nnz)
+	}
+	for m := 0; m < nm; m++ {
+		if ptr[m+1] < ptr[m] {
+			return fmt.Errorf("cuda: CSRMasks: indptr decreases at mask %d", m)
+		}
+	}
+	for j, c := range idx {
+		if c < 0 || int(c) >= npix {
+			return fmt.Errorf("cuda: CSRMasks: index %d = %d outside a frame of %d pixels", j, c, npix)
+		}
+	}
+	r := f64s(o[1], outOff, nf*nm)
+	for f := 0; f < nf; f++ {
+		fr := f * npix
+		for m := 0; m < nm; m++ {
+			s := 0.0
+			for j := ptr[m]; j < ptr[m+1]; j++ {
+				s += val[j] * elemAt(t, e, fr+int(idx[j]))
+			}
+			r[f*nm+m] = s
+		}
+	}
+	return nil
+}
+
+// SwapBytes emulates swap_bytes: each element's bytes reversed (in may be out).
+func (x *Emulator) SwapBytes(in Buf, e Elem, out Buf, n int) error {
+	t, o, err := x.tileArgs(in, e, 1, max(n, 1), arg{out, 0, int64(n) * int64(e.Size())})
+	if err != nil {
+		return err
+	}
+	es := e.Size()
+	var v [8]byte
+	for i := 0; i < n; i++ {
+		copy(v[:es], t[i*es:(i+1)*es])
+		for k := 0; k < es; k++ {
+			o[0][i*es+k] = v[es-1-k]
+		}
+	}
+	return nil
+}
+
 // GemmNT32 computes C = A·Bᵀ in float32 with float64 accumulation.
 func (x *Emulator) GemmNT32(m, n, k int, a, b, c Buf, cOff int64) error {
 	if m <= 0 || n <= 0 || k <= 0 {

@@ -55,6 +55,19 @@ type Exec interface {
 	LogSum(in Buf, e Elem, mins Buf, acc Buf, nf, npix int) error
 	// ToF32: out[i] = float32(in[i]) for n elements.
 	ToF32(in Buf, e Elem, out Buf, n int) error
+	// PickFrames: out[i] = in[i] for the tile's nf·npix elements of type e, written
+	// from byte offset outOff of out.
+	PickFrames(in Buf, e Elem, out Buf, outOff int64, nf, npix int) error
+	// GatherFrames: out[k, p] = in[idx[k], p] for k < nk, with idx int64[nk] (every
+	// index below the frames in holds) and out nk·npix elements of e.
+	GatherFrames(in Buf, e Elem, idx Buf, out Buf, nk, npix int) error
+	// CSRMasks: out[f·nm + m] = Σ values[j]·in[f, indices[j]] over j in
+	// [indptr[m], indptr[m+1]): nm masks as CSR rows (indptr int32[nm+1], indices
+	// int32 < npix, values float64); out is float64 from byte offset outOff.
+	CSRMasks(in Buf, e Elem, indptr, indices, values Buf, out Buf, outOff int64, nf, npix, nm int) error
+	// SwapBytes: out[i] = in[i] with its bytes reversed, n elements of e (decodes
+	// big-endian data on the device). in and out may be the same buffer.
+	SwapBytes(in Buf, e Elem, out Buf, n int) error
 	// GemmNT32: C (m×n, float32, from byte offset cOff) = A (m×k) · Bᵀ (B n×k), row-major.
 	GemmNT32(m, n, k int, a, b, c Buf, cOff int64) error
 	// Launch queues a user kernel (see Kernel) with the given geometry; buffers among
@@ -85,4 +98,19 @@ func checkOut(what string, b Buf, off, n int64) error {
 		return fmt.Errorf("cuda: %s: bytes [%d, %d) outside a buffer of %d bytes", what, off, off+n, b.Size())
 	}
 	return nil
+}
+
+// checkGather validates GatherFrames' tile arguments (the indices are checked by the
+// caller that builds them: the kernel cannot report one out of range).
+func checkGather(in Buf, e Elem, out Buf, nk, npix int) error {
+	if !e.Valid() {
+		return fmt.Errorf("cuda: element type %v has no kernels", e)
+	}
+	if nk < 0 || npix <= 0 {
+		return fmt.Errorf("cuda: gather of %d frames × %d pixels", nk, npix)
+	}
+	if in.Size() < int64(npix)*int64(e.Size()) && nk > 0 {
+		return fmt.Errorf("cuda: gather from a buffer of %d bytes, less than one frame", in.Size())
+	}
+	return checkOut("GatherFrames out", out, 0, int64(nk)*int64(npix)*int64(e.Size()))
 }

@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -38,6 +39,18 @@ func TestGPUKernelsMatchEmulator(t *testing.T) {
 	for i := range mask {
 		mask[i] = float64(rng.IntN(2))
 	}
+	// Three CSR masks: every third pixel, none, a 5-pixel run with weights.
+	csrPtr := []int32{0}
+	var csrIdx []int32
+	var csrVal []float64
+	for p := 0; p < npix; p += 3 {
+		csrIdx, csrVal = append(csrIdx, int32(p)), append(csrVal, 1)
+	}
+	csrPtr = append(csrPtr, int32(len(csrIdx)), int32(len(csrIdx)))
+	for p := 100; p < 105; p++ {
+		csrIdx, csrVal = append(csrIdx, int32(p)), append(csrVal, float64(p-102)/4)
+	}
+	csrPtr = append(csrPtr, int32(len(csrIdx)))
 	for e := F32; e.Valid(); e++ {
 		t.Run(e.Suffix(), func(t *testing.T) {
 			tb := tileBytes(e, vals)
@@ -69,10 +82,28 @@ func TestGPUKernelsMatchEmulator(t *testing.T) {
 				r.out = append(r.out, download64(t, x, mins, 0, nf))
 				must(x.LogSum(in, e, mins, lacc, nf, npix))
 				r.out = append(r.out, download64(t, x, lacc, 0, npix))
+				// Byte-exact kernels: compared as float64 bit patterns of the bytes.
+				es := int64(e.Size())
+				pick := zeros(t, x, es*nf*npix+8)
+				must(x.PickFrames(in, e, pick, 8, nf, npix))
+				r.out = append(r.out, bytesAsF64(download(t, x, pick, 0, int(pick.Size()))))
+				idx := upload(t, x, i64Bytes([]int64{nf - 1, 0, 3, 3}))
+				gat := zeros(t, x, 4*es*npix)
+				must(x.GatherFrames(in, e, idx, gat, 4, npix))
+				r.out = append(r.out, bytesAsF64(download(t, x, gat, 0, int(gat.Size()))))
+				sw := zeros(t, x, es*nf*npix)
+				must(x.SwapBytes(in, e, sw, nf*npix))
+				must(x.SwapBytes(sw, e, sw, nf*npix)) // in place, back again
+				r.out = append(r.out, bytesAsF64(download(t, x, sw, 0, int(sw.Size()))))
+				pb, jb, vb := upload(t, x, i32Bytes(csrPtr)), upload(t, x, i32Bytes(csrIdx)), upload(t, x, tileBytes(F64, csrVal))
+				cm := zeros(t, x, 8*nf*3+8)
+				must(x.CSRMasks(in, e, pb, jb, vb, cm, 8, nf, npix, 3))
+				r.out = append(r.out, download64(t, x, cm, 8, 3*nf))
 				return r
 			}
 			want, got := run(emu), run(g)
-			names := []string{"SumFrames", "SumSig", "Std sum", "Std varsum", "CoMFrames", "RingMoments", "FrameMin", "LogSum"}
+			names := []string{"SumFrames", "SumSig", "Std sum", "Std varsum", "CoMFrames", "RingMoments", "FrameMin", "LogSum",
+				"PickFrames", "GatherFrames", "SwapBytes", "CSRMasks"}
 			for i := range want.out {
 				tol := 1e-12
 				if names[i] == "LogSum" {
@@ -87,6 +118,18 @@ func TestGPUKernelsMatchEmulator(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bytesAsF64 packs bytes into float64 bit patterns (zero-padded) so byte-exact kernel
+// outputs compare exactly in the float comparison.
+func bytesAsF64(b []byte) []float64 {
+	out := make([]float64, (len(b)+7)/8)
+	for i := range out {
+		var w [8]byte
+		copy(w[:], b[8*i:])
+		out[i] = float64(binary.NativeEndian.Uint32(w[:4])) + 4294967296*float64(binary.NativeEndian.Uint32(w[4:]))
+	}
+	return out
 }
 
 // BenchmarkGPUSumFrames measures the on-device Sum kernel (GB/s of tile bytes).

@@ -60,19 +60,33 @@ func (e Elem) String() string { return e.Suffix() }
 
 // The built-in kernels, each instantiated for every Elem as <name>_<suffix>.
 const (
-	KernelSumFrames   = "sum_frames"   // (in, acc f64[npix], nf i64, npix i64): acc += Σ_f in
-	KernelSumSig      = "sum_sig"      // (in, out f64[nf], nf, npix): out[f] = Σ_p in
-	KernelStdFrames   = "std_frames"   // (in, sum f64[npix], varsum f64[npix], nf, npix, n0 i64)
-	KernelCoMFrames   = "com_frames"   // (in, mask f32[npix], out f64[3nf], nf, npix, sx i64)
-	KernelRingMoments = "ring_moments" // (in, mask f32[npix], out f64[3nf], nf, npix)
-	KernelFrameMin    = "frame_min"    // (in, out f64[nf], nf, npix)
-	KernelLogSum      = "log_sum"      // (in, mins f64[nf], acc f64[npix], nf, npix)
-	KernelToF32       = "to_f32"       // (in, out f32[n], n i64)
+	KernelSumFrames   = "sum_frames"    // (in, acc f64[npix], nf i64, npix i64): acc += Σ_f in
+	KernelSumSig      = "sum_sig"       // (in, out f64[nf], nf, npix): out[f] = Σ_p in
+	KernelStdFrames   = "std_frames"    // (in, sum f64[npix], varsum f64[npix], nf, npix, n0 i64)
+	KernelCoMFrames   = "com_frames"    // (in, mask f32[npix], out f64[3nf], nf, npix, sx i64)
+	KernelRingMoments = "ring_moments"  // (in, mask f32[npix], out f64[3nf], nf, npix)
+	KernelFrameMin    = "frame_min"     // (in, out f64[nf], nf, npix)
+	KernelLogSum      = "log_sum"       // (in, mins f64[nf], acc f64[npix], nf, npix)
+	KernelToF32       = "to_f32"        // (in, out f32[n], n i64)
+	KernelPickFrames  = "pick_frames"   // (in, out T[nf·npix], nf, npix): out = in
+	KernelGather      = "gather_frames" // (in, idx i64[nk], out T[nk·npix], nk, npix)
+	KernelCSRMasks    = "csr_masks"     // (in, indptr i32[nm+1], indices i32, values f64, out f64[nf·nm], nf, npix, nm)
+	KernelSwapBytes   = "swap_bytes"    // (in, out, n i64): out[i] = in[i] byte-reversed
 )
+
+// builtinParams is the parameter count of each built-in kernel: the Go side launches
+// exactly this many arguments (checked at every launch), and a test checks the
+// embedded source declares exactly this many.
+var builtinParams = map[string]int{
+	KernelSumFrames: 4, KernelSumSig: 4, KernelStdFrames: 6, KernelCoMFrames: 6,
+	KernelRingMoments: 5, KernelFrameMin: 4, KernelLogSum: 5, KernelToF32: 3,
+	KernelPickFrames: 4, KernelGather: 5, KernelCSRMasks: 8, KernelSwapBytes: 3,
+}
 
 // builtinKernels lists the kernel base names the source defines.
 var builtinKernels = []string{KernelSumFrames, KernelSumSig, KernelStdFrames, KernelCoMFrames,
-	KernelRingMoments, KernelFrameMin, KernelLogSum, KernelToF32}
+	KernelRingMoments, KernelFrameMin, KernelLogSum, KernelToF32, KernelPickFrames, KernelGather,
+	KernelCSRMasks, KernelSwapBytes}
 
 // KernelSet is the built-in kernels compiled and loaded on one device.
 type KernelSet struct {

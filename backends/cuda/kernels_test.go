@@ -1,6 +1,9 @@
 package cuda
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"regexp"
 	"strings"
 	"testing"
@@ -65,5 +68,147 @@ func TestElem(t *testing.T) {
 	}
 	if Elem(0).Valid() || Elem(99).Valid() || Elem(0).Size() != 0 {
 		t.Error("invalid Elem reported valid")
+	}
+}
+
+// splitParams splits a C parameter list at its top-level commas.
+func splitParams(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, c := range s {
+		switch c {
+		case '(', '<', '[':
+			depth++
+		case ')', '>', ']':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, strings.TrimSpace(s[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	if t := strings.TrimSpace(s[start:]); t != "" {
+		out = append(out, t)
+	}
+	return out
+}
+
+// sourceKernels returns each kernel base name the embedded source defines with its
+// parameter list (from `extern "C" __global__ void <name>_##S(<params>) {`).
+func sourceKernels(t *testing.T) map[string][]string {
+	t.Helper()
+	// Join the macro continuation lines so a signature spans one line.
+	src := strings.ReplaceAll(BuiltinsSource(), "\\\n", " ")
+	re := regexp.MustCompile(`extern "C" __global__ void (\w+)_##S\(([^{]*)\)\s*\{`)
+	out := map[string][]string{}
+	for _, m := range re.FindAllStringSubmatch(src, -1) {
+		if _, dup := out[m[1]]; dup {
+			t.Errorf("kernel %s defined twice", m[1])
+		}
+		out[m[1]] = splitParams(m[2])
+	}
+	return out
+}
+
+// launchedKernels parses streamexec.go and returns, for every x.launch(KernelX, e,
+// grid, args...) call, the kernel's name (KernelX's value in kernels.go) and how many
+// arguments it passes.
+func launchedKernels(t *testing.T) map[string][]int {
+	t.Helper()
+	fset := token.NewFileSet()
+	consts := map[string]string{}
+	kf, err := parser.ParseFile(fset, "kernels.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range kf.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, sp := range g.Specs {
+			vs := sp.(*ast.ValueSpec)
+			for i, n := range vs.Names {
+				if i < len(vs.Values) {
+					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						consts[n.Name] = strings.Trim(lit.Value, `"`)
+					}
+				}
+			}
+		}
+	}
+	sf, err := parser.ParseFile(fset, "streamexec.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]int{}
+	ast.Inspect(sf, func(n ast.Node) bool {
+		c, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		sel, ok := c.Fun.(*ast.SelectorExpr)
+		if !ok || sel.Sel.Name != "launch" || len(c.Args) < 3 {
+			return true
+		}
+		id, ok := c.Args[0].(*ast.Ident)
+		if !ok {
+			t.Errorf("%v: launch of a kernel not named by a Kernel constant", fset.Position(c.Pos()))
+			return true
+		}
+		name, ok := consts[id.Name]
+		if !ok {
+			t.Errorf("%v: %s is not a kernel constant of kernels.go", fset.Position(c.Pos()), id.Name)
+			return true
+		}
+		out[name] = append(out[name], len(c.Args)-3)
+		return true
+	})
+	return out
+}
+
+// TestLaunchedKernelsMatchSource: every kernel the stream Exec launches is defined in
+// the embedded source with as many parameters as the launch passes, the launch-time
+// table builtinParams agrees, and every kernel of the source is launched somewhere.
+func TestLaunchedKernelsMatchSource(t *testing.T) {
+	src := sourceKernels(t)
+	launched := launchedKernels(t)
+	if len(launched) == 0 {
+		t.Fatal("found no launches in streamexec.go")
+	}
+	for name, counts := range launched {
+		params, ok := src[name]
+		if !ok {
+			t.Errorf("kernel %s is launched but the source does not define it", name)
+			continue
+		}
+		for _, n := range counts {
+			if n != len(params) {
+				t.Errorf("kernel %s: launched with %d arguments, the source declares %d: %v", name, n, len(params), params)
+			}
+		}
+		if builtinParams[name] != len(params) {
+			t.Errorf("kernel %s: builtinParams says %d, the source declares %d", name, builtinParams[name], len(params))
+		}
+	}
+	for name := range src {
+		if _, ok := launched[name]; !ok {
+			t.Errorf("kernel %s is in the source but never launched", name)
+		}
+	}
+	if len(builtinParams) != len(src) || len(builtinKernels) != len(src) {
+		t.Errorf("source defines %d kernels, builtinParams lists %d, builtinKernels %d", len(src), len(builtinParams), len(builtinKernels))
+	}
+}
+
+func TestSplitParams(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+	}{{"", 0}, {"const T* in", 1}, {"const T* __restrict__ in, double* out, i64 n", 3}, {"UBits<sizeof(T)>::T a, int b", 2}} {
+		if got := splitParams(c.in); len(got) != c.want {
+			t.Errorf("splitParams(%q) = %q, want %d parameters", c.in, got, c.want)
+		}
 	}
 }

@@ -142,6 +142,9 @@ func frameGrid(nf int) Dim3 { return Dim3{uint32(max(1, min(nf, 65535))), 1, 1} 
 var block = Dim3{blockSize, 1, 1}
 
 func (x *streamExec) launch(name string, e Elem, grid Dim3, args ...any) error {
+	if n, ok := builtinParams[name]; !ok || n != len(args) {
+		return fmt.Errorf("cuda: kernel %s launched with %d arguments, it takes %d", name, len(args), n)
+	}
 	f, err := x.ks.Func(name, e)
 	if err != nil {
 		return err
@@ -281,6 +284,78 @@ func (x *streamExec) ToF32(in Buf, e Elem, out Buf, n int) error {
 		return err
 	}
 	return x.launch(KernelToF32, e, x.pixelGrid(n), ip, op, int64(n))
+}
+
+func (x *streamExec) PickFrames(in Buf, e Elem, out Buf, outOff int64, nf, npix int) error {
+	ip, err := x.tile(in, e, nf, npix)
+	if err != nil {
+		return err
+	}
+	n := int64(nf) * int64(npix)
+	op, err := x.ptr("PickFrames out", out, outOff, n*int64(e.Size()))
+	if err != nil {
+		return err
+	}
+	return x.launch(KernelPickFrames, e, x.pixelGrid(int(min(n, 1<<30))), ip, op, int64(nf), int64(npix))
+}
+
+func (x *streamExec) GatherFrames(in Buf, e Elem, idx Buf, out Buf, nk, npix int) error {
+	if err := checkGather(in, e, out, nk, npix); err != nil {
+		return err
+	}
+	ip, err := x.ptr("GatherFrames in", in, 0, 0)
+	if err != nil {
+		return err
+	}
+	xp, err := x.ptr("GatherFrames idx", idx, 0, 8*int64(nk))
+	if err != nil {
+		return err
+	}
+	op, err := x.ptr("GatherFrames out", out, 0, int64(nk)*int64(npix)*int64(e.Size()))
+	if err != nil {
+		return err
+	}
+	n := int64(nk) * int64(npix)
+	return x.launch(KernelGather, e, x.pixelGrid(int(min(n, 1<<30))), ip, xp, op, int64(nk), int64(npix))
+}
+
+func (x *streamExec) CSRMasks(in Buf, e Elem, indptr, indices, values Buf, out Buf, outOff int64, nf, npix, nm int) error {
+	ip, err := x.tile(in, e, nf, npix)
+	if err != nil {
+		return err
+	}
+	if nm <= 0 {
+		return fmt.Errorf("cuda: CSRMasks: %d masks", nm)
+	}
+	pp, err := x.ptr("CSRMasks indptr", indptr, 0, 4*int64(nm+1))
+	if err != nil {
+		return err
+	}
+	jp, err := x.ptr("CSRMasks indices", indices, 0, 0)
+	if err != nil {
+		return err
+	}
+	vp, err := x.ptr("CSRMasks values", values, 0, 0)
+	if err != nil {
+		return err
+	}
+	op, err := x.ptr("CSRMasks out", out, outOff, 8*int64(nf)*int64(nm))
+	if err != nil {
+		return err
+	}
+	return x.launch(KernelCSRMasks, e, frameGrid(nf), ip, pp, jp, vp, op, int64(nf), int64(npix), int64(nm))
+}
+
+func (x *streamExec) SwapBytes(in Buf, e Elem, out Buf, n int) error {
+	ip, err := x.tile(in, e, 1, max(n, 1))
+	if err != nil {
+		return err
+	}
+	op, err := x.ptr("SwapBytes out", out, 0, int64(n)*int64(e.Size()))
+	if err != nil {
+		return err
+	}
+	return x.launch(KernelSwapBytes, e, x.pixelGrid(n), ip, op, int64(n))
 }
 
 func (x *streamExec) GemmNT32(m, n, k int, a, b, c Buf, cOff int64) error {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 
 	"github.com/stemflow/stemflow/array"
@@ -45,7 +46,7 @@ func (n *natsFlags) options(name string) cluster.ConnOptions {
 func (n *natsFlags) remote() bool { return n.url != "" || os.Getenv(cluster.EnvURL) != "" }
 
 // runPass runs the one-pass UDFs, on the cluster when --nats is given.
-func runPass(ctx context.Context, j *job, o *runOpts, us []udf.UDF, opts udf.Options) ([]*udf.Result, error) {
+func runPass(ctx context.Context, j *job, o *runOpts, us []udf.UDF, opts udf.Options, tm *phaseTimer) ([]*udf.Result, error) {
 	if !o.nats.remote() {
 		return udf.Run(ctx, j.ds, us, opts)
 	}
@@ -61,6 +62,7 @@ func runPass(ctx context.Context, j *job, o *runOpts, us []udf.UDF, opts udf.Opt
 	if err != nil {
 		return nil, err
 	}
+	cpu0 := processCPU()
 	nc, err := cluster.Connect(o.nats.options("stemflow run"))
 	if err != nil {
 		return nil, err
@@ -75,7 +77,23 @@ func runPass(ctx context.Context, j *job, o *runOpts, us []udf.UDF, opts udf.Opt
 		return nil, err
 	}
 	defer job.Close()
-	return udf.Run(ctx, job.Dataset(), job.UDFs(), job.Options())
+	res, err := udf.Run(ctx, job.Dataset(), job.UDFs(), job.Options())
+	if err == nil && tm != nil {
+		// which worker took how many tasks (bench/cluster.sh checks the spread)
+		ws := job.Workers()
+		names := make([]string, 0, len(ws))
+		for n := range ws {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for i, n := range names {
+			names[i] = fmt.Sprintf("%s=%d", n, ws[n])
+		}
+		fmt.Fprintf(tm.w, "timing: workers  %s\n", strings.Join(names, ","))
+		// the driver's own CPU time in the remote pass (connect, queue, decode, merge)
+		fmt.Fprintf(tm.w, "timing: pass-cpu %7.1f ms\n", (processCPU()-cpu0).Seconds()*1e3)
+	}
+	return res, err
 }
 
 // clusterDataset is the open spec workers use: the absolute path and the format flags.

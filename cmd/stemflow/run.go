@@ -85,7 +85,7 @@ func prepare(path string, o *runOpts, warn io.Writer) (*job, error) {
 		j.picks[i] = roi
 	}
 	j.opts = udf.Options{Workers: o.workers, Inline: o.inline, NumPartitions: o.partitions}
-	if j.opts.Devices, j.closeDevices, err = openDevices(o.deviceOpts); err != nil {
+	if j.opts.Devices, j.closeDevices, err = openDevices(o.deviceOpts, warn); err != nil {
 		return fail(err)
 	}
 	if j.roi != nil {
@@ -175,6 +175,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := checkOutDir(o.out); err != nil {
 		return err
 	}
+	oneShotGC()
 	tm := newPhaseTimer(stderr)
 	j, err := prepare(path, o, stderr)
 	if err != nil {
@@ -244,7 +245,7 @@ func runAndWrite(ctx context.Context, j *job, o *runOpts, out *outputs, stderr i
 				bar.set(total * int64(p.Done) / int64(p.Total))
 			}
 		}
-		rs, err := runPass(ctx, j, o, us, opts)
+		rs, err := runPass(ctx, j, o, us, opts, tm)
 		if err != nil {
 			bar.abort()
 			return nil, err

@@ -15,23 +15,32 @@ import (
 
 // serveOpts are the flags of `stemflow serve`.
 type serveOpts struct {
+	deviceOpts
 	addr    string
 	noToken bool
 	workers int
 }
+
+// serveCacheLimit bounds each GPU's cache of partitions in serve when
+// --device-cache is not given.
+const serveCacheLimit = 4 << 30
 
 func serveFlagSet(w io.Writer) (*flag.FlagSet, *serveOpts) {
 	o := &serveOpts{}
 	fs := newFlagSet(w, "serve", "[flags] [DIR]",
 		`Serves an interactive web view of the datasets under DIR (default: the current
 folder): the sum frame, virtual detectors drawn with the mouse, live virtual images,
-picked frames, centre-of-mass fields, downloads (.npy, PNG) and the run's graph.
-Only files under DIR can be opened. The printed URL carries a random access token;
+picked frames, centre-of-mass fields, downloads (.npy, PNG) and the live graph of
+the running detector. Every tab's runs share one pool of --workers workers. With a
+CUDA GPU (--device auto or cuda) partitions run on it too, and stay cached in its
+memory, so moving a detector re-runs without reading the file. Only files under
+DIR can be opened. The printed URL carries a random access token;
 any address other than a loopback one requires it.
 `)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address host:port (port 0: any free port)")
 	fs.BoolVar(&o.noToken, "no-token", false, "serve without an access token (loopback addresses only)")
-	fs.IntVar(&o.workers, "workers", 0, "workers per run (0: one per CPU)")
+	fs.IntVar(&o.workers, "workers", 0, "size of the worker pool all runs of all tabs share (0: one per CPU)")
+	o.deviceOpts.register(fs) // serve caches partitions on every GPU: 4 GiB each unless --device-cache says otherwise
 	return fs, o
 }
 
@@ -60,7 +69,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		token = ""
 	}
-	srv, err := web.New(web.Config{Dir: dir, Token: token, Workers: o.workers})
+	devices, closeDevices, err := openDevices(o.deviceOpts, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeDevices()
+	srv, err := web.New(web.Config{Dir: dir, Token: token, Workers: o.workers,
+		Devices: devices, DeviceCacheLimit: serveCacheLimit})
 	if err != nil {
 		return err
 	}
@@ -73,7 +88,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if token != "" {
 		url += "?token=" + token
 	}
-	fmt.Fprintf(stdout, "stemflow serve: serving %s\nopen %s\n(Ctrl-C stops)\n", dir, url)
+	fmt.Fprintf(stdout, "stemflow serve: serving %s\n", dir)
+	for _, d := range devices {
+		where := "beside the CPU workers"
+		if d.Only {
+			where = "instead of the CPU workers"
+		}
+		fmt.Fprintf(stdout, "device %s: %d streams %s, partitions cached in its memory\n", d.Name, len(d.Execs), where)
+	}
+	fmt.Fprintf(stdout, "open %s\n(Ctrl-C stops)\n", url)
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()

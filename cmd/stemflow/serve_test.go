@@ -59,6 +59,8 @@ func TestServeUsage(t *testing.T) {
 		{"serve", "--no-token", "--addr", "0.0.0.0:0"},
 		{"serve", "a", "b"},
 		{"serve", "--workers", "-1"},
+		{"serve", "--device", "tpu"},
+		{"serve", "--device-cache", "-1"},
 	} {
 		var out, errb bytes.Buffer
 		if code := cli(context.Background(), args, &out, &errb); code != exitUsage {

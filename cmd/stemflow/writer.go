@@ -151,7 +151,10 @@ func writeStagedNPY(path string, a array.Array) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
+	// a buffer as large as the file (header included), at most 1 MiB: a small
+	// result does not fault in a 1 MiB buffer
+	size := int64(a.Size())*int64(a.DType().ItemSize()) + 4096
+	bw := bufio.NewWriterSize(f, int(min(size, 1<<20)))
 	if err := array.WriteNPY(bw, a); err != nil {
 		f.Close()
 		return fmt.Errorf("npy file %s: %w", path, err)

@@ -18,14 +18,19 @@ import (
 	"github.com/stemflow/stemflow/udf"
 )
 
-// Bright counts the pixels above Threshold: per frame ("count") and per detector pixel
-// ("hits"). It takes float32 or float64 input, whichever the run chose.
+// Bright counts the pixels above Threshold: per frame (count) and per detector pixel
+// (hits). It takes float32 or float64 input, whichever the run chose.
 type Bright struct{ Threshold float64 }
 
-// ResultBuffers declares count (per frame) and hits (per detector pixel).
-func (Bright) ResultBuffers(*udf.Meta) []udf.BufferSpec {
-	return []udf.BufferSpec{udf.NavBuffer("count", array.Float32), udf.SigBuffer("hits", array.Float32)}
-}
+// count and hits are Bright's buffers: name, kind and dtype, declared once and used by
+// ResultBuffers, ProcessFrame, MergeAdd and, after the run, Get.
+var count, hits = udf.NavBuf[float32]("count"), udf.SigBuf[float32]("hits")
+
+// ResultBuffers declares count and hits.
+func (Bright) ResultBuffers(*udf.Meta) []udf.BufferSpec { return udf.Declare(count, hits) }
+
+// Merge adds each partition's counts: count's rows are still zero, hits is a sum.
+func (Bright) Merge(dest, src *udf.Views, _ *udf.Meta) error { return udf.MergeAdd(dest, src) }
 
 // ProcessFrame counts one frame. The run's input dtype is float32 unless the data or
 // another UDF of the pass asks for more, so a UDF must take both.
@@ -41,19 +46,15 @@ func bright[T float32 | float64](env *udf.Env, frame array.Array, threshold floa
 	if err != nil {
 		return err
 	}
-	hits, n := udf.F32(env, 1), float32(0) // hits: the whole (contiguous) sig buffer
+	c, h := count.View(env), hits.View(env) // typed views: this frame's entry, the whole sig buffer
 	for i, v := range in.All() {
 		if float64(v) > threshold {
-			n++
-			hits.Data()[hits.Offset()+i]++
+			c.Data()[c.Offset()]++
+			h.Data()[h.Offset()+i]++
 		}
 	}
-	udf.F32(env, 0).Set(n, 0) // this frame's entry
 	return nil
 }
-
-// Merge adds each partition's counts: count's rows are still zero, hits is a sum.
-func (Bright) Merge(dest, src *udf.Views, _ *udf.Meta) error { return udf.MergeAdd(dest, src) }
 
 func main() {
 	ctx := context.Background()
@@ -70,15 +71,18 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	count, err := udf.Input[float32](res.Get("count").Data())
+	cnt, err := count.Get(res) // *array.Dense[float32], nav-shaped
 	if err != nil {
 		log.Fatal(err)
 	}
-	hits, _ := udf.Input[float32](res.Get("hits").Data())
-	fmt.Printf("the brightest detector pixel is above 70 in %.0f of %d frames\n", maxOf(hits), count.Size())
-	nav, most := count.Shape(), max(maxOf(count), 1)
+	hit, err := hits.Get(res)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("the brightest detector pixel is above 70 in %.0f of %d frames\n", maxOf(hit), cnt.Size())
+	nav, most := cnt.Shape(), max(maxOf(cnt), 1)
 	if len(nav) != 2 {
-		fmt.Println("counts:", count.Contiguous().Data())
+		fmt.Println("counts:", cnt.Contiguous().Data())
 		return
 	}
 	// A text picture: darker characters for fewer bright pixels.
@@ -86,7 +90,7 @@ func main() {
 	fmt.Printf("pixels above 70 per frame, scan %v, darkest ' ' = 0, '@' = %.0f:\n", nav, most)
 	for y := range nav[0] {
 		for x := range nav[1] {
-			c := ramp[int(count.At(y, x)/most*float32(len(ramp)-1))]
+			c := ramp[int(cnt.At(y, x)/most*float32(len(ramp)-1))]
 			fmt.Printf("%c%c", c, c)
 		}
 		fmt.Println()

@@ -74,16 +74,16 @@ func TestBrightAnyInputDType(t *testing.T) {
 				t.Errorf("frames had dtypes %v, want only %v", got, tc.input)
 			}
 			for _, c := range []struct {
-				name string
+				buf  udf.Buf[float32]
 				want []float32
-			}{{"count", wantCount}, {"hits", wantHits}} {
-				got, err := udf.Input[float32](rs[0].Get(c.name).Data())
+			}{{count, wantCount}, {hits, wantHits}} {
+				got, err := c.buf.Get(rs[0])
 				if err != nil {
 					t.Fatal(err)
 				}
 				for i, v := range got.All() {
 					if v != c.want[i] {
-						t.Fatalf("%s[%d] = %v, want %v", c.name, i, v, c.want[i])
+						t.Fatalf("%s[%d] = %v, want %v", c.buf.Name(), i, v, c.want[i])
 					}
 				}
 			}

@@ -52,10 +52,11 @@ var squares = &cuda.Kernel{
 // SquareSum sums the squares of every pixel over all frames: "squares" (sig, float64).
 type SquareSum struct{}
 
+// squaresBuf is SquareSum's buffer.
+var squaresBuf = udf.SigBuf[float64]("squares")
+
 // ResultBuffers declares squares.
-func (SquareSum) ResultBuffers(*udf.Meta) []udf.BufferSpec {
-	return []udf.BufferSpec{udf.SigBuffer("squares", array.Float64)}
-}
+func (SquareSum) ResultBuffers(*udf.Meta) []udf.BufferSpec { return udf.Declare(squaresBuf) }
 
 // PreferredInputDType asks for float32 tiles (the kernel's input type).
 func (SquareSum) PreferredInputDType() array.DType { return array.Float32 }
@@ -66,7 +67,7 @@ func (SquareSum) ProcessFrame(env *udf.Env, frame array.Array) error {
 	if err != nil {
 		return err
 	}
-	acc := udf.F64(env, 0)
+	acc := squaresBuf.View(env)
 	a, v := acc.Data()[acc.Offset():], in.Contiguous().Data()
 	for i, x := range v {
 		a[i] += float64(x) * float64(x)
@@ -109,7 +110,7 @@ func (t *squareTask) Finish(env *udf.Env) error {
 	if err := t.x.Sync(); err != nil {
 		return err
 	}
-	acc := udf.F64(env, 0)
+	acc := squaresBuf.View(env)
 	a := acc.Data()[acc.Offset():]
 	for i, v := range unsafe.Slice((*float64)(unsafe.Pointer(&raw[0])), t.npix) {
 		a[i] += v
@@ -154,8 +155,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	g, _ := udf.Input[float64](gpu.Get("squares").Data())
-	c, _ := udf.Input[float64](cpu.Get("squares").Data())
+	g, err := squaresBuf.Get(gpu)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := squaresBuf.Get(cpu)
+	if err != nil {
+		log.Fatal(err)
+	}
 	worst := 0.0
 	for i, v := range c.Contiguous().Data() {
 		worst = max(worst, math.Abs(g.Contiguous().Data()[i]-v)/max(1, math.Abs(v)))

@@ -42,15 +42,20 @@ type TemplateMatch struct {
 // window returns the number of shifts per peak, (2·Steps+1)².
 func (u TemplateMatch) window() int { w := 2*u.Steps + 1; return w * w }
 
+// TemplateMatch's buffers; their extra shapes depend on the parameters and are set
+// in ResultBuffers.
+var (
+	corrBuf     = udf.NavBuf[float32]("corr")
+	centersBuf  = udf.NavBuf[int32]("centers")
+	refinedsBuf = udf.NavBuf[float32]("refineds")
+	heightsBuf  = udf.NavBuf[float32]("heights")
+)
+
 // ResultBuffers declares corr, centers, refineds and heights.
 func (u TemplateMatch) ResultBuffers(*udf.Meta) []udf.BufferSpec {
 	np := len(u.Peaks)
-	return []udf.BufferSpec{
-		udf.NavBuffer("corr", array.Float32, np*u.window()),
-		udf.NavBuffer("centers", array.Int32, np, 2),
-		udf.NavBuffer("refineds", array.Float32, np, 2),
-		udf.NavBuffer("heights", array.Float32, np),
-	}
+	return udf.Declare(corrBuf.WithExtra(np*u.window()), centersBuf.WithExtra(np, 2),
+		refinedsBuf.WithExtra(np, 2), heightsBuf.WithExtra(np))
 }
 
 // Backends lists CSR first: sparse tiles are multiplied without densifying them.
@@ -71,7 +76,7 @@ func (u TemplateMatch) TaskData(env *udf.Env) (any, error) {
 	if len(sig) != 2 {
 		return nil, fmt.Errorf("templatematch needs 2 signal dims, got %v", sig)
 	}
-	stack := func() (array.Array, error) { return u.templates(sig[0], sig[1]) }
+	stack := func(sig []int) (array.Array, error) { return u.templates(sig[0], sig[1]) }
 	return &task{masks: udf.NewMaskStack(stack, array.Float32).WithSigShape(sig)}, nil
 }
 
@@ -110,7 +115,7 @@ func (u TemplateMatch) ProcessTile(env *udf.Env, tile array.Array) error {
 		return err
 	}
 	m := cut.(*array.CSR[float32, int32])
-	corr := udf.F32(env, 0) // (frames of the tile, masks)
+	corr := corrBuf.View(env) // (frames of the tile, masks)
 	switch d := tile.(type) {
 	case *array.CSR[float32, int32]:
 		// Non-negative frames stay sparse under log scaling.
@@ -152,10 +157,10 @@ func (t *task) scratch(rows, cols int) *array.Dense[float32] {
 // Postprocess evaluates the partition's correlation maps: per frame and peak the
 // shift with the highest correlation, its parabola-refined position and height.
 func (u TemplateMatch) Postprocess(env *udf.Env) error {
-	corr := udf.F32(env, 0).Data()
-	centers := udf.View[int32](env, 1).Data()
-	refineds := udf.F32(env, 2).Data()
-	heights := udf.F32(env, 3).Data()
+	corr := corrBuf.View(env).Data()
+	centers := centersBuf.View(env).Data()
+	refineds := refinedsBuf.View(env).Data()
+	heights := heightsBuf.View(env).Data()
 	np, win, w := len(u.Peaks), u.window(), 2*u.Steps+1
 	frames := len(heights) / max(np, 1)
 	for f := 0; f < frames; f++ {
@@ -257,9 +262,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	centers := res.Get("centers").RawData().(*array.Dense[int32]).Data()
-	refineds := res.Get("refineds").RawData().(*array.Dense[float32]).Data()
-	heights := res.Get("heights").RawData().(*array.Dense[float32]).Data()
+	centers, refineds, heights, err := rawResults(res)
+	if err != nil {
+		log.Fatal(err)
+	}
 	np := len(pl.Peaks)
 	found := 0
 	for f, truth := range pl.True {
@@ -276,4 +282,21 @@ func main() {
 		fmt.Printf("  peak %v: center %v refined (%.2f, %.2f) height %.1f (planted %v)\n",
 			pl.Peaks[p], centers[2*p:2*p+2], refineds[2*p], refineds[2*p+1], heights[p], pl.True[0][p])
 	}
+}
+
+// rawResults returns the flat data of centers, refineds and heights.
+func rawResults(res *udf.Result) (centers []int32, refineds, heights []float32, err error) {
+	c, err := centersBuf.GetRaw(res)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, err := refinedsBuf.GetRaw(res)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	h, err := heightsBuf.GetRaw(res)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return c.Contiguous().Data(), r.Contiguous().Data(), h.Contiguous().Data(), nil
 }

@@ -5,7 +5,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/dataset"
 	"github.com/stemflow/stemflow/udf"
 )
@@ -29,9 +28,10 @@ func TestFindsPlantedPeaks(t *testing.T) {
 			t.Fatal(err)
 		}
 		for name, r := range map[string]*udf.Result{"csr": res, "dense sig-tiled": dense} {
-			centers := r.Get("centers").RawData().(*array.Dense[int32]).Data()
-			refineds := r.Get("refineds").RawData().(*array.Dense[float32]).Data()
-			heights := r.Get("heights").RawData().(*array.Dense[float32]).Data()
+			centers, refineds, heights, err := rawResults(r)
+			if err != nil {
+				t.Fatal(err)
+			}
 			np := len(pl.Peaks)
 			for f, truth := range pl.True {
 				for p, tp := range truth {

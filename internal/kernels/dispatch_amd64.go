@@ -118,6 +118,42 @@ func asmDecoderF64(e elem, bigEndian bool) func(dst []float64, src []byte) {
 	return decF64Asm[e][be(bigEndian)]
 }
 
+// decF32CorrAsm and decF64CorrAsm list the fused corrected decoders by
+// [elem][bigEndian]; the little-endian entry of the destination's own dtype is
+// the corrected copy (and, with src = dst, the in-place correction).
+var decF32CorrAsm = [...][2]func(dst []float32, src []byte, dark, gain []float32){
+	eU8:  {decU8F32CorrAVX2, decU8F32CorrAVX2},
+	eI8:  {decI8F32CorrAVX2, decI8F32CorrAVX2},
+	eU16: {decU16LEF32CorrAVX2, decU16BEF32CorrAVX2},
+	eI16: {decI16LEF32CorrAVX2, decI16BEF32CorrAVX2},
+	eU32: {decU32LEF32CorrAVX2, decU32BEF32CorrAVX2},
+	eI32: {decI32LEF32CorrAVX2, decI32BEF32CorrAVX2},
+	eF32: {decF32LEF32CorrAVX2, decF32BEF32CorrAVX2},
+	eF64: {decF64LEF32CorrAVX2, decF64BEF32CorrAVX2},
+	eI64: {},
+}
+
+var decF64CorrAsm = [...][2]func(dst []float64, src []byte, dark, gain []float64){
+	eU16: {decU16LEF64CorrAVX2, nil},
+	eF32: {decF32LEF64CorrAVX2, decF32BEF64CorrAVX2},
+	eF64: {decF64LEF64CorrAVX2, nil},
+	eI64: {},
+}
+
+func asmCorrDecoderF32(e elem, bigEndian bool) func(dst []float32, src []byte, dark, gain []float32) {
+	if !useAVX2 || int(e) >= len(decF32CorrAsm) {
+		return nil
+	}
+	return decF32CorrAsm[e][be(bigEndian)]
+}
+
+func asmCorrDecoderF64(e elem, bigEndian bool) func(dst []float64, src []byte, dark, gain []float64) {
+	if !useAVX2 || int(e) >= len(decF64CorrAsm) {
+		return nil
+	}
+	return decF64CorrAsm[e][be(bigEndian)]
+}
+
 func dotF32(x, y []float32) float32 {
 	if !useAVX2 || len(x) < 8 {
 		return dotF32Go(x, y)

@@ -12,6 +12,12 @@ func addF32ToF64(dst []float64, src []float32)                 { addF32ToF64Go(d
 func addRows4F32(dst, a, b, c, d []float32)                    { addRows4F32Go(dst, a, b, c, d) }
 func asmDecoderF32(elem, bool) func(dst []float32, src []byte) { return nil }
 func asmDecoderF64(elem, bool) func(dst []float64, src []byte) { return nil }
+func asmCorrDecoderF32(elem, bool) func(dst []float32, src []byte, dark, gain []float32) {
+	return nil
+}
+func asmCorrDecoderF64(elem, bool) func(dst []float64, src []byte, dark, gain []float64) {
+	return nil
+}
 
 func dotF32(x, y []float32) float32            { return dotF32Go(x, y) }
 func sumDotF32(p, xs []float32) (s, d float32) { return sumDotF32Go(p, xs) }

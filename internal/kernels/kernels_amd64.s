@@ -651,6 +651,64 @@ decU8F32AVX2_done:
 	VZEROUPPER
 	RET
 
+// func decU8F32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX, AVX2
+TEXT ·decU8F32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decU8F32CorrAVX2_big:
+	CMPQ      SI, $0x00000020
+	JL        decU8F32CorrAVX2_small
+	VPMOVZXBD (CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	VPMOVZXBD 8(CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    32(DX), Y0, Y0
+	VMULPS    32(BX), Y0, Y0
+	VMOVUPS   Y0, 32(AX)
+	VPMOVZXBD 16(CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    64(DX), Y0, Y0
+	VMULPS    64(BX), Y0, Y0
+	VMOVUPS   Y0, 64(AX)
+	VPMOVZXBD 24(CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    96(DX), Y0, Y0
+	VMULPS    96(BX), Y0, Y0
+	VMOVUPS   Y0, 96(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, DX
+	ADDQ      $0x00000080, BX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000020, SI
+	JMP       decU8F32CorrAVX2_big
+
+decU8F32CorrAVX2_small:
+	CMPQ      SI, $0x00000008
+	JL        decU8F32CorrAVX2_done
+	VPMOVZXBD (CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, DX
+	ADDQ      $0x00000020, BX
+	ADDQ      $0x00000008, CX
+	SUBQ      $0x00000008, SI
+	JMP       decU8F32CorrAVX2_small
+
+decU8F32CorrAVX2_done:
+	VZEROUPPER
+	RET
+
 // func decI8F32AVX2(dst []float32, src []byte)
 // Requires: AVX, AVX2
 TEXT ·decI8F32AVX2(SB), NOSPLIT, $0-48
@@ -693,6 +751,64 @@ decI8F32AVX2_done:
 	VZEROUPPER
 	RET
 
+// func decI8F32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX, AVX2
+TEXT ·decI8F32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decI8F32CorrAVX2_big:
+	CMPQ      SI, $0x00000020
+	JL        decI8F32CorrAVX2_small
+	VPMOVSXBD (CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	VPMOVSXBD 8(CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    32(DX), Y0, Y0
+	VMULPS    32(BX), Y0, Y0
+	VMOVUPS   Y0, 32(AX)
+	VPMOVSXBD 16(CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    64(DX), Y0, Y0
+	VMULPS    64(BX), Y0, Y0
+	VMOVUPS   Y0, 64(AX)
+	VPMOVSXBD 24(CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    96(DX), Y0, Y0
+	VMULPS    96(BX), Y0, Y0
+	VMOVUPS   Y0, 96(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, DX
+	ADDQ      $0x00000080, BX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000020, SI
+	JMP       decI8F32CorrAVX2_big
+
+decI8F32CorrAVX2_small:
+	CMPQ      SI, $0x00000008
+	JL        decI8F32CorrAVX2_done
+	VPMOVSXBD (CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, DX
+	ADDQ      $0x00000020, BX
+	ADDQ      $0x00000008, CX
+	SUBQ      $0x00000008, SI
+	JMP       decI8F32CorrAVX2_small
+
+decI8F32CorrAVX2_done:
+	VZEROUPPER
+	RET
+
 // func decU16LEF32AVX2(dst []float32, src []byte)
 // Requires: AVX, AVX2
 TEXT ·decU16LEF32AVX2(SB), NOSPLIT, $0-48
@@ -732,6 +848,64 @@ decU16LEF32AVX2_small:
 	JMP       decU16LEF32AVX2_small
 
 decU16LEF32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func decU16LEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX, AVX2
+TEXT ·decU16LEF32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decU16LEF32CorrAVX2_big:
+	CMPQ      SI, $0x00000020
+	JL        decU16LEF32CorrAVX2_small
+	VPMOVZXWD (CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	VPMOVZXWD 16(CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    32(DX), Y0, Y0
+	VMULPS    32(BX), Y0, Y0
+	VMOVUPS   Y0, 32(AX)
+	VPMOVZXWD 32(CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    64(DX), Y0, Y0
+	VMULPS    64(BX), Y0, Y0
+	VMOVUPS   Y0, 64(AX)
+	VPMOVZXWD 48(CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    96(DX), Y0, Y0
+	VMULPS    96(BX), Y0, Y0
+	VMOVUPS   Y0, 96(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, DX
+	ADDQ      $0x00000080, BX
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000020, SI
+	JMP       decU16LEF32CorrAVX2_big
+
+decU16LEF32CorrAVX2_small:
+	CMPQ      SI, $0x00000008
+	JL        decU16LEF32CorrAVX2_done
+	VPMOVZXWD (CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, DX
+	ADDQ      $0x00000020, BX
+	ADDQ      $0x00000010, CX
+	SUBQ      $0x00000008, SI
+	JMP       decU16LEF32CorrAVX2_small
+
+decU16LEF32CorrAVX2_done:
 	VZEROUPPER
 	RET
 
@@ -782,6 +956,69 @@ decU16BEF32AVX2_done:
 	VZEROUPPER
 	RET
 
+// func decU16BEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX, AVX2
+TEXT ·decU16BEF32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decU16BEF32CorrAVX2_big:
+	CMPQ      SI, $0x00000020
+	JL        decU16BEF32CorrAVX2_small
+	VPMOVZXWD (CX), Y0
+	VPSHUFB   swap16in32<>+0(SB), Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	VPMOVZXWD 16(CX), Y0
+	VPSHUFB   swap16in32<>+0(SB), Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    32(DX), Y0, Y0
+	VMULPS    32(BX), Y0, Y0
+	VMOVUPS   Y0, 32(AX)
+	VPMOVZXWD 32(CX), Y0
+	VPSHUFB   swap16in32<>+0(SB), Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    64(DX), Y0, Y0
+	VMULPS    64(BX), Y0, Y0
+	VMOVUPS   Y0, 64(AX)
+	VPMOVZXWD 48(CX), Y0
+	VPSHUFB   swap16in32<>+0(SB), Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    96(DX), Y0, Y0
+	VMULPS    96(BX), Y0, Y0
+	VMOVUPS   Y0, 96(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, DX
+	ADDQ      $0x00000080, BX
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000020, SI
+	JMP       decU16BEF32CorrAVX2_big
+
+decU16BEF32CorrAVX2_small:
+	CMPQ      SI, $0x00000008
+	JL        decU16BEF32CorrAVX2_done
+	VPMOVZXWD (CX), Y0
+	VPSHUFB   swap16in32<>+0(SB), Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, DX
+	ADDQ      $0x00000020, BX
+	ADDQ      $0x00000010, CX
+	SUBQ      $0x00000008, SI
+	JMP       decU16BEF32CorrAVX2_small
+
+decU16BEF32CorrAVX2_done:
+	VZEROUPPER
+	RET
+
 // func decI16LEF32AVX2(dst []float32, src []byte)
 // Requires: AVX, AVX2
 TEXT ·decI16LEF32AVX2(SB), NOSPLIT, $0-48
@@ -821,6 +1058,64 @@ decI16LEF32AVX2_small:
 	JMP       decI16LEF32AVX2_small
 
 decI16LEF32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func decI16LEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX, AVX2
+TEXT ·decI16LEF32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decI16LEF32CorrAVX2_big:
+	CMPQ      SI, $0x00000020
+	JL        decI16LEF32CorrAVX2_small
+	VPMOVSXWD (CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	VPMOVSXWD 16(CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    32(DX), Y0, Y0
+	VMULPS    32(BX), Y0, Y0
+	VMOVUPS   Y0, 32(AX)
+	VPMOVSXWD 32(CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    64(DX), Y0, Y0
+	VMULPS    64(BX), Y0, Y0
+	VMOVUPS   Y0, 64(AX)
+	VPMOVSXWD 48(CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    96(DX), Y0, Y0
+	VMULPS    96(BX), Y0, Y0
+	VMOVUPS   Y0, 96(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, DX
+	ADDQ      $0x00000080, BX
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000020, SI
+	JMP       decI16LEF32CorrAVX2_big
+
+decI16LEF32CorrAVX2_small:
+	CMPQ      SI, $0x00000008
+	JL        decI16LEF32CorrAVX2_done
+	VPMOVSXWD (CX), Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, DX
+	ADDQ      $0x00000020, BX
+	ADDQ      $0x00000010, CX
+	SUBQ      $0x00000008, SI
+	JMP       decI16LEF32CorrAVX2_small
+
+decI16LEF32CorrAVX2_done:
 	VZEROUPPER
 	RET
 
@@ -876,6 +1171,74 @@ decI16BEF32AVX2_done:
 	VZEROUPPER
 	RET
 
+// func decI16BEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX, AVX2
+TEXT ·decI16BEF32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decI16BEF32CorrAVX2_big:
+	CMPQ      SI, $0x00000020
+	JL        decI16BEF32CorrAVX2_small
+	VMOVDQU   (CX), X0
+	VPSHUFB   swap16<>+0(SB), X0, X0
+	VPMOVSXWD X0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	VMOVDQU   16(CX), X0
+	VPSHUFB   swap16<>+0(SB), X0, X0
+	VPMOVSXWD X0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    32(DX), Y0, Y0
+	VMULPS    32(BX), Y0, Y0
+	VMOVUPS   Y0, 32(AX)
+	VMOVDQU   32(CX), X0
+	VPSHUFB   swap16<>+0(SB), X0, X0
+	VPMOVSXWD X0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    64(DX), Y0, Y0
+	VMULPS    64(BX), Y0, Y0
+	VMOVUPS   Y0, 64(AX)
+	VMOVDQU   48(CX), X0
+	VPSHUFB   swap16<>+0(SB), X0, X0
+	VPMOVSXWD X0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    96(DX), Y0, Y0
+	VMULPS    96(BX), Y0, Y0
+	VMOVUPS   Y0, 96(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, DX
+	ADDQ      $0x00000080, BX
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000020, SI
+	JMP       decI16BEF32CorrAVX2_big
+
+decI16BEF32CorrAVX2_small:
+	CMPQ      SI, $0x00000008
+	JL        decI16BEF32CorrAVX2_done
+	VMOVDQU   (CX), X0
+	VPSHUFB   swap16<>+0(SB), X0, X0
+	VPMOVSXWD X0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, DX
+	ADDQ      $0x00000020, BX
+	ADDQ      $0x00000010, CX
+	SUBQ      $0x00000008, SI
+	JMP       decI16BEF32CorrAVX2_small
+
+decI16BEF32CorrAVX2_done:
+	VZEROUPPER
+	RET
+
 // func decI32LEF32AVX2(dst []float32, src []byte)
 // Requires: AVX
 TEXT ·decI32LEF32AVX2(SB), NOSPLIT, $0-48
@@ -910,6 +1273,59 @@ decI32LEF32AVX2_small:
 	JMP       decI32LEF32AVX2_small
 
 decI32LEF32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func decI32LEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX
+TEXT ·decI32LEF32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decI32LEF32CorrAVX2_big:
+	CMPQ      SI, $0x00000020
+	JL        decI32LEF32CorrAVX2_small
+	VCVTDQ2PS (CX), Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	VCVTDQ2PS 32(CX), Y0
+	VSUBPS    32(DX), Y0, Y0
+	VMULPS    32(BX), Y0, Y0
+	VMOVUPS   Y0, 32(AX)
+	VCVTDQ2PS 64(CX), Y0
+	VSUBPS    64(DX), Y0, Y0
+	VMULPS    64(BX), Y0, Y0
+	VMOVUPS   Y0, 64(AX)
+	VCVTDQ2PS 96(CX), Y0
+	VSUBPS    96(DX), Y0, Y0
+	VMULPS    96(BX), Y0, Y0
+	VMOVUPS   Y0, 96(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, DX
+	ADDQ      $0x00000080, BX
+	ADDQ      $0x00000080, CX
+	SUBQ      $0x00000020, SI
+	JMP       decI32LEF32CorrAVX2_big
+
+decI32LEF32CorrAVX2_small:
+	CMPQ      SI, $0x00000008
+	JL        decI32LEF32CorrAVX2_done
+	VCVTDQ2PS (CX), Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, DX
+	ADDQ      $0x00000020, BX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, SI
+	JMP       decI32LEF32CorrAVX2_small
+
+decI32LEF32CorrAVX2_done:
 	VZEROUPPER
 	RET
 
@@ -957,6 +1373,69 @@ decI32BEF32AVX2_small:
 	JMP       decI32BEF32AVX2_small
 
 decI32BEF32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func decI32BEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX, AVX2
+TEXT ·decI32BEF32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decI32BEF32CorrAVX2_big:
+	CMPQ      SI, $0x00000020
+	JL        decI32BEF32CorrAVX2_small
+	VMOVDQU   (CX), Y0
+	VPSHUFB   swap32<>+0(SB), Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	VMOVDQU   32(CX), Y0
+	VPSHUFB   swap32<>+0(SB), Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    32(DX), Y0, Y0
+	VMULPS    32(BX), Y0, Y0
+	VMOVUPS   Y0, 32(AX)
+	VMOVDQU   64(CX), Y0
+	VPSHUFB   swap32<>+0(SB), Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    64(DX), Y0, Y0
+	VMULPS    64(BX), Y0, Y0
+	VMOVUPS   Y0, 64(AX)
+	VMOVDQU   96(CX), Y0
+	VPSHUFB   swap32<>+0(SB), Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    96(DX), Y0, Y0
+	VMULPS    96(BX), Y0, Y0
+	VMOVUPS   Y0, 96(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, DX
+	ADDQ      $0x00000080, BX
+	ADDQ      $0x00000080, CX
+	SUBQ      $0x00000020, SI
+	JMP       decI32BEF32CorrAVX2_big
+
+decI32BEF32CorrAVX2_small:
+	CMPQ      SI, $0x00000008
+	JL        decI32BEF32CorrAVX2_done
+	VMOVDQU   (CX), Y0
+	VPSHUFB   swap32<>+0(SB), Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VSUBPS    (DX), Y0, Y0
+	VMULPS    (BX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, DX
+	ADDQ      $0x00000020, BX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, SI
+	JMP       decI32BEF32CorrAVX2_small
+
+decI32BEF32CorrAVX2_done:
 	VZEROUPPER
 	RET
 
@@ -1019,6 +1498,84 @@ decU32LEF32AVX2_small:
 	JMP         decU32LEF32AVX2_small
 
 decU32LEF32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func decU32LEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·decU32LEF32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decU32LEF32CorrAVX2_big:
+	CMPQ        SI, $0x00000020
+	JL          decU32LEF32CorrAVX2_small
+	VMOVDQU     (CX), Y0
+	VPSRLD      $0x10, Y0, Y1
+	VPAND       low16<>+0(SB), Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS f65536<>+0(SB), Y1, Y0
+	VSUBPS      (DX), Y0, Y0
+	VMULPS      (BX), Y0, Y0
+	VMOVUPS     Y0, (AX)
+	VMOVDQU     32(CX), Y0
+	VPSRLD      $0x10, Y0, Y1
+	VPAND       low16<>+0(SB), Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS f65536<>+0(SB), Y1, Y0
+	VSUBPS      32(DX), Y0, Y0
+	VMULPS      32(BX), Y0, Y0
+	VMOVUPS     Y0, 32(AX)
+	VMOVDQU     64(CX), Y0
+	VPSRLD      $0x10, Y0, Y1
+	VPAND       low16<>+0(SB), Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS f65536<>+0(SB), Y1, Y0
+	VSUBPS      64(DX), Y0, Y0
+	VMULPS      64(BX), Y0, Y0
+	VMOVUPS     Y0, 64(AX)
+	VMOVDQU     96(CX), Y0
+	VPSRLD      $0x10, Y0, Y1
+	VPAND       low16<>+0(SB), Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS f65536<>+0(SB), Y1, Y0
+	VSUBPS      96(DX), Y0, Y0
+	VMULPS      96(BX), Y0, Y0
+	VMOVUPS     Y0, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, DX
+	ADDQ        $0x00000080, BX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x00000020, SI
+	JMP         decU32LEF32CorrAVX2_big
+
+decU32LEF32CorrAVX2_small:
+	CMPQ        SI, $0x00000008
+	JL          decU32LEF32CorrAVX2_done
+	VMOVDQU     (CX), Y0
+	VPSRLD      $0x10, Y0, Y1
+	VPAND       low16<>+0(SB), Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS f65536<>+0(SB), Y1, Y0
+	VSUBPS      (DX), Y0, Y0
+	VMULPS      (BX), Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, SI
+	JMP         decU32LEF32CorrAVX2_small
+
+decU32LEF32CorrAVX2_done:
 	VZEROUPPER
 	RET
 
@@ -1089,6 +1646,89 @@ decU32BEF32AVX2_done:
 	VZEROUPPER
 	RET
 
+// func decU32BEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·decU32BEF32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decU32BEF32CorrAVX2_big:
+	CMPQ        SI, $0x00000020
+	JL          decU32BEF32CorrAVX2_small
+	VMOVDQU     (CX), Y0
+	VPSHUFB     swap32<>+0(SB), Y0, Y0
+	VPSRLD      $0x10, Y0, Y1
+	VPAND       low16<>+0(SB), Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS f65536<>+0(SB), Y1, Y0
+	VSUBPS      (DX), Y0, Y0
+	VMULPS      (BX), Y0, Y0
+	VMOVUPS     Y0, (AX)
+	VMOVDQU     32(CX), Y0
+	VPSHUFB     swap32<>+0(SB), Y0, Y0
+	VPSRLD      $0x10, Y0, Y1
+	VPAND       low16<>+0(SB), Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS f65536<>+0(SB), Y1, Y0
+	VSUBPS      32(DX), Y0, Y0
+	VMULPS      32(BX), Y0, Y0
+	VMOVUPS     Y0, 32(AX)
+	VMOVDQU     64(CX), Y0
+	VPSHUFB     swap32<>+0(SB), Y0, Y0
+	VPSRLD      $0x10, Y0, Y1
+	VPAND       low16<>+0(SB), Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS f65536<>+0(SB), Y1, Y0
+	VSUBPS      64(DX), Y0, Y0
+	VMULPS      64(BX), Y0, Y0
+	VMOVUPS     Y0, 64(AX)
+	VMOVDQU     96(CX), Y0
+	VPSHUFB     swap32<>+0(SB), Y0, Y0
+	VPSRLD      $0x10, Y0, Y1
+	VPAND       low16<>+0(SB), Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS f65536<>+0(SB), Y1, Y0
+	VSUBPS      96(DX), Y0, Y0
+	VMULPS      96(BX), Y0, Y0
+	VMOVUPS     Y0, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, DX
+	ADDQ        $0x00000080, BX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x00000020, SI
+	JMP         decU32BEF32CorrAVX2_big
+
+decU32BEF32CorrAVX2_small:
+	CMPQ        SI, $0x00000008
+	JL          decU32BEF32CorrAVX2_done
+	VMOVDQU     (CX), Y0
+	VPSHUFB     swap32<>+0(SB), Y0, Y0
+	VPSRLD      $0x10, Y0, Y1
+	VPAND       low16<>+0(SB), Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS f65536<>+0(SB), Y1, Y0
+	VSUBPS      (DX), Y0, Y0
+	VMULPS      (BX), Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, SI
+	JMP         decU32BEF32CorrAVX2_small
+
+decU32BEF32CorrAVX2_done:
+	VZEROUPPER
+	RET
+
 // func decF32BEF32AVX2(dst []float32, src []byte)
 // Requires: AVX, AVX2
 TEXT ·decF32BEF32AVX2(SB), NOSPLIT, $0-48
@@ -1128,6 +1768,64 @@ decF32BEF32AVX2_small:
 	JMP     decF32BEF32AVX2_small
 
 decF32BEF32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func decF32BEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX, AVX2
+TEXT ·decF32BEF32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decF32BEF32CorrAVX2_big:
+	CMPQ    SI, $0x00000020
+	JL      decF32BEF32CorrAVX2_small
+	VMOVDQU (CX), Y0
+	VPSHUFB swap32<>+0(SB), Y0, Y0
+	VSUBPS  (DX), Y0, Y0
+	VMULPS  (BX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	VMOVDQU 32(CX), Y0
+	VPSHUFB swap32<>+0(SB), Y0, Y0
+	VSUBPS  32(DX), Y0, Y0
+	VMULPS  32(BX), Y0, Y0
+	VMOVUPS Y0, 32(AX)
+	VMOVDQU 64(CX), Y0
+	VPSHUFB swap32<>+0(SB), Y0, Y0
+	VSUBPS  64(DX), Y0, Y0
+	VMULPS  64(BX), Y0, Y0
+	VMOVUPS Y0, 64(AX)
+	VMOVDQU 96(CX), Y0
+	VPSHUFB swap32<>+0(SB), Y0, Y0
+	VSUBPS  96(DX), Y0, Y0
+	VMULPS  96(BX), Y0, Y0
+	VMOVUPS Y0, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, DX
+	ADDQ    $0x00000080, BX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, SI
+	JMP     decF32BEF32CorrAVX2_big
+
+decF32BEF32CorrAVX2_small:
+	CMPQ    SI, $0x00000008
+	JL      decF32BEF32CorrAVX2_done
+	VMOVDQU (CX), Y0
+	VPSHUFB swap32<>+0(SB), Y0, Y0
+	VSUBPS  (DX), Y0, Y0
+	VMULPS  (BX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, SI
+	JMP     decF32BEF32CorrAVX2_small
+
+decF32BEF32CorrAVX2_done:
 	VZEROUPPER
 	RET
 
@@ -1185,6 +1883,79 @@ decF64LEF32AVX2_small:
 	JMP         decF64LEF32AVX2_small
 
 decF64LEF32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func decF64LEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX
+TEXT ·decF64LEF32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decF64LEF32CorrAVX2_big:
+	CMPQ        SI, $0x00000020
+	JL          decF64LEF32CorrAVX2_small
+	VMOVUPD     (CX), Y0
+	VMOVUPD     32(CX), Y1
+	VCVTPD2PSY  Y0, X0
+	VCVTPD2PSY  Y1, X1
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VSUBPS      (DX), Y0, Y0
+	VMULPS      (BX), Y0, Y0
+	VMOVUPS     Y0, (AX)
+	VMOVUPD     64(CX), Y0
+	VMOVUPD     96(CX), Y1
+	VCVTPD2PSY  Y0, X0
+	VCVTPD2PSY  Y1, X1
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VSUBPS      32(DX), Y0, Y0
+	VMULPS      32(BX), Y0, Y0
+	VMOVUPS     Y0, 32(AX)
+	VMOVUPD     128(CX), Y0
+	VMOVUPD     160(CX), Y1
+	VCVTPD2PSY  Y0, X0
+	VCVTPD2PSY  Y1, X1
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VSUBPS      64(DX), Y0, Y0
+	VMULPS      64(BX), Y0, Y0
+	VMOVUPS     Y0, 64(AX)
+	VMOVUPD     192(CX), Y0
+	VMOVUPD     224(CX), Y1
+	VCVTPD2PSY  Y0, X0
+	VCVTPD2PSY  Y1, X1
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VSUBPS      96(DX), Y0, Y0
+	VMULPS      96(BX), Y0, Y0
+	VMOVUPS     Y0, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, DX
+	ADDQ        $0x00000080, BX
+	ADDQ        $0x00000100, CX
+	SUBQ        $0x00000020, SI
+	JMP         decF64LEF32CorrAVX2_big
+
+decF64LEF32CorrAVX2_small:
+	CMPQ        SI, $0x00000008
+	JL          decF64LEF32CorrAVX2_done
+	VMOVUPD     (CX), Y0
+	VMOVUPD     32(CX), Y1
+	VCVTPD2PSY  Y0, X0
+	VCVTPD2PSY  Y1, X1
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VSUBPS      (DX), Y0, Y0
+	VMULPS      (BX), Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000008, SI
+	JMP         decF64LEF32CorrAVX2_small
+
+decF64LEF32CorrAVX2_done:
 	VZEROUPPER
 	RET
 
@@ -1255,6 +2026,89 @@ decF64BEF32AVX2_done:
 	VZEROUPPER
 	RET
 
+// func decF64BEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX, AVX2
+TEXT ·decF64BEF32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decF64BEF32CorrAVX2_big:
+	CMPQ        SI, $0x00000020
+	JL          decF64BEF32CorrAVX2_small
+	VMOVUPD     (CX), Y0
+	VMOVUPD     32(CX), Y1
+	VPSHUFB     swap64<>+0(SB), Y0, Y0
+	VPSHUFB     swap64<>+0(SB), Y1, Y1
+	VCVTPD2PSY  Y0, X0
+	VCVTPD2PSY  Y1, X1
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VSUBPS      (DX), Y0, Y0
+	VMULPS      (BX), Y0, Y0
+	VMOVUPS     Y0, (AX)
+	VMOVUPD     64(CX), Y0
+	VMOVUPD     96(CX), Y1
+	VPSHUFB     swap64<>+0(SB), Y0, Y0
+	VPSHUFB     swap64<>+0(SB), Y1, Y1
+	VCVTPD2PSY  Y0, X0
+	VCVTPD2PSY  Y1, X1
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VSUBPS      32(DX), Y0, Y0
+	VMULPS      32(BX), Y0, Y0
+	VMOVUPS     Y0, 32(AX)
+	VMOVUPD     128(CX), Y0
+	VMOVUPD     160(CX), Y1
+	VPSHUFB     swap64<>+0(SB), Y0, Y0
+	VPSHUFB     swap64<>+0(SB), Y1, Y1
+	VCVTPD2PSY  Y0, X0
+	VCVTPD2PSY  Y1, X1
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VSUBPS      64(DX), Y0, Y0
+	VMULPS      64(BX), Y0, Y0
+	VMOVUPS     Y0, 64(AX)
+	VMOVUPD     192(CX), Y0
+	VMOVUPD     224(CX), Y1
+	VPSHUFB     swap64<>+0(SB), Y0, Y0
+	VPSHUFB     swap64<>+0(SB), Y1, Y1
+	VCVTPD2PSY  Y0, X0
+	VCVTPD2PSY  Y1, X1
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VSUBPS      96(DX), Y0, Y0
+	VMULPS      96(BX), Y0, Y0
+	VMOVUPS     Y0, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, DX
+	ADDQ        $0x00000080, BX
+	ADDQ        $0x00000100, CX
+	SUBQ        $0x00000020, SI
+	JMP         decF64BEF32CorrAVX2_big
+
+decF64BEF32CorrAVX2_small:
+	CMPQ        SI, $0x00000008
+	JL          decF64BEF32CorrAVX2_done
+	VMOVUPD     (CX), Y0
+	VMOVUPD     32(CX), Y1
+	VPSHUFB     swap64<>+0(SB), Y0, Y0
+	VPSHUFB     swap64<>+0(SB), Y1, Y1
+	VCVTPD2PSY  Y0, X0
+	VCVTPD2PSY  Y1, X1
+	VINSERTF128 $0x01, X1, Y0, Y0
+	VSUBPS      (DX), Y0, Y0
+	VMULPS      (BX), Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000008, SI
+	JMP         decF64BEF32CorrAVX2_small
+
+decF64BEF32CorrAVX2_done:
+	VZEROUPPER
+	RET
+
 // func decU16LEF64AVX2(dst []float64, src []byte)
 // Requires: AVX
 TEXT ·decU16LEF64AVX2(SB), NOSPLIT, $0-48
@@ -1312,6 +2166,89 @@ decU16LEF64AVX2_done:
 	VZEROUPPER
 	RET
 
+// func decU16LEF64CorrAVX2(dst []float64, src []byte, dark []float64, gain []float64)
+// Requires: AVX
+TEXT ·decU16LEF64CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decU16LEF64CorrAVX2_big:
+	CMPQ      SI, $0x00000020
+	JL        decU16LEF64CorrAVX2_small
+	VPMOVZXWD (CX), X0
+	VCVTDQ2PD X0, Y0
+	VSUBPD    (DX), Y0, Y0
+	VMULPD    (BX), Y0, Y0
+	VMOVUPD   Y0, (AX)
+	VPMOVZXWD 8(CX), X0
+	VCVTDQ2PD X0, Y0
+	VSUBPD    32(DX), Y0, Y0
+	VMULPD    32(BX), Y0, Y0
+	VMOVUPD   Y0, 32(AX)
+	VPMOVZXWD 16(CX), X0
+	VCVTDQ2PD X0, Y0
+	VSUBPD    64(DX), Y0, Y0
+	VMULPD    64(BX), Y0, Y0
+	VMOVUPD   Y0, 64(AX)
+	VPMOVZXWD 24(CX), X0
+	VCVTDQ2PD X0, Y0
+	VSUBPD    96(DX), Y0, Y0
+	VMULPD    96(BX), Y0, Y0
+	VMOVUPD   Y0, 96(AX)
+	VPMOVZXWD 32(CX), X0
+	VCVTDQ2PD X0, Y0
+	VSUBPD    128(DX), Y0, Y0
+	VMULPD    128(BX), Y0, Y0
+	VMOVUPD   Y0, 128(AX)
+	VPMOVZXWD 40(CX), X0
+	VCVTDQ2PD X0, Y0
+	VSUBPD    160(DX), Y0, Y0
+	VMULPD    160(BX), Y0, Y0
+	VMOVUPD   Y0, 160(AX)
+	VPMOVZXWD 48(CX), X0
+	VCVTDQ2PD X0, Y0
+	VSUBPD    192(DX), Y0, Y0
+	VMULPD    192(BX), Y0, Y0
+	VMOVUPD   Y0, 192(AX)
+	VPMOVZXWD 56(CX), X0
+	VCVTDQ2PD X0, Y0
+	VSUBPD    224(DX), Y0, Y0
+	VMULPD    224(BX), Y0, Y0
+	VMOVUPD   Y0, 224(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, DX
+	ADDQ      $0x00000100, BX
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000020, SI
+	JMP       decU16LEF64CorrAVX2_big
+
+decU16LEF64CorrAVX2_small:
+	CMPQ      SI, $0x00000008
+	JL        decU16LEF64CorrAVX2_done
+	VPMOVZXWD (CX), X0
+	VCVTDQ2PD X0, Y0
+	VSUBPD    (DX), Y0, Y0
+	VMULPD    (BX), Y0, Y0
+	VMOVUPD   Y0, (AX)
+	VPMOVZXWD 8(CX), X0
+	VCVTDQ2PD X0, Y0
+	VSUBPD    32(DX), Y0, Y0
+	VMULPD    32(BX), Y0, Y0
+	VMOVUPD   Y0, 32(AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, DX
+	ADDQ      $0x00000040, BX
+	ADDQ      $0x00000010, CX
+	SUBQ      $0x00000008, SI
+	JMP       decU16LEF64CorrAVX2_small
+
+decU16LEF64CorrAVX2_done:
+	VZEROUPPER
+	RET
+
 // func decF32LEF64AVX2(dst []float64, src []byte)
 // Requires: AVX
 TEXT ·decF32LEF64AVX2(SB), NOSPLIT, $0-48
@@ -1356,6 +2293,79 @@ decF32LEF64AVX2_small:
 	JMP       decF32LEF64AVX2_small
 
 decF32LEF64AVX2_done:
+	VZEROUPPER
+	RET
+
+// func decF32LEF64CorrAVX2(dst []float64, src []byte, dark []float64, gain []float64)
+// Requires: AVX
+TEXT ·decF32LEF64CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decF32LEF64CorrAVX2_big:
+	CMPQ      SI, $0x00000020
+	JL        decF32LEF64CorrAVX2_small
+	VCVTPS2PD (CX), Y0
+	VSUBPD    (DX), Y0, Y0
+	VMULPD    (BX), Y0, Y0
+	VMOVUPD   Y0, (AX)
+	VCVTPS2PD 16(CX), Y0
+	VSUBPD    32(DX), Y0, Y0
+	VMULPD    32(BX), Y0, Y0
+	VMOVUPD   Y0, 32(AX)
+	VCVTPS2PD 32(CX), Y0
+	VSUBPD    64(DX), Y0, Y0
+	VMULPD    64(BX), Y0, Y0
+	VMOVUPD   Y0, 64(AX)
+	VCVTPS2PD 48(CX), Y0
+	VSUBPD    96(DX), Y0, Y0
+	VMULPD    96(BX), Y0, Y0
+	VMOVUPD   Y0, 96(AX)
+	VCVTPS2PD 64(CX), Y0
+	VSUBPD    128(DX), Y0, Y0
+	VMULPD    128(BX), Y0, Y0
+	VMOVUPD   Y0, 128(AX)
+	VCVTPS2PD 80(CX), Y0
+	VSUBPD    160(DX), Y0, Y0
+	VMULPD    160(BX), Y0, Y0
+	VMOVUPD   Y0, 160(AX)
+	VCVTPS2PD 96(CX), Y0
+	VSUBPD    192(DX), Y0, Y0
+	VMULPD    192(BX), Y0, Y0
+	VMOVUPD   Y0, 192(AX)
+	VCVTPS2PD 112(CX), Y0
+	VSUBPD    224(DX), Y0, Y0
+	VMULPD    224(BX), Y0, Y0
+	VMOVUPD   Y0, 224(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, DX
+	ADDQ      $0x00000100, BX
+	ADDQ      $0x00000080, CX
+	SUBQ      $0x00000020, SI
+	JMP       decF32LEF64CorrAVX2_big
+
+decF32LEF64CorrAVX2_small:
+	CMPQ      SI, $0x00000008
+	JL        decF32LEF64CorrAVX2_done
+	VCVTPS2PD (CX), Y0
+	VSUBPD    (DX), Y0, Y0
+	VMULPD    (BX), Y0, Y0
+	VMOVUPD   Y0, (AX)
+	VCVTPS2PD 16(CX), Y0
+	VSUBPD    32(DX), Y0, Y0
+	VMULPD    32(BX), Y0, Y0
+	VMOVUPD   Y0, 32(AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, DX
+	ADDQ      $0x00000040, BX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, SI
+	JMP       decF32LEF64CorrAVX2_small
+
+decF32LEF64CorrAVX2_done:
 	VZEROUPPER
 	RET
 
@@ -1423,6 +2433,225 @@ decF32BEF64AVX2_small:
 	JMP       decF32BEF64AVX2_small
 
 decF32BEF64AVX2_done:
+	VZEROUPPER
+	RET
+
+// func decF32BEF64CorrAVX2(dst []float64, src []byte, dark []float64, gain []float64)
+// Requires: AVX
+TEXT ·decF32BEF64CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decF32BEF64CorrAVX2_big:
+	CMPQ      SI, $0x00000020
+	JL        decF32BEF64CorrAVX2_small
+	VMOVDQU   (CX), X0
+	VPSHUFB   swap32<>+0(SB), X0, X0
+	VCVTPS2PD X0, Y0
+	VSUBPD    (DX), Y0, Y0
+	VMULPD    (BX), Y0, Y0
+	VMOVUPD   Y0, (AX)
+	VMOVDQU   16(CX), X0
+	VPSHUFB   swap32<>+0(SB), X0, X0
+	VCVTPS2PD X0, Y0
+	VSUBPD    32(DX), Y0, Y0
+	VMULPD    32(BX), Y0, Y0
+	VMOVUPD   Y0, 32(AX)
+	VMOVDQU   32(CX), X0
+	VPSHUFB   swap32<>+0(SB), X0, X0
+	VCVTPS2PD X0, Y0
+	VSUBPD    64(DX), Y0, Y0
+	VMULPD    64(BX), Y0, Y0
+	VMOVUPD   Y0, 64(AX)
+	VMOVDQU   48(CX), X0
+	VPSHUFB   swap32<>+0(SB), X0, X0
+	VCVTPS2PD X0, Y0
+	VSUBPD    96(DX), Y0, Y0
+	VMULPD    96(BX), Y0, Y0
+	VMOVUPD   Y0, 96(AX)
+	VMOVDQU   64(CX), X0
+	VPSHUFB   swap32<>+0(SB), X0, X0
+	VCVTPS2PD X0, Y0
+	VSUBPD    128(DX), Y0, Y0
+	VMULPD    128(BX), Y0, Y0
+	VMOVUPD   Y0, 128(AX)
+	VMOVDQU   80(CX), X0
+	VPSHUFB   swap32<>+0(SB), X0, X0
+	VCVTPS2PD X0, Y0
+	VSUBPD    160(DX), Y0, Y0
+	VMULPD    160(BX), Y0, Y0
+	VMOVUPD   Y0, 160(AX)
+	VMOVDQU   96(CX), X0
+	VPSHUFB   swap32<>+0(SB), X0, X0
+	VCVTPS2PD X0, Y0
+	VSUBPD    192(DX), Y0, Y0
+	VMULPD    192(BX), Y0, Y0
+	VMOVUPD   Y0, 192(AX)
+	VMOVDQU   112(CX), X0
+	VPSHUFB   swap32<>+0(SB), X0, X0
+	VCVTPS2PD X0, Y0
+	VSUBPD    224(DX), Y0, Y0
+	VMULPD    224(BX), Y0, Y0
+	VMOVUPD   Y0, 224(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, DX
+	ADDQ      $0x00000100, BX
+	ADDQ      $0x00000080, CX
+	SUBQ      $0x00000020, SI
+	JMP       decF32BEF64CorrAVX2_big
+
+decF32BEF64CorrAVX2_small:
+	CMPQ      SI, $0x00000008
+	JL        decF32BEF64CorrAVX2_done
+	VMOVDQU   (CX), X0
+	VPSHUFB   swap32<>+0(SB), X0, X0
+	VCVTPS2PD X0, Y0
+	VSUBPD    (DX), Y0, Y0
+	VMULPD    (BX), Y0, Y0
+	VMOVUPD   Y0, (AX)
+	VMOVDQU   16(CX), X0
+	VPSHUFB   swap32<>+0(SB), X0, X0
+	VCVTPS2PD X0, Y0
+	VSUBPD    32(DX), Y0, Y0
+	VMULPD    32(BX), Y0, Y0
+	VMOVUPD   Y0, 32(AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, DX
+	ADDQ      $0x00000040, BX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, SI
+	JMP       decF32BEF64CorrAVX2_small
+
+decF32BEF64CorrAVX2_done:
+	VZEROUPPER
+	RET
+
+// func decF32LEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+// Requires: AVX
+TEXT ·decF32LEF32CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decF32LEF32CorrAVX2_big:
+	CMPQ    SI, $0x00000020
+	JL      decF32LEF32CorrAVX2_small
+	VMOVUPS (CX), Y0
+	VSUBPS  (DX), Y0, Y0
+	VMULPS  (BX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	VMOVUPS 32(CX), Y0
+	VSUBPS  32(DX), Y0, Y0
+	VMULPS  32(BX), Y0, Y0
+	VMOVUPS Y0, 32(AX)
+	VMOVUPS 64(CX), Y0
+	VSUBPS  64(DX), Y0, Y0
+	VMULPS  64(BX), Y0, Y0
+	VMOVUPS Y0, 64(AX)
+	VMOVUPS 96(CX), Y0
+	VSUBPS  96(DX), Y0, Y0
+	VMULPS  96(BX), Y0, Y0
+	VMOVUPS Y0, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, DX
+	ADDQ    $0x00000080, BX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, SI
+	JMP     decF32LEF32CorrAVX2_big
+
+decF32LEF32CorrAVX2_small:
+	CMPQ    SI, $0x00000008
+	JL      decF32LEF32CorrAVX2_done
+	VMOVUPS (CX), Y0
+	VSUBPS  (DX), Y0, Y0
+	VMULPS  (BX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, SI
+	JMP     decF32LEF32CorrAVX2_small
+
+decF32LEF32CorrAVX2_done:
+	VZEROUPPER
+	RET
+
+// func decF64LEF64CorrAVX2(dst []float64, src []byte, dark []float64, gain []float64)
+// Requires: AVX
+TEXT ·decF64LEF64CorrAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dark_base+48(FP), DX
+	MOVQ gain_base+72(FP), BX
+	MOVQ dst_len+8(FP), SI
+
+decF64LEF64CorrAVX2_big:
+	CMPQ    SI, $0x00000020
+	JL      decF64LEF64CorrAVX2_small
+	VMOVUPD (CX), Y0
+	VSUBPD  (DX), Y0, Y0
+	VMULPD  (BX), Y0, Y0
+	VMOVUPD Y0, (AX)
+	VMOVUPD 32(CX), Y0
+	VSUBPD  32(DX), Y0, Y0
+	VMULPD  32(BX), Y0, Y0
+	VMOVUPD Y0, 32(AX)
+	VMOVUPD 64(CX), Y0
+	VSUBPD  64(DX), Y0, Y0
+	VMULPD  64(BX), Y0, Y0
+	VMOVUPD Y0, 64(AX)
+	VMOVUPD 96(CX), Y0
+	VSUBPD  96(DX), Y0, Y0
+	VMULPD  96(BX), Y0, Y0
+	VMOVUPD Y0, 96(AX)
+	VMOVUPD 128(CX), Y0
+	VSUBPD  128(DX), Y0, Y0
+	VMULPD  128(BX), Y0, Y0
+	VMOVUPD Y0, 128(AX)
+	VMOVUPD 160(CX), Y0
+	VSUBPD  160(DX), Y0, Y0
+	VMULPD  160(BX), Y0, Y0
+	VMOVUPD Y0, 160(AX)
+	VMOVUPD 192(CX), Y0
+	VSUBPD  192(DX), Y0, Y0
+	VMULPD  192(BX), Y0, Y0
+	VMOVUPD Y0, 192(AX)
+	VMOVUPD 224(CX), Y0
+	VSUBPD  224(DX), Y0, Y0
+	VMULPD  224(BX), Y0, Y0
+	VMOVUPD Y0, 224(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, DX
+	ADDQ    $0x00000100, BX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000020, SI
+	JMP     decF64LEF64CorrAVX2_big
+
+decF64LEF64CorrAVX2_small:
+	CMPQ    SI, $0x00000008
+	JL      decF64LEF64CorrAVX2_done
+	VMOVUPD (CX), Y0
+	VSUBPD  (DX), Y0, Y0
+	VMULPD  (BX), Y0, Y0
+	VMOVUPD Y0, (AX)
+	VMOVUPD 32(CX), Y0
+	VSUBPD  32(DX), Y0, Y0
+	VMULPD  32(BX), Y0, Y0
+	VMOVUPD Y0, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000008, SI
+	JMP     decF64LEF64CorrAVX2_small
+
+decF64LEF64CorrAVX2_done:
 	VZEROUPPER
 	RET
 

@@ -32,49 +32,103 @@ func addRows4F32AVX2(dst []float32, a []float32, b []float32, c []float32, d []f
 func decU8F32AVX2(dst []float32, src []byte)
 
 //go:noescape
+func decU8F32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+
+//go:noescape
 func decI8F32AVX2(dst []float32, src []byte)
+
+//go:noescape
+func decI8F32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
 
 //go:noescape
 func decU16LEF32AVX2(dst []float32, src []byte)
 
 //go:noescape
+func decU16LEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+
+//go:noescape
 func decU16BEF32AVX2(dst []float32, src []byte)
+
+//go:noescape
+func decU16BEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
 
 //go:noescape
 func decI16LEF32AVX2(dst []float32, src []byte)
 
 //go:noescape
+func decI16LEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+
+//go:noescape
 func decI16BEF32AVX2(dst []float32, src []byte)
+
+//go:noescape
+func decI16BEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
 
 //go:noescape
 func decI32LEF32AVX2(dst []float32, src []byte)
 
 //go:noescape
+func decI32LEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+
+//go:noescape
 func decI32BEF32AVX2(dst []float32, src []byte)
+
+//go:noescape
+func decI32BEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
 
 //go:noescape
 func decU32LEF32AVX2(dst []float32, src []byte)
 
 //go:noescape
+func decU32LEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+
+//go:noescape
 func decU32BEF32AVX2(dst []float32, src []byte)
+
+//go:noescape
+func decU32BEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
 
 //go:noescape
 func decF32BEF32AVX2(dst []float32, src []byte)
 
 //go:noescape
+func decF32BEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+
+//go:noescape
 func decF64LEF32AVX2(dst []float32, src []byte)
+
+//go:noescape
+func decF64LEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
 
 //go:noescape
 func decF64BEF32AVX2(dst []float32, src []byte)
 
 //go:noescape
+func decF64BEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+
+//go:noescape
 func decU16LEF64AVX2(dst []float64, src []byte)
+
+//go:noescape
+func decU16LEF64CorrAVX2(dst []float64, src []byte, dark []float64, gain []float64)
 
 //go:noescape
 func decF32LEF64AVX2(dst []float64, src []byte)
 
 //go:noescape
+func decF32LEF64CorrAVX2(dst []float64, src []byte, dark []float64, gain []float64)
+
+//go:noescape
 func decF32BEF64AVX2(dst []float64, src []byte)
+
+//go:noescape
+func decF32BEF64CorrAVX2(dst []float64, src []byte, dark []float64, gain []float64)
+
+//go:noescape
+func decF32LEF32CorrAVX2(dst []float32, src []byte, dark []float32, gain []float32)
+
+//go:noescape
+func decF64LEF64CorrAVX2(dst []float64, src []byte, dark []float64, gain []float64)
 
 //go:noescape
 func dotF32AVX2(x []float32, y []float32) float32

@@ -205,7 +205,6 @@
     try {
       const r = await api('/api/s/' + S.session + '/run', a);
       S.lastRun[slot] = Math.max(S.lastRun[slot], r.run);
-      if (slot === 'detector' && !$('graph').hidden && graphStale()) graph().catch((e) => showError(e.message));
       return r.run;
     } catch (e) {
       showError(e.message);
@@ -229,7 +228,6 @@
       throw e;
     }
     S.dataset = info;
-    S.graphFor = null;
     S.images = { frame: {}, detector: {} };
     S.roi = null;
     $('roiText').textContent = 'ROI: all';
@@ -313,6 +311,12 @@
   function drawGraph() {
     const g = S.graph;
     const svg = $('graphSvg');
+    if (!g.nodes.length) {
+      svg.innerHTML = '';
+      $('graphTable').querySelector('tbody').innerHTML = '';
+      $('graphStatus').textContent = g.run ? `run #${g.run} ${g.kind || ''}: ${g.state}${g.error ? ' — ' + g.error : ''}` : 'no detector run yet';
+      return;
+    }
     if (!g.layout) {
       svg.innerHTML = '';
       const L = layoutGraph(g.nodes);
@@ -352,7 +356,7 @@
         g.rows.push([i, tr]);
       });
     }
-    const names = ['waiting', 'running', 'done', 'failed'];
+    const names = ['waiting', 'running', 'done', 'failed', 'cancelled'];
     g.nodes.forEach((n, i) => {
       const st = g.states[i] || 0;
       g.rects[i].r.setAttribute('class', 'n' + st);
@@ -362,35 +366,35 @@
       tr.children[1].textContent = names[g.states[i] || 0];
       tr.children[2].textContent = g.ms[i] ? g.ms[i].toFixed(2) : '';
     }
-    const done = g.states.filter((s) => s === 2).length;
-    $('graphStatus').textContent = `run #${g.run} ${g.kind || ''}: ${g.state}, ${done}/${g.nodes.length} nodes done${g.error ? ' — ' + g.error : ''}`;
+    const count = (st) => g.nodes.reduce((n, _, i) => n + ((g.states[i] || 0) === st ? 1 : 0), 0);
+    const failed = count(3);
+    $('graphStatus').textContent = `run #${g.run} ${g.kind || ''}: ${g.state}, ${count(2)}/${g.nodes.length} nodes done, ${count(1)} running${failed ? ', ' + failed + ' failed' : ''}${g.error ? ' — ' + g.error : ''}`;
   }
 
+  // onGraph takes the live graph of the detector run: its structure (nodes, once
+  // per run) and its node states (every 100 ms while they change, and at the end),
+  // in either order; a newer run replaces the graph.
   function onGraph(ev) {
-    const g = S.graph;
+    let g = S.graph;
     if (ev.run < g.run) return;
+    if (ev.run > g.run) g = S.graph = { run: ev.run, kind: ev.kind, nodes: [], states: [], ms: [], state: 'started', error: '' };
     if (ev.nodes) {
-      S.graph = { run: ev.run, kind: ev.kind, nodes: ev.nodes, states: [], ms: [], state: ev.state };
+      g.nodes = ev.nodes;
+      g.layout = null;
+    } else {
+      g.states = ev.states || [];
+      g.ms = ev.ms || [];
+      g.state = ev.state;
+      g.error = ev.error || '';
     }
-    Object.assign(S.graph, { states: ev.states || [], ms: ev.ms || [], state: ev.state, error: ev.error || '' });
-    if (S.graph.nodes.length) drawGraph();
-    else $('graphStatus').textContent = `${ev.state}${ev.error ? ' — ' + ev.error : ''}`;
+    if (!$('graph').hidden) drawGraph();
   }
-
-  async function graph() {
-    if (!S.detector) throw new Error('no detector');
-    S.graphFor = JSON.stringify(S.detector);
-    return (await api('/api/s/' + S.session + '/graph', S.detector)).run;
-  }
-
-  // graphStale: the graph view shows another detector than the current one
-  const graphStale = () => !!S.dataset && !!S.detector && S.graphFor !== JSON.stringify(S.detector);
 
   function showTab(name) {
     for (const b of document.querySelectorAll('.tab')) b.classList.toggle('active', b.dataset.tab === name);
     $('view').hidden = name !== 'view';
     $('graph').hidden = name !== 'graph';
-    if (name === 'graph' && graphStale()) graph().catch((e) => showError(e.message));
+    if (name === 'graph') drawGraph();
   }
 
   // ---- mouse ---------------------------------------------------------------
@@ -519,7 +523,6 @@
     $('detLog').addEventListener('change', () => { redraw(); updateDownloads(); });
     $('detShow').addEventListener('change', () => { redraw(); updateDownloads(); });
     $('roiClear').addEventListener('click', () => { S.roi = null; $('roiText').textContent = 'ROI: all'; if (S.dataset) run(readDetector()).catch(() => {}); });
-    $('graphRun').addEventListener('click', () => graph().catch((e) => showError(e.message)));
     frameMouse();
     scanMouse();
     showFields();
@@ -530,7 +533,6 @@
 
   S.open = open;
   S.run = run;
-  S.graphRun = graph;
   S.showTab = showTab;
   S.api = api;
   init().catch((e) => { S.initError = e.message; showError(e.message); });

@@ -181,3 +181,67 @@ FOR_TYPES(K_LOG)
         GRID_STRIDE(i, n) out[i] = (float)in[i];                                        \
     }
 FOR_TYPES(K_F32)
+
+// pick_frames: out[i] = in[i] for the nf·npix elements of a tile, out pointing at the
+// tile's first row of the partition's frame buffer   (Pick)
+#define K_PICK(S, T)                                                                    \
+    extern "C" __global__ void pick_frames_##S(const T* __restrict__ in, T* __restrict__ out, \
+                                               i64 nf, i64 npix) {                      \
+        GRID_STRIDE(i, nf * npix) out[i] = in[i];                                       \
+    }
+FOR_TYPES(K_PICK)
+
+// gather_frames: out[k, p] = in[idx[k], p] for k < nk   (a ROI's frames out of a
+// device-resident partition that was cached without that ROI)
+#define K_GATHER(S, T)                                                                  \
+    extern "C" __global__ void gather_frames_##S(const T* __restrict__ in, const i64* __restrict__ idx, \
+                                                 T* __restrict__ out, i64 nk, i64 npix) { \
+        GRID_STRIDE(i, nk * npix) out[i] = in[idx[i / npix] * npix + i % npix];         \
+    }
+FOR_TYPES(K_GATHER)
+
+// csr_masks: out[f·nm + m] = Σ values[j] · in[f, indices[j]] over indptr[m] ≤ j < indptr[m+1]
+// for nm masks stored as CSR rows over the frame's pixels (ApplyMasks with sparse masks;
+// one block per frame, the block's threads share each mask's entries).
+#define K_CSR(S, T)                                                                     \
+    extern "C" __global__ void csr_masks_##S(const T* __restrict__ in, const int* __restrict__ indptr, \
+                                             const int* __restrict__ indices, const double* __restrict__ values, \
+                                             double* __restrict__ out, i64 nf, i64 npix, i64 nm) { \
+        __shared__ double sh[32];                                                       \
+        for (i64 f = blockIdx.x; f < nf; f += gridDim.x) {                              \
+            const T* fr = in + f * npix;                                                \
+            for (i64 m = 0; m < nm; m++) {                                              \
+                double s = 0;                                                           \
+                for (i64 j = indptr[m] + threadIdx.x; j < indptr[m + 1]; j += blockDim.x) \
+                    s += values[j] * (double)fr[indices[j]];                            \
+                s = block_sum(s, sh);                                                   \
+                if (threadIdx.x == 0) out[f * nm + m] = s;                              \
+            }                                                                           \
+        }                                                                               \
+    }
+FOR_TYPES(K_CSR)
+
+// swap_bytes: out[i] = in[i] with its bytes reversed, for n elements: decodes big-endian
+// frames (MIB U16/U32, ">u2" files) uploaded as stored. in may equal out (each thread
+// reads and writes only its own element).
+__device__ __forceinline__ unsigned char swap_bits(unsigned char v) { return v; }
+__device__ __forceinline__ unsigned short swap_bits(unsigned short v) {
+    return (unsigned short)((v >> 8) | (v << 8));
+}
+__device__ __forceinline__ unsigned int swap_bits(unsigned int v) { return __byte_perm(v, 0, 0x0123); }
+__device__ __forceinline__ unsigned long long swap_bits(unsigned long long v) {
+    return ((unsigned long long)__byte_perm((unsigned int)v, 0, 0x0123) << 32) |
+           (unsigned long long)__byte_perm((unsigned int)(v >> 32), 0, 0x0123);
+}
+template <int N> struct UBits;
+template <> struct UBits<1> { typedef unsigned char T; };
+template <> struct UBits<2> { typedef unsigned short T; };
+template <> struct UBits<4> { typedef unsigned int T; };
+template <> struct UBits<8> { typedef unsigned long long T; };
+
+#define K_SWAP(S, T)                                                                    \
+    extern "C" __global__ void swap_bytes_##S(const T* in, T* out, i64 n) {             \
+        typedef UBits<sizeof(T)>::T U;                                                  \
+        GRID_STRIDE(i, n) ((U*)out)[i] = swap_bits(((const U*)in)[i]);                  \
+    }
+FOR_TYPES(K_SWAP)

@@ -13,6 +13,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -280,6 +281,7 @@ func decoders() {
 		stream(name, "func(dst []float32, src []byte)", 32, srcBytes8, func(dst, src Mem) {
 			VMOVUPS(op(src), dst)
 		})
+		corrF32(strings.TrimSuffix(name, "AVX2")+"CorrAVX2", srcBytes8, op)
 	}
 	f32("decU8F32AVX2", 8, func(src Mem) VecVirtual {
 		t := YMM()
@@ -383,6 +385,7 @@ func decoders() {
 				VMOVUPD(op(src, h), dst.Offset(32*h))
 			}
 		})
+		corrF64(strings.TrimSuffix(name, "AVX2")+"CorrAVX2", srcBytes8, op)
 	}
 	d64("decU16LEF64AVX2", 16, func(src Mem, h int) VecVirtual {
 		x, t := XMM(), YMM()
@@ -401,6 +404,78 @@ func decoders() {
 		VPSHUFB(maskSwap32, x, x)
 		VCVTPS2PD(x, t)
 		return t
+	})
+	// Stored float in the host's order: the corrected copy (also the in-place
+	// (v − dark)·gain of the strip-mined fallback, src = dst).
+	corrF32("decF32LEF32CorrAVX2", 32, func(src Mem) VecVirtual {
+		t := YMM()
+		VMOVUPS(src, t)
+		return t
+	})
+	corrF64("decF64LEF64CorrAVX2", 64, func(src Mem, h int) VecVirtual {
+		t := YMM()
+		VMOVUPD(src.Offset(32*h), t)
+		return t
+	})
+}
+
+// corrStream is stream for the corrected decoders: per 8 elements, op decodes
+// from src and the body subtracts dark and multiplies by gain (two roundings,
+// as Go's float arithmetic) before the store.
+func corrStream(name, sig string, dstBytes8, srcBytes8 int, op func(dst, src, dark, gain Mem)) {
+	text(name, sig)
+	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
+	src := Mem{Base: Load(Param("src").Base(), GP64())}
+	dark := Mem{Base: Load(Param("dark").Base(), GP64())}
+	gain := Mem{Base: Load(Param("gain").Base(), GP64())}
+	n := Load(Param("dst").Len(), GP64())
+	big, small, done := name+"_big", name+"_small", name+"_done"
+	Label(big)
+	CMPQ(n, U32(32))
+	JL(LabelRef(small))
+	for i := 0; i < 4; i++ {
+		op(dst.Offset(i*dstBytes8), src.Offset(i*srcBytes8), dark.Offset(i*dstBytes8), gain.Offset(i*dstBytes8))
+	}
+	for _, p := range []Mem{dst, dark, gain} {
+		ADDQ(U32(4*dstBytes8), p.Base)
+	}
+	ADDQ(U32(4*srcBytes8), src.Base)
+	SUBQ(U32(32), n)
+	JMP(LabelRef(big))
+	Label(small)
+	CMPQ(n, U32(8))
+	JL(LabelRef(done))
+	op(dst, src, dark, gain)
+	for _, p := range []Mem{dst, dark, gain} {
+		ADDQ(U32(dstBytes8), p.Base)
+	}
+	ADDQ(U32(srcBytes8), src.Base)
+	SUBQ(U32(8), n)
+	JMP(LabelRef(small))
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
+// corrF32 generates dst[i] = (decode(src)[i] − dark[i])·gain[i] into float32.
+func corrF32(name string, srcBytes8 int, op func(src Mem) VecVirtual) {
+	corrStream(name, "func(dst []float32, src []byte, dark, gain []float32)", 32, srcBytes8, func(dst, src, dark, gain Mem) {
+		t := op(src)
+		VSUBPS(dark, t, t)
+		VMULPS(gain, t, t)
+		VMOVUPS(t, dst)
+	})
+}
+
+// corrF64 is corrF32 into float64 (op decodes each half of 4 elements).
+func corrF64(name string, srcBytes8 int, op func(src Mem, half int) VecVirtual) {
+	corrStream(name, "func(dst []float64, src []byte, dark, gain []float64)", 64, srcBytes8, func(dst, src, dark, gain Mem) {
+		for h := 0; h < 2; h++ {
+			t := op(src, h)
+			VSUBPD(dark.Offset(32*h), t, t)
+			VMULPD(gain.Offset(32*h), t, t)
+			VMOVUPD(t, dst.Offset(32*h))
+		}
 	})
 }
 

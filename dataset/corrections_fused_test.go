@@ -1,0 +1,266 @@
+package dataset
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stemflow/stemflow/array"
+)
+
+// hideFused wraps a dataset without exposing its fused reader: WithCorrections over it
+// takes the unfused path (plain tiles corrected after decoding).
+type hideFused struct{ Dataset }
+
+// fusedRef is the direct loop in the tile precision T: every frame's stored value v
+// becomes (v − dark)·gain, each step rounded to T, then every excluded pixel the sum of
+// its non-excluded 3×3 neighbours (row by row) divided by their count, in T.
+func fusedRef[T float32 | float64](vals []float64, frames, h, w int, dark, gain []float64, excl []bool) []float64 {
+	out := make([]float64, 0, len(vals))
+	fr := make([]T, h*w)
+	for f := range frames {
+		for i := range fr {
+			v := T(vals[f*h*w+i])
+			if dark != nil {
+				v = v - T(dark[i])
+			}
+			if gain != nil {
+				v = v * T(gain[i])
+			}
+			fr[i] = v
+		}
+		res := append([]T(nil), fr...)
+		for y := range h {
+			for x := range w {
+				if excl == nil || !excl[y*w+x] {
+					continue
+				}
+				var s T
+				n := 0
+				for dy := -1; dy <= 1; dy++ {
+					for dx := -1; dx <= 1; dx++ {
+						yy, xx := y+dy, x+dx
+						if dy == 0 && dx == 0 || yy < 0 || yy >= h || xx < 0 || xx >= w || excl[yy*w+xx] {
+							continue
+						}
+						s += fr[yy*w+xx]
+						n++
+					}
+				}
+				res[y*w+x] = s / T(n)
+			}
+		}
+		for _, v := range res {
+			out = append(out, float64(v))
+		}
+	}
+	return out
+}
+
+// sameBits reports the first index where a and b differ (NaN equals NaN), or -1.
+func sameBits(a, b []float64) int {
+	for i := range a {
+		if a[i] != b[i] && !(math.IsNaN(a[i]) && math.IsNaN(b[i])) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestCorrectionsFused reads corrected datasets through the fused decode loop (dense
+// reader, mapped and pread; framed reader with gaps between records, a crop and a
+// frame decoder) and checks every value bit for bit against the unfused path and a
+// direct loop, for both tile dtypes, several tile shapes and an ROI.
+func TestCorrectionsFused(t *testing.T) {
+	const ny, nx, sy, sx = 3, 4, 12, 10
+	nav, sig := ny*nx, sy*sx
+	vals := smallVals(nav * sig)
+	dark := make([]float64, sig)
+	gain := make([]float64, sig)
+	for i := range dark {
+		dark[i] = float64(i%7)*0.3 + 0.1
+		gain[i] = 1 + float64(i%5)*0.37
+	}
+	excl := make([]bool, sig)
+	for _, c := range [][2]int{{0, 0}, {4, 5}, {4, 6}, {7, 9}, {11, 3}, {8, 2}} {
+		excl[c[0]*sx+c[1]] = true
+	}
+	type opener struct {
+		name string
+		dt   array.DType
+		open func(t *testing.T) Dataset
+	}
+	var openers []opener
+	for _, s := range []string{"<u2", ">u2", "|u1", "<i2", ">i4", "<f4", ">f4", "<f8", "<u4", "<i8"} {
+		dt, bo, err := array.ParseDType(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bo == nil {
+			bo = binary.LittleEndian
+		}
+		for _, io := range []string{IOMmap, IORead} {
+			openers = append(openers, opener{"raw " + s + " " + io, dt, func(t *testing.T) Dataset {
+				p := writeFile(t, "f.raw", encode(vals, dt, bo))
+				ds, err := OpenRaw(p, RawOptions{NavShape: []int{ny, nx}, SigShape: []int{sy, sx}, DType: s, IO: io})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ds
+			}})
+		}
+	}
+	rec := sig * 2
+	// records with 8-byte headers between them
+	openers = append(openers, opener{"framed gaps", array.Uint16, func(t *testing.T) Dataset {
+		var b []byte
+		b = append(b, make([]byte, 16)...)
+		for f := range nav {
+			b = append(b, encode(vals[f*sig:(f+1)*sig], array.Uint16, binary.LittleEndian)...)
+			b = append(b, "HEADER.."...)
+		}
+		p := writeFile(t, "g.bin", b)
+		ds, err := OpenFramed(FrameLayout{Format: "test", Path: p, Files: []FrameFile{{Path: p, Frames: nav, Offset: 16, Stride: int64(rec + 8)}},
+			RecordBytes: rec, DType: array.Uint16, ByteOrder: binary.LittleEndian, SigShape: []int{sy, sx}, NavShape: []int{ny, nx}}, FramedOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}})
+	// stored (sy+2, sx+1) frames, the kept box at (1, 1)
+	openers = append(openers, opener{"framed crop", array.Uint16, func(t *testing.T) Dataset {
+		var b []byte
+		for f := range nav {
+			for y := range sy + 2 {
+				for x := range sx + 1 {
+					v := uint16(60000)
+					if y >= 1 && y <= sy && x >= 1 {
+						v = uint16(vals[f*sig+(y-1)*sx+x-1])
+					}
+					b = binary.BigEndian.AppendUint16(b, v)
+				}
+			}
+		}
+		p := writeFile(t, "c.bin", b)
+		ds, err := OpenFramed(FrameLayout{Format: "test", Path: p, Files: []FrameFile{{Path: p, Frames: nav, Stride: int64(len(b) / nav)}},
+			RecordBytes: len(b) / nav, DType: array.Uint16, ByteOrder: binary.BigEndian, SigShape: []int{sy, sx}, StoredShape: []int{sy + 2, sx + 1},
+			CropOrigin: []int{1, 1}, NavShape: []int{ny, nx}}, FramedOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}})
+	// records stored frame-reversed, put right by a frame decoder
+	openers = append(openers, opener{"framed decoder", array.Uint16, func(t *testing.T) Dataset {
+		var b []byte
+		for f := range nav {
+			for i := sig - 1; i >= 0; i-- {
+				b = binary.LittleEndian.AppendUint16(b, uint16(vals[f*sig+i]))
+			}
+		}
+		p := writeFile(t, "d.bin", b)
+		ds, err := OpenFramed(FrameLayout{Format: "test", Path: p, Files: []FrameFile{{Path: p, Frames: nav, Stride: int64(rec)}},
+			RecordBytes: rec, DType: array.Uint16, SigShape: []int{sy, sx}, NavShape: []int{ny, nx},
+			NewDecoder: func() FrameDecodeFunc {
+				return func(dst, r []byte) error {
+					for i := range sig {
+						binary.NativeEndian.PutUint16(dst[2*i:], binary.LittleEndian.Uint16(r[2*(sig-1-i):]))
+					}
+					return nil
+				}
+			}}, FramedOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}})
+	for _, c := range []struct {
+		name       string
+		dark, gain []float64
+		excl       []bool
+	}{{"all", dark, gain, excl}, {"dark", dark, nil, nil}, {"gain+excluded", nil, gain, excl}, {"excluded", nil, nil, excl}} {
+		want32 := fusedRef[float32](vals, nav, sy, sx, c.dark, c.gain, c.excl)
+		want64 := fusedRef[float64](vals, nav, sy, sx, c.dark, c.gain, c.excl)
+		for _, o := range openers {
+			base := o.open(t)
+			if _, ok := base.(fusingReader); !ok {
+				t.Fatalf("%s: %T has no fused reader", o.name, base)
+			}
+			cs := Corrections{Dark: c.dark, Gain: c.gain, Excluded: c.excl}
+			fused, err := WithCorrections(base, cs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			unfused, err := WithCorrections(hideFused{base}, cs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ts := range [][]int{{5, sy, sx}, {2, 3, sx}, {4, 1, sx}, {3, 4, 5}} {
+				adj := fused.AdjustTileShape(ts, nil)
+				sch := mustScheme(t, adj, []int{sy, sx})
+				for _, roi := range [][]bool{nil, randomROI(nav, 5)} {
+					for _, read := range []struct {
+						dt   array.DType
+						want []float64
+						rd   func(ds Dataset) []float64
+					}{
+						{array.Float32, want32, func(ds Dataset) []float64 { return readAll[float32](t, ds, 2, sch, roi, array.Float32).data }},
+						{array.Float64, want64, func(ds Dataset) []float64 { return readAll[float64](t, ds, 3, sch, roi, array.Float64).data }},
+					} {
+						got, ref := read.rd(fused), read.rd(unfused)
+						w := expect(read.want, nav, sig, nav, 0, roi)
+						if i := sameBits(got, w); i >= 0 {
+							t.Fatalf("%s %s %v ts=%v: fused [%d] = %v, direct loop %v", c.name, o.name, read.dt, adj, i, got[i], w[i])
+						}
+						if i := sameBits(got, ref); i >= 0 {
+							t.Fatalf("%s %s %v ts=%v: fused [%d] = %v, unfused %v", c.name, o.name, read.dt, adj, i, got[i], ref[i])
+						}
+					}
+				}
+			}
+			fused.Close()
+		}
+	}
+}
+
+// TestCorrectionsFusedNoAlloc checks that a steady stream of corrected reads allocates
+// nothing per frame: one partition of many frames costs what one of few frames costs.
+func TestCorrectionsFusedNoAlloc(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	const frames, sy, sx = 256, 16, 16
+	p := filepath.Join(t.TempDir(), "a.raw")
+	if err := os.WriteFile(p, encode(smallVals(frames*sy*sx), array.Uint16, binary.LittleEndian), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := OpenRaw(p, RawOptions{NavShape: []int{frames}, SigShape: []int{sy, sx}, DType: "<u2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	excl := make([]bool, sy*sx)
+	excl[5*sx+5] = true
+	ds, err := WithCorrections(raw, Corrections{Dark: make([]float64, sy*sx), Gain: make([]float64, sy*sx), Excluded: excl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	sch := mustScheme(t, ds.AdjustTileShape([]int{8, sy, sx}, nil), []int{sy, sx})
+	parts := Partitions(ds, 1)
+	req := TileRequest{Scheme: sch, DType: array.Float32}
+	read := func(p Partition) {
+		if err := ds.ReadTiles(t.Context(), p, req, func(*Tile) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read(parts[0])
+	short := parts[0]
+	short.Slice.Shape = array.NewShape(append([]int{8}, sy, sx), 2)
+	few := testing.AllocsPerRun(20, func() { read(short) })
+	many := testing.AllocsPerRun(20, func() { read(parts[0]) })
+	if many > few {
+		t.Errorf("allocations grow with frames: %v for 8 frames, %v for %d", few, many, frames)
+	}
+}
