@@ -62,9 +62,9 @@ type lInfo struct {
 // oInfo is H5O_info_t of 1.10 (H5O_info1_t of 1.12+) as far as the address, with room
 // for the rest of the struct.
 type oInfo struct {
-	fileno uint64
-	addr   haddr
-	_      [64]uint64
+	_    uint64 // fileno
+	addr haddr
+	_    [64]uint64
 }
 
 // oInfoBasic is H5O_INFO_BASIC: fileno, addr, type, rc.
