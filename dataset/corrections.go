@@ -96,12 +96,15 @@ type corrPlan struct {
 type fusedCorr[T any] struct {
 	dark, gain [][]T
 	patches    [][]corrPatch
+	// patchOnly: no dark and no gain, the plain decoder runs and only the excluded
+	// pixels are repaired.
+	patchOnly bool
 }
 
 // fused returns the plan's fused form for T, building it on first use.
 func fusedOf[T float32 | float64](p *corrPlan) *fusedCorr[T] {
 	build := func(dk, gn [][]float64) *fusedCorr[T] {
-		fc := &fusedCorr[T]{patches: p.patches}
+		fc := &fusedCorr[T]{patches: p.patches, patchOnly: p.dark[0] == nil && p.gain[0] == nil}
 		for bi, n := range p.sizes {
 			d, g := make([]T, n), make([]T, n)
 			for i := range g {
@@ -216,15 +219,49 @@ func stripCorr[T float32 | float64](dec decoder[T], isz int, inPlace func(dst []
 	}
 }
 
-// decodeRun decodes one run of stored elements into dst, which starts at element at
-// of the frame's part of box bi: through the corrected decoder when corrections are
-// fused into the read.
-func (st *readState[T]) decodeRun(bi, at int, dst []T, src []byte) {
-	if st.corr == nil {
-		st.dec(dst, src)
-		return
+// corrChunk is the number of elements of a run the fused loop decodes for every frame
+// of a block before it moves on: 4 KiB of float32 dark and gain values each, which stay
+// in the L1 cache while the block's frames pass.
+const corrChunk = 1024
+
+// fusedBlock decodes with corrections the part of box bi of the frames srcs (stored or
+// frame-decoded bytes, one per frame) into buf (len(srcs) frames of size elements):
+// run by run and chunk by chunk, each chunk for every frame, so that the chunk's dark
+// and gain values are read from cache; then it repairs each frame's excluded pixels.
+// The box's runs are sruns (element offset, length in the frame) or, when sruns is
+// nil, runLen elements at each of offs.
+func (st *readState[T]) fusedBlock(bi int, buf []T, size, isz int, srcs [][]byte, offs []int, runLen int, sruns []srun) {
+	dark, gain := st.corr.dark[bi], st.corr.gain[bi]
+	nr := len(sruns)
+	if sruns == nil {
+		nr = len(offs)
 	}
-	st.cdec(dst, src, st.corr.dark[bi][at:at+len(dst)], st.corr.gain[bi][at:at+len(dst)])
+	at := 0
+	for k := range nr {
+		off, rl := 0, runLen
+		if sruns != nil {
+			off, rl = sruns[k].off, sruns[k].n
+		} else {
+			off = offs[k]
+		}
+		for c := 0; c < rl; c += corrChunk {
+			m := min(corrChunk, rl-c)
+			dk, gn := dark[at+c:at+c+m], gain[at+c:at+c+m]
+			s0, s1 := (off+c)*isz, (off+c+m)*isz
+			for j, src := range srcs {
+				d := buf[j*size+at+c:]
+				if st.corr.patchOnly {
+					st.dec(d[:m], src[s0:s1])
+				} else {
+					st.cdec(d[:m], src[s0:s1], dk, gn)
+				}
+			}
+		}
+		at += rl
+	}
+	for j := range srcs {
+		st.endFrame(bi, buf[j*size:(j+1)*size])
+	}
 }
 
 // endFrame repairs the excluded pixels of one frame's part of box bi (seg), once the

@@ -180,7 +180,7 @@ func TestCorrectionsFused(t *testing.T) {
 		name       string
 		dark, gain []float64
 		excl       []bool
-	}{{"all", dark, gain, excl}, {"dark", dark, nil, nil}, {"gain+excluded", nil, gain, excl}} {
+	}{{"all", dark, gain, excl}, {"dark", dark, nil, nil}, {"gain+excluded", nil, gain, excl}, {"excluded", nil, nil, excl}} {
 		want32 := fusedRef[float32](vals, nav, sy, sx, c.dark, c.gain, c.excl)
 		want64 := fusedRef[float64](vals, nav, sy, sx, c.dark, c.gain, c.excl)
 		for _, o := range openers {

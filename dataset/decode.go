@@ -36,8 +36,13 @@ var hostBig = func() bool {
 
 // isBig reports whether order is big-endian (nil: the host's order).
 func isBig(order binary.ByteOrder) bool {
-	if order == nil {
+	switch order {
+	case nil:
 		return hostBig
+	case binary.BigEndian:
+		return true
+	case binary.LittleEndian:
+		return false
 	}
 	var b [2]byte
 	order.PutUint16(b[:], 1)

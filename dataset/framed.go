@@ -557,20 +557,29 @@ func framedRead[T elem](ctx context.Context, f *Framed, p Partition, req *TileRe
 			}
 			bp := st.setTile(scheme, bi, c, n)
 			buf := st.buf[:n*bp.size]
+			if st.corr != nil {
+				srcs := st.recs
+				if st.frameDec != nil {
+					st.srcs = st.srcs[:0]
+					for j := range n {
+						st.srcs = append(st.srcs, st.decoded[j*fb:(j+1)*fb])
+					}
+					srcs = st.srcs
+				}
+				st.fusedBlock(bi, buf, bp.size, isz, srcs, nil, 0, st.sruns[bi])
+			}
 			pos := 0
-			for j := range n {
+			for j := 0; j < n && st.corr == nil; j++ {
 				var src []byte
 				if st.frameDec != nil {
 					src = st.decoded[j*fb : (j+1)*fb]
 				} else {
 					src = st.recs[j]
 				}
-				start := pos
 				for _, r := range st.sruns[bi] {
-					st.decodeRun(bi, pos-start, buf[pos:pos+r.n], src[r.off*isz:(r.off+r.n)*isz])
+					st.dec(buf[pos:pos+r.n], src[r.off*isz:(r.off+r.n)*isz])
 					pos += r.n
 				}
-				st.endFrame(bi, buf[start:pos])
 			}
 			st.arr.Rewrap(buf, st.dims...)
 			tile.Data = &st.arr

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stemflow/stemflow/array"
@@ -59,18 +61,28 @@ func mibBenchFile(b *testing.B, kind string) (string, int, int64) {
 	return path, side, stored
 }
 
-func benchSumTiles(b *testing.B, ds Dataset, stored int64) {
+func benchSumTiles(b *testing.B, ds Dataset, stored int64) { benchReadTiles(b, ds, stored, true) }
+
+// benchReadTiles reads every partition of ds as float32 tiles (one worker); with sum
+// every tile is summed (kernels.SumF32), without the callback only counts the tiles,
+// so the time is the reader's alone.
+func benchReadTiles(b *testing.B, ds Dataset, stored int64, sum bool) {
 	n := NumPartitions(ds, 1, 0)
 	parts := Partitions(ds, n)
 	sch, err := Negotiate(NegotiationFor(ds, []TilingPrefs{{Method: MethodTile}}, array.Float32, nil, n))
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("%d partitions, scheme %v", len(parts), sch)
 	ctx := context.Background()
 	req := TileRequest{Scheme: sch, DType: array.Float32}
 	var total float64
 	fn := func(t *Tile) error {
-		total += float64(kernels.SumF32(t.Data.(*array.Dense[float32]).Data()))
+		if sum {
+			total += float64(kernels.SumF32(t.Data.(*array.Dense[float32]).Data()))
+		} else {
+			total++
+		}
 		return nil
 	}
 	run := func() {
@@ -83,12 +95,20 @@ func benchSumTiles(b *testing.B, ds Dataset, stored int64) {
 	}
 	run()
 	want := total
+	// The machine may be shared: besides wall time, report the reading thread's own
+	// CPU time per frame (cpu-µs/frame), which waiting for a core does not inflate.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0, cpuOK := threadCPU()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		run()
 	}
 	b.StopTimer()
+	if cpu1, ok := threadCPU(); ok && cpuOK {
+		b.ReportMetric(float64(cpu1-cpu0)/1e3/float64(b.N)/float64(ds.Shape().NavSize()), "cpu-µs/frame")
+	}
 	if total != want {
 		b.Fatalf("sum changed: %v then %v", want, total)
 	}
@@ -118,36 +138,47 @@ func BenchmarkMIB(b *testing.B) {
 	}
 }
 
-// BenchmarkCorrections reads the uint16 file as float32 with and without corrections
-// (dark, gain and 16 excluded pixels).
+// BenchmarkCorrections reads the uint16 frames (a headerless file, and the same frames
+// as a big-endian MIB file; "-decode": the headerless file, tiles not summed) as float32 with and without corrections (dark, gain and 16
+// excluded pixels): "off" plain decoding, "on" the corrections fused into the decode
+// loop, "unfused" the separate pass after decoding (the reader hidden from the
+// corrections wrapper).
 func BenchmarkCorrections(b *testing.B) {
-	path, side, stored := mibBenchFile(b, "raw-u16")
-	n := side * side
-	dark, gain, excl := make([]float64, n), make([]float64, n), make([]bool, n)
-	for i := range n {
-		dark[i], gain[i] = float64(i%3), 1+float64(i%5)/8
-	}
-	for k := range 16 {
-		excl[(8*k+5)*side+7*k+3] = true
-	}
-	for _, on := range []bool{false, true} {
-		name := "off"
-		if on {
-			name = "on"
+	for _, kind := range []string{"raw-u16", "mib-u16", "raw-u16-decode"} {
+		sum := kind != "raw-u16-decode"
+		path, side, stored := mibBenchFile(b, strings.TrimSuffix(kind, "-decode"))
+		n := side * side
+		dark, gain, excl := make([]float64, n), make([]float64, n), make([]bool, n)
+		for i := range n {
+			dark[i], gain[i] = float64(i%3), 1+float64(i%5)/8
 		}
-		b.Run(name, func(b *testing.B) {
-			var ds Dataset
-			ds, err := OpenRaw(path, RawOptions{NavShape: []int{mibBenchFrames}, SigShape: []int{side, side}, DType: "<u2"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if on {
-				if ds, err = WithCorrections(ds, Corrections{Dark: dark, Gain: gain, Excluded: excl}); err != nil {
+		for k := range 16 {
+			excl[(8*k+5)*side+7*k+3] = true
+		}
+		for _, mode := range []string{"off", "on", "unfused"} {
+			b.Run(kind+"/"+mode, func(b *testing.B) {
+				var ds Dataset
+				var err error
+				if kind != "mib-u16" {
+					ds, err = OpenRaw(path, RawOptions{NavShape: []int{mibBenchFrames}, SigShape: []int{side, side}, DType: "<u2"})
+				} else {
+					ds, err = OpenMIB(path, MIBOptions{DisableGlob: true, FramedOptions: FramedOptions{ShapeOptions: ShapeOptions{NavShape: []int{mibBenchFrames}}}})
+				}
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-			defer ds.Close()
-			benchSumTiles(b, ds, stored)
-		})
+				defer ds.Close()
+				switch mode {
+				case "on":
+					ds, err = WithCorrections(ds, Corrections{Dark: dark, Gain: gain, Excluded: excl})
+				case "unfused":
+					ds, err = WithCorrections(hideFused{ds}, Corrections{Dark: dark, Gain: gain, Excluded: excl})
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				benchReadTiles(b, ds, stored, sum)
+			})
+		}
 	}
 }

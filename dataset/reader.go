@@ -189,6 +189,7 @@ type readState[T elem] struct {
 	tile   Tile
 	cdec   func(dst []T, src []byte, dark, gain []T) // corrected decoder, made on first use
 	corr   *fusedCorr[T]                             // this call's fused corrections, or nil
+	srcs   [][]byte                                  // corrections: the block's frames
 }
 
 // boxPlan says how to copy one sig box out of a stored frame: runs of runLen elements
@@ -407,9 +408,21 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 				st.arr.Rewrap(st.buf[:n*sigSize], st.dims...)
 			default:
 				buf := st.buf[:n*bp.size]
-				if blk != nil && bp.size == sigSize && st.corr == nil {
+				switch {
+				case st.corr != nil:
+					st.srcs = st.srcs[:0]
+					for j := range n {
+						if blk != nil {
+							st.srcs = append(st.srcs, blk[j*fbytes:(j+1)*fbytes])
+						} else {
+							f := st.frames[j]
+							st.srcs = append(st.srcs, d.data[f*fbytes:(f+1)*fbytes])
+						}
+					}
+					st.fusedBlock(bi, buf, bp.size, isz, st.srcs, bp.runs, bp.runLen, nil)
+				case blk != nil && bp.size == sigSize:
 					st.dec(buf, blk[:n*fbytes])
-				} else {
+				default:
 					pos := 0
 					for j := range n {
 						var fb []byte
@@ -419,17 +432,15 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 							f := st.frames[j]
 							fb = d.data[f*fbytes : (f+1)*fbytes]
 						}
-						start := pos
 						if bp.size == sigSize {
-							st.decodeRun(bi, 0, buf[pos:pos+sigSize], fb)
+							st.dec(buf[pos:pos+sigSize], fb)
 							pos += sigSize
-						} else {
-							for _, r := range bp.runs {
-								st.decodeRun(bi, pos-start, buf[pos:pos+bp.runLen], fb[r*isz:(r+bp.runLen)*isz])
-								pos += bp.runLen
-							}
+							continue
 						}
-						st.endFrame(bi, buf[start:pos])
+						for _, r := range bp.runs {
+							st.dec(buf[pos:pos+bp.runLen], fb[r*isz:(r+bp.runLen)*isz])
+							pos += bp.runLen
+						}
 					}
 				}
 				st.arr.Rewrap(buf, st.dims...)
