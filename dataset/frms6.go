@@ -197,8 +197,9 @@ func frms6Unfold(h, w, bin int) []int32 {
 // OpenFRMS6 opens a pnCCD frms6 dataset from its .hdr or any of its .frms6 files: nav
 // from stemimagesize, sig (2·h·bin, w/2) unfolded as described above, signalframes frames
 // from the files after _000. With darkCorrection, the mean of the _000 dark frames is
-// subtracted and the dtype is float32 (the reference's default); without it the frames
-// are the stored uint16 values.
+// subtracted and the dtype is float32 (the reference's default), and a gain map beside
+// the files (see frms6Gain) multiplies the result; without it the frames are the stored
+// uint16 values.
 func OpenFRMS6(path string, opts FramedOptions, darkCorrection bool) (*Framed, error) {
 	base, err := frms6Base(path)
 	if err != nil {
@@ -283,19 +284,123 @@ func OpenFRMS6(path string, opts FramedOptions, darkCorrection bool) (*Framed, e
 		l.NewDecoder = func() FrameDecodeFunc {
 			return func(dst, rec []byte) error { frms6DecodeRaw(dst, rec, src); return nil }
 		}
-		l.Details = append(l.Details, InfoDetail{"corrections", "none (dark frame subtraction off)"})
+		l.Details = append(l.Details, InfoDetail{"corrections", "none (file corrections off: no dark frame subtraction, no gain map)"})
 		return OpenFramed(l, opts)
 	}
 	dark, err := frms6Dark(names[0], infos[0].frames, recBytes, stride, src)
 	if err != nil {
 		return nil, err
 	}
-	l.DType = array.Float32
-	l.NewDecoder = func() FrameDecodeFunc {
-		return func(dst, rec []byte) error { frms6DecodeDark(dst, rec, src, dark); return nil }
+	gain, gainPath, err := frms6Gain(base, sig)
+	if err != nil {
+		return nil, err
 	}
-	l.Details = append(l.Details, InfoDetail{"corrections", fmt.Sprintf("dark frame (mean of %d frames of %s) subtracted", infos[0].frames, filepath.Base(names[0]))})
+	l.DType = array.Float32
+	what := fmt.Sprintf("dark frame (mean of %d frames of %s) subtracted", infos[0].frames, filepath.Base(names[0]))
+	if gain == nil {
+		l.NewDecoder = func() FrameDecodeFunc {
+			return func(dst, rec []byte) error { frms6DecodeDark(dst, rec, src, dark); return nil }
+		}
+	} else {
+		l.NewDecoder = func() FrameDecodeFunc {
+			return func(dst, rec []byte) error { frms6DecodeGain(dst, rec, src, dark, gain); return nil }
+		}
+		what += ", then multiplied by the gain map " + filepath.Base(gainPath)
+	}
+	l.Details = append(l.Details, InfoDetail{"corrections", what})
 	return OpenFramed(l, opts)
+}
+
+// frms6Gain loads the gain map of the dataset "base" if one lies beside it: the
+// variable GainMap of base+"_gain.mat" (a MATLAB level-5 MAT-file), else
+// base+"_gain.csv" (rows of ";"-separated numbers, empty fields skipped, holding the
+// map transposed: sig[1] rows of sig[0] values). It returns nil and "" when there is
+// none. The map must have the unfolded frame's shape sig.
+func frms6Gain(base string, sig []int) ([]float32, string, error) {
+	rows, cols := sig[0], sig[1]
+	if p := base + "_gain.mat"; fileExists(p) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, "", openErr(p, err)
+		}
+		dims, vals, err := readMATVariable(b, p, "GainMap")
+		if err != nil {
+			return nil, "", err
+		}
+		if len(dims) != 2 || dims[0] != rows || dims[1] != cols {
+			return nil, "", newErr(p, "GainMap", ErrShape, "shape %v, want the frame's %v", dims, sig)
+		}
+		g := make([]float32, rows*cols)
+		for r := range rows {
+			for c := range cols {
+				g[r*cols+c] = float32(vals[c*rows+r]) // MATLAB stores column-major
+			}
+		}
+		return g, p, nil
+	}
+	if p := base + "_gain.csv"; fileExists(p) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, "", openErr(p, err)
+		}
+		g, err := parseFRMS6GainCSV(b, p, rows, cols)
+		return g, p, err
+	}
+	return nil, "", nil
+}
+
+// parseFRMS6GainCSV parses a ";"-separated gain map holding the (rows, cols) map
+// transposed: cols lines of rows numbers each (blank lines and empty fields skipped).
+func parseFRMS6GainCSV(b []byte, path string, rows, cols int) ([]float32, error) {
+	g := make([]float32, rows*cols)
+	line := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		var vals []float64
+		for _, f := range strings.Split(strings.TrimRight(l, "\r"), ";") {
+			f = strings.TrimSpace(f)
+			if f == "" {
+				continue
+			}
+			v, err := strconv.ParseFloat(f, 64)
+			if err != nil {
+				return nil, newErr(path, fmt.Sprintf("line %d", line+1), ErrHeader, "%q is not a number", truncate(f, 20))
+			}
+			vals = append(vals, v)
+		}
+		if len(vals) == 0 {
+			continue
+		}
+		if line >= cols {
+			return nil, newErr(path, "lines", ErrShape, "more than %d lines of values, want the frame's %d columns (the map is stored transposed)", cols, cols)
+		}
+		if len(vals) != rows {
+			return nil, newErr(path, fmt.Sprintf("line %d", line+1), ErrShape, "%d values, want the frame's %d rows (the map is stored transposed)", len(vals), rows)
+		}
+		for r, v := range vals {
+			g[r*cols+line] = float32(v)
+		}
+		line++
+	}
+	if line != cols {
+		return nil, newErr(path, "lines", ErrShape, "%d lines of values, want the frame's %d columns (the map is stored transposed)", line, cols)
+	}
+	return g, nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// frms6DecodeGain unfolds a stored frame, subtracts the dark frame and multiplies by the
+// gain map in one pass, as float32.
+func frms6DecodeGain(dst, rec []byte, src []int32, dark, gain []float32) {
+	gain = gain[:len(src)]
+	dark = dark[:len(src)]
+	for i, s := range src {
+		v := (float32(binary.LittleEndian.Uint16(rec[2*s:])) - dark[i]) * gain[i]
+		binary.NativeEndian.PutUint32(dst[4*i:], math.Float32bits(v))
+	}
 }
 
 // frms6DecodeRaw unfolds a stored frame into host-order uint16 values.
