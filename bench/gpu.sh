@@ -4,8 +4,11 @@
 #   bash bench/gpu.sh run     # on a machine with an NVIDIA GPU, from the repository root
 # "run" prints: every kernel × element type on the device against the emulator, the
 # engine's device path against the CPU path for every GPU built-in (uint16 and float32,
-# with and without ROI, device-only and hybrid), then one table of on-device and
-# streamed throughput, hybrid vs CPU-only and per-run overhead. It takes under 5 minutes
+# with and without ROI, device-only and hybrid: sum, sumsig, stddev, com, logsum, fem,
+# dense and sparse masks, pick), then one table of on-device and streamed throughput
+# (also Pick, sparse masks, gathering a ROI out of cached frames and big-endian
+# decoding on the device), hybrid vs CPU-only, per-run overhead, and a GPU-vs-CPU
+# difference per built-in (flagged MISMATCH beyond float32 rounding). It takes under 5 minutes
 # including data generation. Set FRAMES (default 4096) and STREAMS (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +19,9 @@ build)
   CGO_ENABLED=0 go test -c -o .gpu/udfs.test ./udfs
   CGO_ENABLED=0 go build -o .gpu/gpucheck ./bench/gpu
   CGO_ENABLED=0 go build -o .gpu/stemflow ./cmd/stemflow
+  # The check program end to end on the CPU emulator (a few seconds): a GPU run must
+  # not be the first time it runs.
+  .gpu/gpucheck -emulate -frames 128 -side 16 -reps 1 >/dev/null
   ls -la .gpu
   ;;
 run)

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/udf"
 )
 
@@ -131,6 +133,48 @@ func TestObjectStoreResults(t *testing.T) {
 	for _, o := range objs {
 		if len(o.Name) > 7 && o.Name[:7] == "result." {
 			t.Errorf("result object %s left in the bucket", o.Name)
+		}
+	}
+}
+
+// TestDecodeInPlace: buffers of a result message copied into a fresh allocation (as
+// the NATS client hands it over) are decoded in place; the same message at an odd
+// address is copied, with equal values.
+func TestDecodeInPlace(t *testing.T) {
+	in := [][]array.Array{
+		{array.Wrap([]int64{7}, 1), array.Wrap([]float64{1.5, -2, 3e300, 4}, 2, 2)},
+		{array.Wrap([]float32{1, 2, 3}, 3), array.Wrap([]uint8{9, 8}, 2)},
+	}
+	hdr, payload, err := encodeBuffers(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := frame(wireResult{Job: "j", Bufs: hdr, Size: len(payload)}, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, shift := range []int{0, 1} {
+		buf := make([]byte, len(msg)+shift)
+		m := buf[shift:]
+		copy(m, msg)
+		var h wireResult
+		p, err := unframe(m, &h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := decodeBuffers(h.Bufs, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f64 := out[0][1].(*array.Dense[float64]).Data()
+		if out[0][0].(*array.Dense[int64]).Data()[0] != 7 || f64[2] != 3e300 || f64[3] != 4 ||
+			out[1][0].(*array.Dense[float32]).Data()[2] != 3 || out[1][1].(*array.Dense[uint8]).Data()[1] != 8 {
+			t.Errorf("shift %d: decoded %v", shift, out)
+		}
+		inside := uintptr(unsafe.Pointer(&f64[0])) >= uintptr(unsafe.Pointer(&m[0])) &&
+			uintptr(unsafe.Pointer(&f64[0])) < uintptr(unsafe.Pointer(&m[0]))+uintptr(len(m))
+		if want := shift == 0; inside != want {
+			t.Errorf("shift %d: float64 buffer inside the message = %v, want %v", shift, inside, want)
 		}
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"time"
+	"unsafe"
 
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/dataset"
@@ -159,6 +161,9 @@ func encodeBuffers(out [][]array.Array) ([][]wireBuf, []byte, error) {
 			if b == nil {
 				continue
 			}
+			// each buffer starts at a multiple of 64 bytes (as does the payload, see
+			// frame), so the driver can decode its data in place
+			payload.Write(make([]byte, (wireAlign-payload.Len()%wireAlign)%wireAlign))
 			off := payload.Len()
 			if err := array.WriteNPY(&payload, b); err != nil {
 				return nil, nil, fmt.Errorf("cluster: encoding buffer %d of udf %d: %w", j, i, err)
@@ -190,7 +195,7 @@ func decodeBuffers(hdr [][]wireBuf, payload []byte) ([][]array.Array, error) {
 			if c := crc32.Checksum(p, tab); c != b.CRC {
 				return nil, fmt.Errorf("%w: buffer %d of udf %d: CRC-32C %08x, header says %08x", ErrChecksum, j, i, c, b.CRC)
 			}
-			a, err := array.ReadNPY(bytes.NewReader(p))
+			a, err := decodeNPY(p)
 			if err != nil {
 				return nil, fmt.Errorf("cluster: buffer %d of udf %d: %w", j, i, err)
 			}
@@ -200,12 +205,85 @@ func decodeBuffers(hdr [][]wireBuf, payload []byte) ([][]array.Array, error) {
 	return out, nil
 }
 
-// frame joins a JSON header and a payload: 4-byte big-endian header length, header,
+// wireAlign is the alignment of payloads and result buffers in a message.
+const wireAlign = 64
+
+// decodeNPY decodes one .npy buffer of a result. A numeric array in the machine's
+// byte order whose data is aligned in p aliases p (the message is the driver's own
+// copy, so no second copy is made); anything else is copied by array.ReadNPY.
+func decodeNPY(p []byte) (array.Array, error) {
+	h, err := array.ReadNPYHeader(bytes.NewReader(p))
+	if err != nil {
+		return nil, err
+	}
+	if !h.FortranOrder && (h.ByteOrder == nil || h.ByteOrder == nativeOrder) &&
+		h.DataOffset >= 0 && h.DataLen() > 0 && h.DataOffset+h.DataLen() == int64(len(p)) {
+		data := p[h.DataOffset:]
+		var a array.Array
+		switch h.DType {
+		case array.Float32:
+			a = alias[float32](data, h.Shape)
+		case array.Float64:
+			a = alias[float64](data, h.Shape)
+		case array.Int64:
+			a = alias[int64](data, h.Shape)
+		case array.Int32:
+			a = alias[int32](data, h.Shape)
+		case array.Uint32:
+			a = alias[uint32](data, h.Shape)
+		case array.Uint16:
+			a = alias[uint16](data, h.Shape)
+		case array.Complex64:
+			a = alias[complex64](data, h.Shape)
+		case array.Complex128:
+			a = alias[complex128](data, h.Shape)
+		}
+		if a != nil {
+			return a, nil
+		}
+	}
+	return array.ReadNPY(bytes.NewReader(p))
+}
+
+// nativeOrder is the machine's byte order as the .npy reader reports it.
+var nativeOrder = func() binary.ByteOrder {
+	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
+		return binary.LittleEndian
+	}
+	return binary.BigEndian
+}()
+
+// alias views data as a dense T array of the given shape, or returns nil when data
+// is not aligned for T or its length is not a whole number of Ts.
+func alias[T any](data []byte, shape []int) array.Array {
+	var z T
+	size := int(unsafe.Sizeof(z))
+	if len(data) == 0 || len(data)%size != 0 || uintptr(unsafe.Pointer(&data[0]))%unsafe.Alignof(z) != 0 {
+		return nil
+	}
+	n := 1
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > math.MaxInt/d) {
+			return nil
+		}
+		n *= d
+	}
+	if n != len(data)/size {
+		return nil
+	}
+	return array.Wrap(unsafe.Slice((*T)(unsafe.Pointer(&data[0])), len(data)/size), shape...)
+}
+
+// frame joins a JSON header and a payload: 4-byte big-endian header length, header
+// (padded with spaces so that the payload starts at a multiple of wireAlign),
 // payload.
 func frame(hdr any, payload []byte) ([]byte, error) {
 	h, err := json.Marshal(hdr)
 	if err != nil {
 		return nil, err
+	}
+	for (4+len(h))%wireAlign != 0 {
+		h = append(h, ' ')
 	}
 	out := make([]byte, 4, 4+len(h)+len(payload))
 	binary.BigEndian.PutUint32(out, uint32(len(h)))

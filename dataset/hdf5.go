@@ -150,6 +150,13 @@ func OpenHDF5(path string, opts HDF5Options) (Dataset, error) {
 		details = append(details, InfoDetail{"chosen", sel.how})
 	}
 	details = append(details, InfoDetail{"nav shape", fmt.Sprintf("%v from the %s", shape.Nav(), navSource)})
+	if first.Index != "" {
+		n := 0
+		for _, in := range infos {
+			n += len(in.Chunks)
+		}
+		details = append(details, InfoDetail{"chunk index", fmt.Sprintf("%d chunks, %s", n, first.Index)})
+	}
 
 	if len(infos) == 1 && first.Layout == hdf5.LayoutContiguous {
 		if first.Offset < 0 {

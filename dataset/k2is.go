@@ -76,12 +76,6 @@ func (g k2Geom) blockBytes() int64 { return int64(k2HeaderBytes + g.dataBytes())
 func (g k2Geom) frameBytes() int64 { return int64(g.perFrame()) * g.blockBytes() }
 func (g k2Geom) sig() []int        { return []int{g.sectorH(), k2Sectors * g.sectorW()} }
 
-// blockOrigin returns the frame pixel (row, column) of the first pixel of block i
-// (0 ≤ i < perFrame) of sector s.
-func (g k2Geom) blockOrigin(s, i int) (y, x int) {
-	return (i / g.blocksX) * g.blockH, s*g.sectorW() + (g.blocksX-1-i%g.blocksX)*g.blockW
-}
-
 // K2ISBlockHeader is the 40-byte big-endian header of a K2IS data block.
 type K2ISBlockHeader struct {
 	// Sync is the block's sync word, 0xFFFF0055.

@@ -236,6 +236,13 @@ func (st *k2State[T]) frame(k *K2IS, pl *k2Plan, s int, dst []uint16) error {
 		pc := &pl.pieces[i]
 		data := st.spans[pc.sec][int64(pc.blk-pl.lo[pc.sec])*B+k2HeaderBytes:]
 		w := pc.c1 - pc.c0
+		if pc.c0 == 0 && w == 16 && rb == 24 { // whole rows of real blocks
+			for r := range pc.rows {
+				o := pc.out + r*pc.stride
+				k2Unpack16((*[16]uint16)(dst[o:o+16]), (*[24]byte)(data[(pc.r0+r)*24:]))
+			}
+			continue
+		}
 		for r := range pc.rows {
 			o := pc.out + r*pc.stride
 			k2Unpack(dst[o:o+w], data[(pc.r0+r)*rb:], pc.c0)

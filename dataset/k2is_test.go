@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stemflow/stemflow/array"
@@ -336,8 +337,7 @@ func k2ReadAll(t *testing.T, ds Dataset, ts []int, roi []bool, dt array.DType, p
 // the shutter flag, the scan dims and user sync offsets, checked against the
 // reference's rule and against hand-computed first frames.
 func TestK2ISSync(t *testing.T) {
-	g := k2Small
-	P := g.blocksX * g.blocksY // 4
+	g := k2Small // 4 blocks per sector and frame
 	stagger := func(c k2Cfg, starts, ends [k2Sectors]int) k2Cfg {
 		c.start, c.end = starts, ends
 		return c
@@ -394,7 +394,6 @@ func TestK2ISSync(t *testing.T) {
 				n := g.sig()[0] * g.sig()[1]
 				t.Fatalf("nav %d pixel %d = %v, want %v (frames %v, sync %d, count %d)", i/n, i%n, got[i], want[i], fr, ds.SyncOffset(), ds.ImageCount())
 			}
-			_ = P
 		})
 	}
 }
@@ -688,5 +687,70 @@ func TestK2ISClose(t *testing.T) {
 	err = ds.ReadTiles(context.Background(), Partitions(ds, 1)[0], TileRequest{Scheme: mustScheme(t, append([]int{1}, k2Small.sig()...), k2Small.sig())}, func(*Tile) error { return nil })
 	if !errors.Is(err, ErrClosed) {
 		t.Errorf("read after close: %v", err)
+	}
+}
+
+// TestK2ISConcurrent reads one dataset from several goroutines at once, with different
+// schemes, dtypes and I/O methods sharing the pooled states.
+func TestK2ISConcurrent(t *testing.T) {
+	g := k2Small
+	cfg := k2Uniform(g, 12, 1, []int{2, 5})
+	gtg, _ := cfg.write(t, t.TempDir())
+	want := cfg.want(cfg.navFrames(10, 0, true), nil)
+	sig := g.sig()
+	for _, io := range []string{IOMmap, IORead} {
+		ds, err := openK2IS(gtg, K2ISOptions{FramedOptions: FramedOptions{IO: io}, DetectSyncOffset: true}, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]string, 6)
+		for w := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ts := [][]int{{3, sig[0], sig[1]}, {2, g.blockH, g.blockW}, {4, 2, 7}}[w%3]
+				dt := []array.DType{array.Uint16, array.Float32}[w%2]
+				sch, _ := NewTilingScheme(ts, sig, MethodTile)
+				got := make([]float64, len(want))
+				for i := range got {
+					got[i] = math.NaN()
+				}
+				n := sig[0] * sig[1]
+				for _, p := range Partitions(ds, 4) {
+					err := ds.ReadTiles(context.Background(), p, TileRequest{Scheme: sch, DType: dt}, func(tl *Tile) error {
+						box := sch.Box(tl.SchemeIdx)
+						k := 0
+						for j := range tl.Slice.Shape.Dim(0) {
+							f := tl.Slice.Origin[0] + j
+							forEachBox(sig, box, func(off int) {
+								switch d := tl.Data.(type) {
+								case *array.Dense[uint16]:
+									got[f*n+off] = float64(d.Data()[k])
+								case *array.Dense[float32]:
+									got[f*n+off] = float64(d.Data()[k])
+								}
+								k++
+							})
+						}
+						return nil
+					})
+					if err != nil {
+						errs[w] = err.Error()
+						return
+					}
+				}
+				if i := sameNaN(got, want); i >= 0 {
+					errs[w] = fmt.Sprintf("ts %v %v: element %d = %v, want %v", ts, dt, i, got[i], want[i])
+				}
+			}()
+		}
+		wg.Wait()
+		for _, e := range errs {
+			if e != "" {
+				t.Errorf("%s: %s", io, e)
+			}
+		}
+		ds.Close()
 	}
 }

@@ -352,8 +352,8 @@ func (r *run) gatherTiles(ctx context.Context, x cuda.Exec, e *devEntry, p datas
 			idx = binary.NativeEndian.AppendUint64(idx, uint64(i-p.Start()))
 		}
 	}
-	if len(idx) != 8*tk.n {
-		return nil, fmt.Errorf("udf: device cache: partition %v selects %d frames, the task has %d", p, len(idx)/8, tk.n)
+	if len(idx) != 8*tk.n || p.Len() > e.frames {
+		return nil, fmt.Errorf("udf: device cache: partition %v selects %d frames of %d cached, the task has %d", p, len(idx)/8, e.frames, tk.n)
 	}
 	ib, err := x.Alloc(int64(len(idx)))
 	if err != nil {

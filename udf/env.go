@@ -165,16 +165,23 @@ func (v *Views) Index(name string) int {
 	return -1
 }
 
-// Get returns the named buffer, or nil when it is absent.
+// Get returns the named buffer, or nil when it is absent (a result_only buffer). A
+// name that is not declared records a *BufferError (ErrUndeclaredBuffer) that fails
+// the UDF's call, as a handle's View does, and returns nil. Prefer typed handles
+// (Buf); Has tests for a buffer without recording anything.
 func (v *Views) Get(name string) array.Array {
 	if i, ok := v.index[name]; ok {
 		return v.arrs[i]
 	}
+	fail(v, accessError(fmt.Sprintf("buffer %q", name), name, 0, array.DType{}, v.specs, -1, nil))
 	return nil
 }
 
 // Has reports whether the named buffer is present (declared and holding data).
-func (v *Views) Has(name string) bool { return v.Get(name) != nil }
+func (v *Views) Has(name string) bool {
+	i, ok := v.index[name]
+	return ok && v.arrs[i] != nil
+}
 
 // Names returns the names of the present buffers in declaration order.
 func (v *Views) Names() []string {

@@ -157,16 +157,14 @@ func (b Buf[T]) lookup(v Viewer) (*array.Dense[T], *BufferError) {
 	i := -1
 	switch x := v.(type) {
 	case *Env:
-		if j, ok := x.index[b.spec.Name]; ok {
-			i, specs, arr = j, x.specs, x.views[j]
-		} else {
-			specs = x.specs
+		specs = x.specs
+		if i = find(specs, x.index, b.spec.Name); i >= 0 {
+			arr = x.views[i]
 		}
 	case *Views:
-		if j, ok := x.index[b.spec.Name]; ok {
-			i, specs, arr = j, x.specs, x.arrs[j]
-		} else {
-			specs = x.specs
+		specs = x.specs
+		if i = find(specs, x.index, b.spec.Name); i >= 0 {
+			arr = x.arrs[i]
 		}
 	default:
 		return nil, &BufferError{Buffer: b.spec.Name, Handle: describe(b.spec), Err: fmt.Errorf("%w: viewer %T is not an *udf.Env or *udf.Views", ErrUndeclaredBuffer, v)}
@@ -177,6 +175,24 @@ func (b Buf[T]) lookup(v Viewer) (*array.Dense[T], *BufferError) {
 		}
 	}
 	return nil, accessError(describe(b.spec), b.spec.Name, b.spec.Kind, b.spec.dtype(), specs, i, arr)
+}
+
+// find returns the index of the buffer named name, or -1: a scan for a few buffers
+// (equal names usually share their bytes, so the comparison is short), the index map
+// beyond.
+func find(specs []BufferSpec, index map[string]int, name string) int {
+	if len(specs) <= 8 {
+		for i := range specs {
+			if specs[i].Name == name {
+				return i
+			}
+		}
+		return -1
+	}
+	if i, ok := index[name]; ok {
+		return i
+	}
+	return -1
 }
 
 // accessError explains why buffer name (declaration index i, -1 if undeclared, view

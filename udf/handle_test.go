@@ -293,6 +293,7 @@ func TestAccessErrors(t *testing.T) {
 		{"by name", "ProcessFrame", func(v Viewer) { _ = v.(*Env).Buffer("nn").Size() }, ErrUndeclaredBuffer, []string{`buffer "nn"`}},
 		{"result_only in Preprocess", "Preprocess", func(v Viewer) { NavBuf[float32]("r").View(v).Set(1, 0) }, ErrNoBufferData, []string{"result_only"}},
 		{"undeclared in Merge", "Merge", func(v Viewer) { hPeak.View(v).Set(1, 0) }, ErrUndeclaredBuffer, []string{`"peak"`}},
+		{"by name in Merge", "Merge", func(v Viewer) { _ = v.(*Views).Get("peak").Size() }, ErrUndeclaredBuffer, []string{`buffer "peak"`}},
 		{"undeclared in Results", "Results", func(v Viewer) { hPeak.View(v).Set(1, 0) }, ErrUndeclaredBuffer, []string{`"peak"`}},
 	} {
 		_, err := RunOne(context.Background(), ds, accessUDF{where: tc.where, how: tc.how}, Options{Workers: 2})
@@ -340,4 +341,26 @@ func TestHandleViewAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { hN.View(env).Data()[0]++ }); n != 0 {
 		t.Fatalf("View allocates %v times", n)
 	}
+}
+
+// BenchmarkBufferAccess compares one buffer access per call: the typed handle (a map
+// lookup and an assertion), the positional F32 and the raw At with an assertion.
+func BenchmarkBufferAccess(b *testing.B) {
+	env := &Env{specs: []BufferSpec{NavBuffer("m", array.Float32), NavBuffer("n", array.Float32)},
+		index: map[string]int{"m": 0, "n": 1}, views: []array.Array{array.Zeros[float32](3), array.Zeros[float32](3)}}
+	b.Run("handle", func(b *testing.B) {
+		for b.Loop() {
+			hN.View(env).Data()[0]++
+		}
+	})
+	b.Run("F32", func(b *testing.B) {
+		for b.Loop() {
+			F32(env, 1).Data()[0]++
+		}
+	})
+	b.Run("At", func(b *testing.B) {
+		for b.Loop() {
+			env.At(1).(*array.Dense[float32]).Data()[0]++
+		}
+	})
 }

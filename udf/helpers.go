@@ -40,6 +40,9 @@ func MergeAdd(dest, src *Views, names ...string) error {
 		names = dest.Names()
 	}
 	for _, n := range names {
+		if !dest.Has(n) || !src.Has(n) {
+			return fmt.Errorf("%w: MergeAdd: buffer %q is not present in both dest and src", ErrUndeclaredBuffer, n)
+		}
 		d, s := dest.Get(n), src.Get(n)
 		if d == nil || s == nil {
 			return fmt.Errorf("%w: MergeAdd: buffer %q is not present in both dest and src", ErrUndeclaredBuffer, n)

@@ -294,6 +294,23 @@ func TestDeviceBigEndianRaw(t *testing.T) {
 			if err := cache.Clear(); err != nil {
 				t.Fatal(err)
 			}
+			// On a GPU: the same raw upload and swap_bytes on the device, compared
+			// with the CPU path.
+			if real, ok := realDevice(t, true); ok {
+				got, err := udf.Run(context.Background(), ds, []udf.UDF{Sum{}, Pick{}}, udf.Options{Workers: 2, Devices: []udf.Device{real}, ROI: roiArray(roi)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := udf.Run(context.Background(), ds.Dataset, []udf.UDF{Sum{}, Pick{}}, udf.Options{Workers: 2, ROI: roiArray(roi)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, name := range []string{"sum", "pick"} {
+					gv, _ := f64(t, got[i].Get("intensity").Data())
+					wv, _ := f64(t, want[i].Get("intensity").Data())
+					closeTo(t, d.name+" GPU "+name, gv, wv, 1e-6, 1e-9)
+				}
+			}
 		}
 	}
 }

@@ -171,10 +171,11 @@ type FEM struct {
 // Name returns "FEM".
 func (FEM) Name() string { return "FEM" }
 
+// navIntensity is the result buffer of FEM and Crystallinity: one float32 per frame.
+var navIntensity = udf.NavBuf[float32]("intensity")
+
 // ResultBuffers declares intensity: nav, float32.
-func (FEM) ResultBuffers(*udf.Meta) []udf.BufferSpec {
-	return []udf.BufferSpec{udf.NavBuffer("intensity", array.Float32)}
-}
+func (FEM) ResultBuffers(*udf.Meta) []udf.BufferSpec { return udf.Declare(navIntensity) }
 
 // TaskData builds the ring's pixel list.
 func (f FEM) TaskData(env *udf.Env) (any, error) {
@@ -204,8 +205,7 @@ func (FEM) ProcessFrame(env *udf.Env, frame array.Array) error {
 	default:
 		return tileTypeError("FEM", frame)
 	}
-	out, _ := flatOf[float32](env.At(0))
-	out[0] = float32(v)
+	navIntensity.View(env).Set(float32(v), 0) // this frame's entry
 	return nil
 }
 
@@ -225,9 +225,7 @@ type Crystallinity struct {
 func (Crystallinity) Name() string { return "Crystallinity" }
 
 // ResultBuffers declares intensity: nav, float32.
-func (Crystallinity) ResultBuffers(*udf.Meta) []udf.BufferSpec {
-	return []udf.BufferSpec{udf.NavBuffer("intensity", array.Float32)}
-}
+func (Crystallinity) ResultBuffers(*udf.Meta) []udf.BufferSpec { return udf.Declare(navIntensity) }
 
 // TaskData builds the FFT plan and masks (one per task: the plan is not safe for
 // concurrent use).
@@ -256,8 +254,7 @@ func (Crystallinity) ProcessFrame(env *udf.Env, frame array.Array) error {
 	default:
 		return tileTypeError("Crystallinity", frame)
 	}
-	out, _ := flatOf[float32](env.At(0))
-	out[0] = float32(v)
+	navIntensity.View(env).Set(float32(v), 0) // this frame's entry
 	return nil
 }
 

@@ -43,7 +43,7 @@ type Config struct {
 	// turns.
 	Workers int
 	// Devices are accelerators the runs use beside the CPU workers (see
-	// udf.Device). A device without a Cache gets one (unbounded; DeviceLimit), so
+	// udf.Device). A device without a Cache gets one (bounded by DeviceCacheLimit), so
 	// moving a detector re-runs from device memory; a session's cached partitions
 	// are dropped when it opens another dataset or closes. The server does not
 	// close the devices.

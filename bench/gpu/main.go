@@ -29,8 +29,9 @@ func main() {
 	side := flag.Int("side", 128, "frame side")
 	reps := flag.Int("reps", 7, "repetitions per measurement (median)")
 	streams := flag.Int("streams", 2, "CUDA streams per GPU")
+	emulate := flag.Bool("emulate", false, "run every step on the CPU emulator instead of a GPU (checks this program without one; use few small frames: -frames 128 -side 16 -reps 1)")
 	flag.Parse()
-	if err := run(*frames, *side, *reps, *streams); err != nil {
+	if err := run(*frames, *side, *reps, *streams, *emulate); err != nil {
 		fmt.Fprintln(os.Stderr, "gpu check:", err)
 		os.Exit(1)
 	}
@@ -56,17 +57,39 @@ func timeIt(reps int, f func() error) (time.Duration, error) {
 
 func gbps(bytes int64, d time.Duration) float64 { return float64(bytes) / d.Seconds() / 1e9 }
 
-func run(frames, side, reps, streams int) error {
-	devs, err := cuda.Devices()
-	if err == nil && len(devs) == 0 {
-		err = cuda.LoadError()
+// gpu is one device of the check: a CUDA GPU, or the emulator with -emulate.
+type gpu struct {
+	name string
+	dev  *cuda.Device // nil: emulator
+}
+
+func (g gpu) newExec() (cuda.Exec, error) {
+	if g.dev == nil {
+		return &cuda.Emulator{Label: g.name}, nil
 	}
-	if err != nil {
-		fmt.Println("no usable CUDA GPU:", err)
-		return nil
+	return cuda.NewStreamExec(g.dev)
+}
+
+func run(frames, side, reps, streams int, emulate bool) error {
+	var devs []gpu
+	if emulate {
+		devs = []gpu{{name: "emu:0"}}
+		fmt.Printf("# stemflow GPU check on the CPU emulator (checks the program, not a GPU), %d CPUs\n\n", runtime.NumCPU())
+	} else {
+		cds, err := cuda.Devices()
+		if err == nil && len(cds) == 0 {
+			err = cuda.LoadError()
+		}
+		if err != nil {
+			fmt.Println("no usable CUDA GPU:", err)
+			return nil
+		}
+		for _, d := range cds {
+			devs = append(devs, gpu{name: fmt.Sprintf("cuda:%d", d.Ordinal), dev: d})
+		}
+		v, _ := cuda.DriverVersion()
+		fmt.Printf("# stemflow GPU check: %v, driver %d, %d CPUs\n\n", cds[0], v, runtime.NumCPU())
 	}
-	v, _ := cuda.DriverVersion()
-	fmt.Printf("# stemflow GPU check: %v, driver %d, %d CPUs\n\n", devs[0], v, runtime.NumCPU())
 	npix := side * side
 	ny := 64
 	nx := frames / ny
@@ -78,7 +101,7 @@ func run(frames, side, reps, streams int) error {
 	bytes := int64(4 * len(data))
 
 	// 1. Device-resident kernels.
-	x, err := cuda.NewStreamExec(devs[0])
+	x, err := devs[0].newExec()
 	if err != nil {
 		return err
 	}
@@ -96,7 +119,24 @@ func run(frames, side, reps, streams int) error {
 	out, _ := x.Alloc(24 * int64(frames))
 	mask, _ := x.Alloc(4 * int64(npix) * 16)
 	f32, _ := x.Alloc(4 * int64(frames) * 16)
-	for _, b := range []cuda.Buf{acc, out, mask, f32} {
+	csrOut, _ := x.Alloc(8 * int64(frames) * 16)
+	copyBuf, _ := x.Alloc(bytes)
+	// 16 disk masks as CSR rows (csr_masks), gather indices (every other frame).
+	ptr, idx, val := diskCSR(side, 16)
+	csrPtr, _ := x.Alloc(int64(4 * len(ptr)))
+	csrIdx, _ := x.Alloc(int64(4 * len(idx)))
+	csrVal, _ := x.Alloc(int64(8 * len(val)))
+	gIdx, _ := x.Alloc(8 * int64(frames/2))
+	for _, c := range []struct {
+		b   cuda.Buf
+		src []byte
+	}{{csrPtr, i32Raw(ptr)}, {csrIdx, i32Raw(idx)}, {csrVal, f64Raw(val)}, {gIdx, everyOther(frames)}} {
+		defer x.Free(c.b)
+		if err := x.CopyIn(c.b, 0, c.src); err != nil {
+			return err
+		}
+	}
+	for _, b := range []cuda.Buf{acc, out, mask, f32, csrOut, copyBuf} {
 		defer x.Free(b)
 		if err := x.Zero(b, 0, b.Size()); err != nil {
 			return err
@@ -113,6 +153,10 @@ func run(frames, side, reps, streams int) error {
 		{"StdDev (std_frames)", "–", func() error { return x.StdFrames(in, cuda.F32, acc, acc, frames, npix, 0) }},
 		{"CoM (com_frames)", "1,364", func() error { return x.CoMFrames(in, cuda.F32, mask, out, 0, frames, npix, side) }},
 		{"masks×16 (cuBLAS SgemmNT)", "1,527", func() error { return x.GemmNT32(frames, 16, npix, in, mask, f32, 0) }},
+		{"sparse masks×16 (csr_masks)", "–", func() error { return x.CSRMasks(in, cuda.F32, csrPtr, csrIdx, csrVal, csrOut, 0, frames, npix, 16) }},
+		{"Pick (pick_frames, read + write)", "–", func() error { return x.PickFrames(in, cuda.F32, copyBuf, 0, frames, npix) }},
+		{"ROI from cache (gather_frames, ½ of the frames)", "–", func() error { return x.GatherFrames(in, cuda.F32, gIdx, copyBuf, frames/2, npix) }},
+		{"big-endian decode (swap_bytes u16, in place)", "–", func() error { return x.SwapBytes(copyBuf, cuda.U16, copyBuf, int(bytes/2)) }},
 	}
 	for _, k := range kern {
 		if err := k.f(); err != nil { // warm-up (JIT, cuBLAS handle)
@@ -143,9 +187,9 @@ func run(frames, side, reps, streams int) error {
 	}
 	var gpuDevs []udf.Device
 	for _, d := range devs {
-		ud := udf.Device{Name: fmt.Sprintf("cuda:%d", d.Ordinal)}
+		ud := udf.Device{Name: d.name}
 		for range streams {
-			sx, err := cuda.NewStreamExec(d)
+			sx, err := d.newExec()
 			if err != nil {
 				return err
 			}
@@ -173,6 +217,7 @@ func run(frames, side, reps, streams int) error {
 		{"sum", udfs.Sum{}}, {"sumsig", udfs.SumSig{}}, {"stddev", udfs.StdDev{}}, {"com", com},
 		{"logsum", udfs.Logsum{}}, {"fem", udfs.FEM{Center: [2]float64{float64(side / 2), float64(side / 2)}, RadIn: 10, RadOut: 30}},
 		{"masks×16", &udfs.ApplyMasks{Factories: masks}},
+		{"sparse masks×16", &udfs.ApplyMasks{Factories: sparseMasks(masks)}},
 	}
 	fmt.Printf("\n| streamed from host memory (%d MiB, %d streams) | CPU only GB/s | GPU only GB/s | hybrid GB/s | hybrid/CPU | max rel. diff GPU vs CPU |\n", bytes>>20, streams)
 	fmt.Println("|---|---|---|---|---|---|")
@@ -193,10 +238,29 @@ func run(frames, side, reps, streams int) error {
 				return fmt.Errorf("%s: %w", b.name, err)
 			}
 		}
-		diff := maxRelDiff(res[0][0], res[1][0])
-		fmt.Printf("| %s | %.1f | %.1f | %.1f | %.2f | %.1e |\n", b.name, gbps(bytes, dur[0]), gbps(bytes, dur[1]), gbps(bytes, dur[2]),
-			dur[0].Seconds()/dur[2].Seconds(), diff)
+		fmt.Printf("| %s | %.1f | %.1f | %.1f | %.2f | %s |\n", b.name, gbps(bytes, dur[0]), gbps(bytes, dur[1]), gbps(bytes, dur[2]),
+			dur[0].Seconds()/dur[2].Seconds(), verdict(maxRelDiff(res[0][0], res[1][0])))
 	}
+
+	cached := map[string]udf.UDF{}
+	var cachedOrder []string
+	for _, b := range builtins {
+		if b.name == "sum" || b.name == "com" || b.name == "stddev" || b.name == "masks×16" {
+			cached[b.name] = b.u
+			cachedOrder = append(cachedOrder, b.name)
+		}
+	}
+	cacheDesc, err := cachedRows(ctx, ds, bytes, reps, only, cached, cachedOrder)
+	if err != nil {
+		return err
+	}
+
+	// Pick (64 frames), and Sum over big-endian uint16 data (MIB U16: the stored bytes
+	// are uploaded and decoded by swap_bytes), each against the CPU path.
+	if err := extraRows(ctx, data[:len(data)/2], ny/2, nx, side, reps, gpuDevs, only); err != nil {
+		return err
+	}
+	fmt.Printf("\ndevice-resident rows: %s\n", cacheDesc)
 
 	// 3. Per-run overhead: a 16-frame run on the device vs the CPU.
 	small, err := dataset.NewMemory(array.Wrap(data[:16*npix], 4, 4, side, side), dataset.MemoryOptions{})

@@ -19,6 +19,7 @@ var flagOfField = []struct{ field, flag string }{
 	{"nav_shape", "--nav-shape"},
 	{"sig_shape", "--sig-shape"},
 	{"sync_offset", "--sync-offset"},
+	{"ds_path", "--ds-path"},
 }
 
 // flagError rewrites the dataset's option names in err's message into the flags the
@@ -33,7 +34,8 @@ func (e *flagError) Unwrap() error { return e.err }
 
 func nameFlags(err error, d dataOpts) error {
 	msg := err.Error()
-	given := map[string]bool{"--nav-shape": len(d.nav) > 0, "--sig-shape": len(d.sig) > 0, "--sync-offset": d.syncOffset != 0}
+	// ds_path is only ever the option (given, or the one to give)
+	given := map[string]bool{"--nav-shape": len(d.nav) > 0, "--sig-shape": len(d.sig) > 0, "--sync-offset": d.syncOffset != 0, "--ds-path": true}
 	changed := false
 	for _, m := range flagOfField {
 		if given[m.flag] && strings.Contains(msg, m.field) {

@@ -23,7 +23,7 @@ type deviceOpts struct {
 func (d *deviceOpts) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.device, "device", "auto", "where partitions run: cpu, cuda (GPU streams only), or auto (GPU streams beside the CPU workers when a CUDA GPU is found, else CPU)")
 	fs.IntVar(&d.streams, "device-streams", 2, "CUDA streams per GPU (1–8): partitions processed at once on each GPU")
-	fs.Var(&d.cache, "device-cache", "keep the frames each GPU reads in its memory for the later passes of this process (pick specs after the main pass, several passes), at most `SIZE` per GPU (e.g. 8GiB; without a size: half the GPU's free memory); reports what it held; needs a GPU")
+	fs.Var(&d.cache, "device-cache", "keep the frames each GPU reads in its memory for later runs in this process (serve: re-runs of a tab; run: the pick specs after the main pass), at most `SIZE` per GPU (e.g. 8GiB; bare: half the GPU's free memory); prints what it held at exit; needs a GPU")
 }
 
 // cacheFlag is --device-cache: off, on (no size: half the free device memory), or a

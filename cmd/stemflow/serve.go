@@ -90,7 +90,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "stemflow serve: serving %s\n", dir)
 	for _, d := range devices {
-		fmt.Fprintf(stdout, "device %s: %d streams beside the CPU workers, partitions cached in its memory\n", d.Name, len(d.Execs))
+		where := "beside the CPU workers"
+		if d.Only {
+			where = "instead of the CPU workers"
+		}
+		fmt.Fprintf(stdout, "device %s: %d streams %s, partitions cached in its memory\n", d.Name, len(d.Execs), where)
 	}
 	fmt.Fprintf(stdout, "open %s\n(Ctrl-C stops)\n", url)
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}

@@ -2,6 +2,7 @@ package hdf5
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -268,7 +269,17 @@ type Info struct {
 	// Chunks is the chunk index of a chunked dataset (when requested), C order over
 	// the grid of chunks (ceil(Shape[i]/Chunk[i]) along axis i).
 	Chunks []Chunk
+	// Index says how Chunks was read: IndexFromFile or IndexFromLibrary.
+	Index string
 }
+
+// How a chunk index was read (Info.Index).
+const (
+	// IndexFromFile: the version 1 B-tree walked from the file's bytes.
+	IndexFromFile = "B-tree read from the file"
+	// IndexFromLibrary: one library lookup per chunk (other index kinds).
+	IndexFromLibrary = "library lookup per chunk"
+)
 
 // ChunkGrid returns the number of chunks along each axis.
 func (in *Info) ChunkGrid() []int {
@@ -381,8 +392,13 @@ func (f *File) dataset(path string, index bool) (*Info, error) {
 			}
 		}
 		if index {
-			if err := l.indexChunks(d, in); err != nil {
+			base := fileBase(in.File)
+			if l.indexFromFile(d, in, base) {
+				in.Index = IndexFromFile
+			} else if err := l.indexChunks(d, in, base); err != nil {
 				return nil, fmt.Errorf("%s: %q: %w", f.path, path, err)
+			} else {
+				in.Index = IndexFromLibrary
 			}
 		}
 	}
@@ -392,8 +408,90 @@ func (f *File) dataset(path string, index bool) (*Info, error) {
 	return in, nil
 }
 
-// indexChunks looks every chunk of the grid up by its coordinates.
-func (l *library) indexChunks(d hid, in *Info) error {
+// fileBase returns the file offset that the addresses of the file at path are relative
+// to: the superblock's place, after a user block (0 when it cannot be read).
+func fileBase(path string) int64 {
+	fh, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return 0
+	}
+	g, err := readSuperblock(fh, st.Size())
+	if err != nil {
+		return 0
+	}
+	return g.base
+}
+
+// indexFromFile reads the chunk index from the file when it is a version 1 B-tree, and
+// checks the first, middle and last chunks against the library's lookup (whose
+// addresses are relative to base); false (Chunks left nil) when it cannot or they
+// differ, for the caller to use indexChunks.
+func (l *library) indexFromFile(d hid, in *Info, base int64) bool {
+	if l.oGetInfo == nil {
+		return false
+	}
+	var oi oInfo
+	if l.oGetInfo(d, &oi, oInfoBasic) < 0 || oi.addr == haddrUndef {
+		return false
+	}
+	fh, err := os.Open(in.File)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return false
+	}
+	grid := in.ChunkGrid()
+	n := 1
+	for _, g := range grid {
+		n *= g
+	}
+	chunks := make([]Chunk, n)
+	if err := readChunkIndex(fh, st.Size(), oi.addr, in.Chunk, grid, chunks); err != nil {
+		return false
+	}
+	for _, c := range []int{0, n / 2, n - 1} {
+		want, err := l.chunkAt(d, in, grid, c, base)
+		if err != nil || want != chunks[c] {
+			return false
+		}
+	}
+	in.Chunks = chunks
+	return true
+}
+
+// chunkAt looks chunk c (C order over grid) up in the library; base is added to its
+// address.
+func (l *library) chunkAt(d hid, in *Info, grid []int, c int, base int64) (Chunk, error) {
+	nd := len(grid)
+	off := make([]hsize, max(nd, 1))
+	for i := nd - 1; i >= 0; i-- {
+		off[i] = hsize(c % grid[i] * in.Chunk[i])
+		c /= grid[i]
+	}
+	var mask uint32
+	var addr haddr
+	var size hsize
+	if l.dchunkInfo(d, &off[0], &mask, &addr, &size) < 0 {
+		return Chunk{}, fmt.Errorf("%w: cannot look up the chunk at %v", ErrLayout, off)
+	}
+	ch := Chunk{Addr: -1, Size: uint32(size), Mask: mask}
+	if addr != haddrUndef && size > 0 {
+		ch.Addr = int64(addr) + base
+	}
+	return ch, nil
+}
+
+// indexChunks looks every chunk of the grid up by its coordinates; base (the file's
+// user block size) is added to the library's addresses, which are relative to it.
+func (l *library) indexChunks(d hid, in *Info, base int64) error {
 	grid := in.ChunkGrid()
 	n := 1
 	for _, g := range grid {
@@ -415,7 +513,7 @@ func (l *library) indexChunks(d hid, in *Info) error {
 		}
 		ch := Chunk{Addr: -1, Size: uint32(size), Mask: mask}
 		if addr != haddrUndef && size > 0 {
-			ch.Addr = int64(addr)
+			ch.Addr = int64(addr) + base
 		}
 		in.Chunks[c] = ch
 		for i := nd - 1; i >= 0; i-- {

@@ -189,3 +189,86 @@ func TestOpenNotHDF5(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNotHDF5", err)
 	}
 }
+
+// TestChunkIndexFromFile checks the chunk index read from the file's B-tree against the
+// library's lookup of every chunk, for trees of several levels, edge chunks, object
+// headers of versions 1 (default) and 2 (1.8 formats), a file with a user block (the
+// library's addresses are relative to the superblock), and the fallback to the library
+// for the 1.10 formats' array indexes; the chunks' bytes must decode to the data.
+func TestChunkIndexFromFile(t *testing.T) {
+	needLib(t)
+	u2 := Type{Kind: KindUint, Size: 2}
+	gz := []Filter{{ID: FilterDeflate, Params: []uint32{1}}}
+	specs := []struct {
+		name string
+		spec DatasetSpec
+	}{
+		{"/frames", DatasetSpec{Shape: []int{300, 4, 4}, Type: u2, Chunk: []int{1, 4, 4}, Filters: gz}},
+		{"/deep/odd", DatasetSpec{Shape: []int{7, 9, 5, 6}, Type: u2, Chunk: []int{2, 2, 5, 4}}},
+		{"/many", DatasetSpec{Shape: []int{1500, 2}, Type: u2, Chunk: []int{1, 2}}},
+	}
+	for _, lv := range []struct {
+		name      string
+		libver    int32
+		userblock int
+		index     string
+	}{{"default", -1, 0, IndexFromFile}, {"1.8", 1, 0, IndexFromFile}, {"user block", -1, 1024, IndexFromFile}, {"1.10", 2, 512, IndexFromLibrary}} {
+		t.Run(lv.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "i.h5")
+			w, err := create(path, lv.libver, lv.userblock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range specs {
+				n := s.spec.Type.Size
+				for _, d := range s.spec.Shape {
+					n *= d
+				}
+				if err := w.Dataset(s.name, s.spec, u16s(n/2)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			f, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			for _, s := range specs {
+				in, err := f.Dataset(s.name, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if in.Index != lv.index {
+					t.Fatalf("%s: index read by %q, want %q", s.name, in.Index, lv.index)
+				}
+				// every chunk looked up by the library
+				want := &Info{Shape: in.Shape, Chunk: in.Chunk}
+				err = f.lib.session(func() error {
+					d := f.lib.dopen(f.id, s.name, 0)
+					defer f.lib.dclose(d)
+					return f.lib.indexChunks(d, want, int64(lv.userblock))
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(in.Chunks) != len(want.Chunks) {
+					t.Fatalf("%s: %d chunks, want %d", s.name, len(in.Chunks), len(want.Chunks))
+				}
+				for c := range want.Chunks {
+					if in.Chunks[c] != want.Chunks[c] {
+						t.Fatalf("%s: chunk %d = %+v, want %+v", s.name, c, in.Chunks[c], want.Chunks[c])
+					}
+				}
+				// the first chunk of /frames holds values 0..15 (u16s), gzip-compressed
+				if s.name == "/frames" {
+					if got := readChunk(t, in, 0); !slices.Equal(got, u16s(16)) {
+						t.Fatalf("/frames chunk 0 decodes to %v, want %v", got, u16s(16))
+					}
+				}
+			}
+		})
+	}
+}

@@ -211,7 +211,7 @@ func (d *Decoder) decode(final, src []byte, filters []Filter, mask uint32, n, el
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
-		if dst != nil && (final == nil || len(final) == 0 || cap(dst) == 0 || &dst[:1][0] != &final[0]) {
+		if dst != nil && (len(final) == 0 || cap(dst) == 0 || &dst[:1][0] != &final[0]) {
 			d.bufs[which] = dst[:cap(dst)]
 		}
 		cur = dst

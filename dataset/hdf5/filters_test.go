@@ -108,12 +108,15 @@ func TestBitunshuffleRandom(t *testing.T) {
 					b = bshufDefaultBlock(s)
 				}
 				shuffled := bytes.Join(bitshuffleChunkRef(src, s, b), nil)
-				got := make([]byte, len(src))
-				if err := Bitunshuffle(got, shuffled, s, bs); err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got, src) {
-					t.Fatalf("s=%d n=%d bs=%d: unshuffle differs", s, n, bs)
+				for _, off := range []int{0, 1, 3} { // unaligned input and output too
+					in := append(make([]byte, off), shuffled...)[off:]
+					got := make([]byte, len(src)+off)[off:]
+					if err := Bitunshuffle(got, in, s, bs); err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(got, src) {
+						t.Fatalf("s=%d n=%d bs=%d offset %d: unshuffle differs", s, n, bs, off)
+					}
 				}
 			}
 		}

@@ -59,6 +59,17 @@ type lInfo struct {
 	_   uint64 // address or val_size
 }
 
+// oInfo is H5O_info_t of 1.10 (H5O_info1_t of 1.12+) as far as the address, with room
+// for the rest of the struct.
+type oInfo struct {
+	_    uint64 // fileno
+	addr haddr
+	_    [64]uint64
+}
+
+// oInfoBasic is H5O_INFO_BASIC: fileno, addr, type, rc.
+const oInfoBasic = 1
+
 // library holds the bound functions of libhdf5.
 type library struct {
 	path string
@@ -92,6 +103,7 @@ type library struct {
 	dread      func(id, mtype, mspace, fspace, xfer hid, buf unsafe.Pointer) herr
 	dwrite     func(id, mtype, mspace, fspace, xfer hid, buf unsafe.Pointer) herr
 	dchunkInfo func(id hid, offset *hsize, mask *uint32, addr *haddr, size *hsize) herr
+	oGetInfo   func(obj hid, info *oInfo, fields uint32) herr // nil when missing
 	sgetNdims  func(id hid) int32
 	sgetDims   func(id hid, dims, maxdims *hsize) int32
 	screate    func(rank int32, dims, maxdims *hsize) hid
@@ -121,8 +133,12 @@ type library struct {
 	psetFlet   func(id hid) herr
 	psetFilter func(id hid, filter int32, flags uint32, nelmts uintptr, cd *uint32) herr
 	psetLayout func(id hid, layout int32) herr
+	psetLibver func(id hid, low, high int32) herr
+	psetUblock func(id hid, size hsize) herr
 
 	dcplClass hid // H5P_CLS_DATASET_CREATE_ID_g
+	faplClass hid // H5P_CLS_FILE_ACCESS_ID_g
+	fcplClass hid // H5P_CLS_FILE_CREATE_ID_g
 	types     map[string]hid
 }
 

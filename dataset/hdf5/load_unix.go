@@ -92,6 +92,9 @@ func bind(h uintptr, path string) (l *library, err error) {
 	reg(&l.dread, "H5Dread")
 	reg(&l.dwrite, "H5Dwrite")
 	reg(&l.dchunkInfo, "H5Dget_chunk_info_by_coord")
+	if _, err := purego.Dlsym(h, "H5Oget_info2"); err == nil {
+		reg(&l.oGetInfo, "H5Oget_info2") // (loc, H5O_info1_t*, fields) in 1.10.3 and 1.12+
+	}
 	reg(&l.sgetNdims, "H5Sget_simple_extent_ndims")
 	reg(&l.sgetDims, "H5Sget_simple_extent_dims")
 	reg(&l.screate, "H5Screate_simple")
@@ -121,6 +124,8 @@ func bind(h uintptr, path string) (l *library, err error) {
 	reg(&l.psetFlet, "H5Pset_fletcher32")
 	reg(&l.psetFilter, "H5Pset_filter")
 	reg(&l.psetLayout, "H5Pset_layout")
+	reg(&l.psetLibver, "H5Pset_libver_bounds")
+	reg(&l.psetUblock, "H5Pset_userblock")
 	if l.open() < 0 {
 		return nil, fmt.Errorf("%s: H5open failed", path)
 	}
@@ -132,6 +137,12 @@ func bind(h uintptr, path string) (l *library, err error) {
 		return **(**hid)(unsafe.Pointer(&addr)), nil
 	}
 	if l.dcplClass, err = global("H5P_CLS_DATASET_CREATE_ID_g"); err != nil {
+		return nil, err
+	}
+	if l.faplClass, err = global("H5P_CLS_FILE_ACCESS_ID_g"); err != nil {
+		return nil, err
+	}
+	if l.fcplClass, err = global("H5P_CLS_FILE_CREATE_ID_g"); err != nil {
 		return nil, err
 	}
 	for _, n := range []string{"NATIVE_INT8", "NATIVE_UINT8", "NATIVE_INT16", "NATIVE_UINT16", "NATIVE_INT32", "NATIVE_UINT32",

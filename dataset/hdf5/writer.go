@@ -18,13 +18,36 @@ type Writer struct {
 
 // Create creates (truncates) an HDF5 file for writing.
 func Create(path string) (*Writer, error) {
+	return create(path, -1, 0)
+}
+
+// create creates a file whose object formats are those of library version libver
+// (H5F_libver_t: 1 = 1.8, 2 = 1.10) at least and at most, or the defaults for -1, with
+// a user block of userblock bytes (0, or a power of 2 from 512) before the superblock.
+func create(path string, libver int32, userblock int) (*Writer, error) {
 	l, err := lib()
 	if err != nil {
 		return nil, err
 	}
 	w := &Writer{lib: l, path: path}
 	err = l.session(func() error {
-		w.id = l.fcreate(path, accTrunc, 0, 0)
+		var fapl hid
+		if libver >= 0 {
+			fapl = l.pcreate(l.faplClass)
+			defer l.pclose(fapl)
+			if l.psetLibver(fapl, libver, libver) < 0 {
+				return fmt.Errorf("hdf5: %s: H5Pset_libver_bounds(%d) failed", path, libver)
+			}
+		}
+		var fcpl hid
+		if userblock > 0 {
+			fcpl = l.pcreate(l.fcplClass)
+			defer l.pclose(fcpl)
+			if l.psetUblock(fcpl, hsize(userblock)) < 0 {
+				return fmt.Errorf("hdf5: %s: H5Pset_userblock(%d) failed", path, userblock)
+			}
+		}
+		w.id = l.fcreate(path, accTrunc, fcpl, fapl)
 		if w.id < 0 {
 			return fmt.Errorf("hdf5: %s: H5Fcreate failed", path)
 		}
