@@ -26,7 +26,7 @@ func (c corrFlags) skipFile() bool {
 func (c *corrFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.dark, "dark", "", "dark frame .npy (one value per detector pixel) subtracted from every frame; tiles become float32")
 	fs.StringVar(&c.gain, "gain", "", "gain map .npy (one value per detector pixel) multiplying every frame after the dark subtraction")
-	fs.BoolVar(&c.noFile, "no-file-corrections", false, "do not apply the corrections a format carries itself (frms6 dark frames, seq .dark.mrc/.gain.mrc); --dark/--gain/--excluded replace them anyway")
+	fs.BoolVar(&c.noFile, "no-file-corrections", false, "do not apply the corrections a format carries itself (frms6 dark frames and _gain.mat/_gain.csv gain map, seq .dark.mrc/.gain.mrc and bad-pixel map); --dark/--gain/--excluded replace them anyway")
 	fs.StringVar(&c.excluded, "excluded", "", "excluded pixels .npy: a bool mask of the detector shape, or integer (2, k) coordinates (row; column); each is replaced by the mean of its non-excluded 3x3 neighbours")
 }
 

@@ -98,12 +98,6 @@ func subMulGo[D float32 | float64](dst, dark, gain []D) {
 	}
 }
 
-// corrDecodeGo is the Go twin of the corrected decoders.
-func corrDecodeGo[D float32 | float64](dst []D, src []byte, e elem, bigEndian bool, dark, gain []D) {
-	decodeGo(dst, src, e, bigEndian)
-	subMulGo(dst, dark, gain)
-}
-
 func checkCorrLen(name string, dst, dark, gain int) {
 	if dark != dst || gain != dst {
 		panic(fmt.Sprintf("kernels.%s: len(dst), len(dark), len(gain) = %d, %d, %d, want equal", name, dst, dark, gain))
