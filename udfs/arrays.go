@@ -76,9 +76,12 @@ func assign(dst, src array.Array) error {
 	if dst.Size() != src.Size() {
 		return fmt.Errorf("%w: assign %d elements to %d", array.ErrShape, src.Size(), dst.Size())
 	}
-	c, err := array.Convert(src, dst.DType())
-	if err != nil {
-		return err
+	c := src
+	if src.DType() != dst.DType() {
+		var err error
+		if c, err = array.Convert(src, dst.DType()); err != nil {
+			return err
+		}
 	}
 	switch d := dst.(type) {
 	case *array.Dense[float32]:
