@@ -50,8 +50,15 @@ func WritePNG(path string, img image.Image) (err error) {
 }
 
 // EncodePNG writes img to w as PNG (no temporary file, no sync: for callers that
-// stage files themselves), with the package's encoder (see encoder).
+// stage files themselves): opaque NRGBA pictures with encodeRGB, others with the
+// package's image/png encoder (see encoder).
 func EncodePNG(w io.Writer, img image.Image) error {
+	if m, ok := img.(*image.NRGBA); ok && m.Rect.Dx() > 0 && m.Rect.Dy() > 0 && opaque(m) {
+		if err := encodeRGB(w, m); err != nil {
+			return fmt.Errorf("encode png: %w", err)
+		}
+		return nil
+	}
 	if err := encoder.Encode(w, img); err != nil {
 		return fmt.Errorf("encode png: %w", err)
 	}
