@@ -133,7 +133,7 @@ func fusedOf[T float32 | float64](p *corrPlan) *fusedCorr[T] {
 
 // fusingReader is a reader that applies corrections while it decodes: it reads like
 // ReadTiles with req's dtype float32 or float64 and fc the matching *fusedCorr[T].
-// The dense and framed readers implement it; a type that embeds one of them and
+// The dense, framed and K2IS readers implement it; a type that embeds one of them and
 // changes what ReadTiles delivers must not expose it.
 type fusingReader interface {
 	readFused(ctx context.Context, p Partition, req TileRequest, fc any, fn func(t *Tile) error) error
@@ -150,6 +150,13 @@ func (d *dense) readFused(ctx context.Context, p Partition, req TileRequest, fc 
 func (f *Framed) readFused(ctx context.Context, p Partition, req TileRequest, fc any, fn func(t *Tile) error) error {
 	req.fused = fc
 	return f.ReadTiles(ctx, p, req, fn)
+}
+
+// readFused reads with the corrections fc applied while each frame's unpacked 12-bit
+// values are converted to the tile dtype.
+func (k *K2IS) readFused(ctx context.Context, p Partition, req TileRequest, fc any, fn func(t *Tile) error) error {
+	req.fused = fc
+	return k.ReadTiles(ctx, p, req, fn)
 }
 
 // useFused points st at the fused corrections of req (nil: none) and makes its
@@ -570,7 +577,7 @@ func forEachBoxOffset(sig []int, box array.Slice, f func(off int)) {
 }
 
 // ReadTiles reads the wrapped dataset's tiles in the corrected dtype. Readers that
-// fuse corrections into decoding (the dense and framed readers) compute
+// fuse corrections into decoding (the dense, framed and K2IS readers) compute
 // (v − dark)·gain in their decode loop and repair excluded pixels once per frame;
 // others deliver plain tiles, corrected here right after they are decoded.
 func (w *corrected) ReadTiles(ctx context.Context, p Partition, req TileRequest, fn func(t *Tile) error) error {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stemflow/stemflow/array"
@@ -262,5 +263,137 @@ func TestCorrectionsFusedNoAlloc(t *testing.T) {
 	many := testing.AllocsPerRun(20, func() { read(parts[0]) })
 	if many > few {
 		t.Errorf("allocations grow with frames: %v for 8 frames, %v for %d", few, many, frames)
+	}
+}
+
+// TestCorrectionsFusedK2IS reads corrected hand-built K2IS datasets (both block
+// geometries, mapped and pread) through the fused decode loop and checks every value
+// bit for bit against the unfused path and a direct loop over the camera's pixel rule,
+// for both tile dtypes, tile shapes that cut blocks and sectors, and an ROI.
+func TestCorrectionsFusedK2IS(t *testing.T) {
+	for _, g := range []k2Geom{k2Small, k2Odd} {
+		cfg := k2Uniform(g, 9, 2, []int{2, 4})
+		gtg, _ := cfg.write(t, t.TempDir())
+		sig := g.sig()
+		h, w := sig[0], sig[1]
+		n := h * w
+		fr := cfg.navFrames(8, 0, true)
+		vals := cfg.want(fr, nil)
+		if i := slices.IndexFunc(vals, math.IsNaN); i >= 0 {
+			t.Fatalf("test set-up: nav element %d has no frame", i)
+		}
+		dark := make([]float64, n)
+		gain := make([]float64, n)
+		for i := range dark {
+			dark[i] = float64(i%11)*0.7 + 0.3
+			gain[i] = 1 + float64(i%13)*0.21
+		}
+		excl := make([]bool, n)
+		for _, c := range [][2]int{{0, 0}, {1, g.blockW - 1}, {1, g.blockW}, {h - 1, w - 1}, {h / 2, w / 2}, {0, w / 3}} {
+			excl[c[0]*w+c[1]] = true
+		}
+		for _, io := range []string{IOMmap, IORead} {
+			base, err := openK2IS(gtg, K2ISOptions{FramedOptions: FramedOptions{IO: io}, DetectSyncOffset: true}, g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := Dataset(base).(fusingReader); !ok {
+				t.Fatalf("%T has no fused reader", base)
+			}
+			for _, c := range []struct {
+				name       string
+				dark, gain []float64
+				excl       []bool
+			}{{"all", dark, gain, excl}, {"dark", dark, nil, nil}, {"gain+excluded", nil, gain, excl}, {"excluded", nil, nil, excl}} {
+				want32 := fusedRef[float32](vals, 8, h, w, c.dark, c.gain, c.excl)
+				want64 := fusedRef[float64](vals, 8, h, w, c.dark, c.gain, c.excl)
+				cs := Corrections{Dark: c.dark, Gain: c.gain, Excluded: c.excl}
+				fused, err := WithCorrections(base, cs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				unfused, err := WithCorrections(hideFused{base}, cs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, ts := range [][]int{{4, h, w}, {2, g.blockH, g.blockW * 3}, {3, 2, 5}, {1, 1, w}, {5, h, 7}} {
+					adj := fused.AdjustTileShape(ts, nil)
+					sch := mustScheme(t, adj, sig)
+					for _, roi := range [][]bool{nil, randomROI(8, 9)} {
+						for _, read := range []struct {
+							dt   array.DType
+							want []float64
+							rd   func(ds Dataset) []float64
+						}{
+							{array.Float32, want32, func(ds Dataset) []float64 { return readAll[float32](t, ds, 2, sch, roi, array.Float32).data }},
+							{array.Float64, want64, func(ds Dataset) []float64 { return readAll[float64](t, ds, 3, sch, roi, array.Float64).data }},
+						} {
+							got, ref := read.rd(fused), read.rd(unfused)
+							wnt := expect(read.want, 8, n, 8, 0, roi)
+							if i := sameBits(got, wnt); i >= 0 {
+								t.Fatalf("geom %+v %s %s %v ts=%v: fused [%d] = %v, direct loop %v", g, io, c.name, read.dt, adj, i, got[i], wnt[i])
+							}
+							if i := sameBits(got, ref); i >= 0 {
+								t.Fatalf("geom %+v %s %s %v ts=%v: fused [%d] = %v, unfused %v", g, io, c.name, read.dt, adj, i, got[i], ref[i])
+							}
+						}
+					}
+				}
+			}
+			// the plain reads of the same dataset after corrected ones stay uncorrected
+			if got := k2ReadAll(t, base, []int{2, h, w}, nil, array.Float32, 2); sameNaN(got, vals) >= 0 {
+				t.Fatalf("geom %+v %s: plain read after corrected reads: element %d = %v, want %v", g, io, sameNaN(got, vals), got[sameNaN(got, vals)], vals[sameNaN(got, vals)])
+			}
+			base.Close()
+		}
+	}
+}
+
+// TestCorrectionsFusedK2ISNoAlloc checks that corrected K2IS reads allocate nothing per
+// frame: one partition of many frames costs what one of few frames costs.
+func TestCorrectionsFusedK2ISNoAlloc(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	g := k2Small
+	cfg := k2Uniform(g, 200, 0, nil)
+	_, bins := cfg.write(t, t.TempDir())
+	k, err := openK2IS(bins[0], K2ISOptions{DetectSyncOffset: true}, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := g.sig()
+	n := sig[0] * sig[1]
+	excl := make([]bool, n)
+	excl[2*sig[1]+5] = true
+	dark, gain := make([]float64, n), make([]float64, n)
+	for i := range gain {
+		dark[i], gain[i] = 1, 2
+	}
+	ds, err := WithCorrections(k, Corrections{Dark: dark, Gain: gain, Excluded: excl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	sch := mustScheme(t, ds.AdjustTileShape([]int{8, sig[0], sig[1]}, nil), sig)
+	parts := Partitions(ds, 1)
+	if parts[0].Len() < 128 {
+		t.Fatalf("test set-up: partition of %d frames", parts[0].Len())
+	}
+	for _, dt := range []array.DType{array.Float32, array.Float64} {
+		req := TileRequest{Scheme: sch, DType: dt}
+		read := func(p Partition) {
+			if err := ds.ReadTiles(t.Context(), p, req, func(*Tile) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		read(parts[0])
+		short := parts[0]
+		short.Slice.Shape = array.NewShape(append([]int{8}, sig...), 2)
+		few := testing.AllocsPerRun(20, func() { read(short) })
+		many := testing.AllocsPerRun(20, func() { read(parts[0]) })
+		if many > few {
+			t.Errorf("%v: allocations grow with frames: %v for 8 frames, %v for %d", dt, few, many, parts[0].Len())
+		}
 	}
 }

@@ -314,6 +314,10 @@ func k2Read[T elem](ctx context.Context, k *K2IS, p Partition, req *TileRequest,
 		return err
 	}
 	defer pool.Put(st)
+	if err := st.useFused(req, k.path, array.Uint16, false, hostBig); err != nil {
+		return err
+	}
+	defer func() { st.corr = nil }()
 	st.first, st.stop = lo, lo
 	if k.io == IOMmap {
 		defer func() {
@@ -363,8 +367,16 @@ func k2Read[T elem](ctx context.Context, k *K2IS, p Partition, req *TileRequest,
 					}
 					return &ReadError{Path: k.path, Partition: p.Index, First: s - so, Stop: s - so + 1, Err: err}
 				}
-				if !st.direct {
-					st.dec(out[j*bp.size:(j+1)*bp.size], bytesOf(dst))
+				switch seg := out[j*bp.size : (j+1)*bp.size]; {
+				case st.corr != nil:
+					if st.corr.patchOnly {
+						st.dec(seg, bytesOf(dst))
+					} else {
+						st.cdec(seg, bytesOf(dst), st.corr.dark[bi], st.corr.gain[bi])
+					}
+					st.endFrame(bi, seg)
+				case !st.direct:
+					st.dec(seg, bytesOf(dst))
 				}
 			}
 			st.arr.Rewrap(out, st.dims...)
