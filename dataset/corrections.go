@@ -133,7 +133,7 @@ func fusedOf[T float32 | float64](p *corrPlan) *fusedCorr[T] {
 
 // fusingReader is a reader that applies corrections while it decodes: it reads like
 // ReadTiles with req's dtype float32 or float64 and fc the matching *fusedCorr[T].
-// The dense, framed and K2IS readers implement it; a type that embeds one of them and
+// The dense, framed, K2IS and chunked HDF5 readers implement it; a type that embeds one of them and
 // changes what ReadTiles delivers must not expose it.
 type fusingReader interface {
 	readFused(ctx context.Context, p Partition, req TileRequest, fc any, fn func(t *Tile) error) error
@@ -152,6 +152,13 @@ func (f *Framed) readFused(ctx context.Context, p Partition, req TileRequest, fc
 	return f.ReadTiles(ctx, p, req, fn)
 }
 
+// readFused reads with the corrections fc applied while each chunk's part of a frame is
+// converted to the tile dtype.
+func (d *hdf5Chunked) readFused(ctx context.Context, p Partition, req TileRequest, fc any, fn func(t *Tile) error) error {
+	req.fused = fc
+	return d.ReadTiles(ctx, p, req, fn)
+}
+
 // readFused reads with the corrections fc applied while each frame's unpacked 12-bit
 // values are converted to the tile dtype.
 func (k *K2IS) readFused(ctx context.Context, p Partition, req TileRequest, fc any, fn func(t *Tile) error) error {
@@ -162,23 +169,30 @@ func (k *K2IS) readFused(ctx context.Context, p Partition, req TileRequest, fc a
 // useFused points st at the fused corrections of req (nil: none) and makes its
 // corrected decoder on first use (native stored dtype, byte swap, stored order).
 func (st *readState[T]) useFused(req *TileRequest, path string, native array.DType, swap, big bool) error {
-	st.corr = nil
+	fc, err := bindFused(req, path, native, swap, big, st.dec, &st.cdec)
+	st.corr = fc
+	return err
+}
+
+// bindFused returns the fused corrections of req for tiles of T (nil: none) and makes
+// *cdec, the corrected decoder from native (byte swap, stored order) with plain
+// decoder dec, if it is not made yet.
+func bindFused[T elem](req *TileRequest, path string, native array.DType, swap, big bool, dec decoder[T], cdec *func(dst []T, src []byte, dark, gain []T)) (*fusedCorr[T], error) {
 	if req.fused == nil {
-		return nil
+		return nil, nil
 	}
 	fc, ok := req.fused.(*fusedCorr[T])
 	if !ok {
-		return newErr(path, "dtype", ErrDType, "corrections apply to float32 or float64 tiles, not %v", req.DType)
+		return nil, newErr(path, "dtype", ErrDType, "corrections apply to float32 or float64 tiles, not %v", req.DType)
 	}
-	if st.cdec == nil {
-		cd, err := newCorrDecoder[T](native, swap, big, st.dec)
+	if *cdec == nil {
+		cd, err := newCorrDecoder[T](native, swap, big, dec)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		st.cdec = cd
+		*cdec = cd
 	}
-	st.corr = fc
-	return nil
+	return fc, nil
 }
 
 // newCorrDecoder returns the corrected decoder into T (float32 or float64): the fused
@@ -274,14 +288,33 @@ func (st *readState[T]) fusedBlock(bi int, buf []T, size, isz int, srcs [][]byte
 // endFrame repairs the excluded pixels of one frame's part of box bi (seg), once the
 // fused loop has corrected all of it.
 func (st *readState[T]) endFrame(bi int, seg []T) {
-	if st.corr == nil {
-		return
+	if st.corr != nil {
+		repairFrame(st.corr, bi, seg)
 	}
+}
+
+// repairFrame repairs the excluded pixels of one frame's part of box bi (seg) with the
+// fused corrections fc.
+func repairFrame[T elem](fc *fusedCorr[T], bi int, seg []T) {
 	switch s := any(seg).(type) {
 	case []float32:
-		patchFrame(s, st.corr.patches[bi])
+		patchFrame(s, fc.patches[bi])
 	case []float64:
-		patchFrame(s, st.corr.patches[bi])
+		patchFrame(s, fc.patches[bi])
+	}
+}
+
+// correctFrames applies the fused corrections fc of box bi to the plain-decoded
+// frames of size elements in buf, in a pass of its own (readers that cannot correct
+// while they decode, such as HDF5 with a signal-shape override).
+func correctFrames[T elem](fc *fusedCorr[T], bi int, buf []T, size int) {
+	switch b := any(buf).(type) {
+	case []float32:
+		f := any(fc).(*fusedCorr[float32])
+		correctBlock(b, size, f.dark[bi], f.gain[bi], f.patches[bi])
+	case []float64:
+		f := any(fc).(*fusedCorr[float64])
+		correctBlock(b, size, f.dark[bi], f.gain[bi], f.patches[bi])
 	}
 }
 
@@ -577,7 +610,7 @@ func forEachBoxOffset(sig []int, box array.Slice, f func(off int)) {
 }
 
 // ReadTiles reads the wrapped dataset's tiles in the corrected dtype. Readers that
-// fuse corrections into decoding (the dense, framed and K2IS readers) compute
+// fuse corrections into decoding (the dense, framed, K2IS and chunked HDF5 readers) compute
 // (v − dark)·gain in their decode loop and repair excluded pixels once per frame;
 // others deliver plain tiles, corrected here right after they are decoded.
 func (w *corrected) ReadTiles(ctx context.Context, p Partition, req TileRequest, fn func(t *Tile) error) error {

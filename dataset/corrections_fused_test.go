@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/dataset/hdf5"
 )
 
 // hideFused wraps a dataset without exposing its fused reader: WithCorrections over it
@@ -394,6 +395,150 @@ func TestCorrectionsFusedK2ISNoAlloc(t *testing.T) {
 		many := testing.AllocsPerRun(20, func() { read(parts[0]) })
 		if many > few {
 			t.Errorf("%v: allocations grow with frames: %v for 8 frames, %v for %d", dt, few, many, parts[0].Len())
+		}
+	}
+}
+
+// TestCorrectionsFusedHDF5 reads corrected HDF5 datasets (chunked with chunks that cut
+// frames and boxes, filtered, chunks decoded straight into tiles, a signal-shape
+// override, contiguous) through the fused reader and checks every value bit for bit
+// against the unfused path and a direct loop, for both tile dtypes, several tile
+// shapes and an ROI.
+func TestCorrectionsFusedHDF5(t *testing.T) {
+	needHDF5(t)
+	u2 := hdf5.Type{Kind: hdf5.KindUint, Size: 2}
+	for _, tc := range []struct {
+		name string
+		spec hdf5.DatasetSpec
+		sig  []int // signal-shape override, or nil
+	}{
+		{"gzip odd chunks u2", hdf5.DatasetSpec{Shape: []int{3, 5, 8, 7}, Type: u2, Chunk: []int{2, 2, 3, 4}, Filters: []hdf5.Filter{{ID: hdf5.FilterDeflate, Params: []uint32{1}}}}, nil},
+		{"frame chunks u2", hdf5.DatasetSpec{Shape: []int{15, 8, 7}, Type: u2, Chunk: []int{1, 8, 7}}, nil},
+		{"shuffle+gzip >i4", hdf5.DatasetSpec{Shape: []int{3, 5, 8, 7}, Type: hdf5.Type{Kind: hdf5.KindInt, Size: 4, BigEndian: true}, Chunk: []int{1, 5, 8, 7}, Filters: []hdf5.Filter{{ID: hdf5.FilterShuffle}, {ID: hdf5.FilterDeflate}}}, nil},
+		{"frame chunks f4", hdf5.DatasetSpec{Shape: []int{15, 8, 7}, Type: hdf5.Type{Kind: hdf5.KindFloat, Size: 4}, Chunk: []int{1, 8, 7}}, nil},
+		{"fletcher32 f8", hdf5.DatasetSpec{Shape: []int{15, 8, 7}, Type: hdf5.Type{Kind: hdf5.KindFloat, Size: 8}, Chunk: []int{1, 8, 7}, Filters: []hdf5.Filter{{ID: hdf5.FilterFletcher32}}}, nil},
+		{"sig override u2", hdf5.DatasetSpec{Shape: []int{15, 8, 7}, Type: u2, Chunk: []int{2, 3, 7}}, []int{7, 8}},
+		{"contiguous u2", hdf5.DatasetSpec{Shape: []int{15, 8, 7}, Type: u2}, nil},
+	} {
+		path := filepath.Join(t.TempDir(), "d.h5")
+		writeH5(t, path, 2, h5ds{"/g/data", tc.spec})
+		base, err := OpenHDF5(path, HDF5Options{SigShape: tc.sig})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := base.(fusingReader); !ok {
+			t.Fatalf("%s: %T has no fused reader", tc.name, base)
+		}
+		sig := base.Shape().Sig()
+		sy, sx := sig[0], sig[1]
+		nav, n := base.Shape().NavSize(), sy*sx
+		vals := make([]float64, nav*n)
+		for f := range nav {
+			for i := range n {
+				vals[f*n+i] = h5val(f, i)
+			}
+		}
+		dark := make([]float64, n)
+		gain := make([]float64, n)
+		for i := range dark {
+			dark[i] = float64(i%7)*0.3 + 0.1
+			gain[i] = 1 + float64(i%5)*0.37
+		}
+		excl := make([]bool, n)
+		for _, c := range [][2]int{{0, 0}, {3, 3}, {3, 4}, {sy - 1, sx - 1}, {5, 1}} {
+			excl[c[0]*sx+c[1]] = true
+		}
+		for _, c := range []struct {
+			name       string
+			dark, gain []float64
+			excl       []bool
+		}{{"all", dark, gain, excl}, {"dark", dark, nil, nil}, {"gain+excluded", nil, gain, excl}, {"excluded", nil, nil, excl}} {
+			want32 := fusedRef[float32](vals, nav, sy, sx, c.dark, c.gain, c.excl)
+			want64 := fusedRef[float64](vals, nav, sy, sx, c.dark, c.gain, c.excl)
+			cs := Corrections{Dark: c.dark, Gain: c.gain, Excluded: c.excl}
+			fused, err := WithCorrections(base, cs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			unfused, err := WithCorrections(hideFused{base}, cs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ts := range [][]int{{4, sy, sx}, {3, 3, 4}, {2, sy, 3}, {5, 1, sx}} {
+				adj := fused.AdjustTileShape(ts, nil)
+				sch := mustScheme(t, adj, sig)
+				for _, roi := range [][]bool{nil, randomROI(nav, 5)} {
+					for _, read := range []struct {
+						dt   array.DType
+						want []float64
+						rd   func(ds Dataset) []float64
+					}{
+						{array.Float32, want32, func(ds Dataset) []float64 { return readAll[float32](t, ds, 2, sch, roi, array.Float32).data }},
+						{array.Float64, want64, func(ds Dataset) []float64 { return readAll[float64](t, ds, 3, sch, roi, array.Float64).data }},
+					} {
+						got, ref := read.rd(fused), read.rd(unfused)
+						wnt := expect(read.want, nav, n, nav, 0, roi)
+						if i := sameBits(got, wnt); i >= 0 {
+							t.Fatalf("%s %s %v ts=%v: fused [%d] = %v, direct loop %v", tc.name, c.name, read.dt, adj, i, got[i], wnt[i])
+						}
+						if i := sameBits(got, ref); i >= 0 {
+							t.Fatalf("%s %s %v ts=%v: fused [%d] = %v, unfused %v", tc.name, c.name, read.dt, adj, i, got[i], ref[i])
+						}
+					}
+				}
+			}
+		}
+		// plain reads after corrected ones stay uncorrected
+		plain := readAll[float64](t, base, 2, mustScheme(t, []int{4, sy, sx}, sig), nil, array.Float64).data
+		if i := sameBits(plain, vals); i >= 0 {
+			t.Fatalf("%s: plain read after corrected reads: [%d] = %v, want %v", tc.name, i, plain[i], vals[i])
+		}
+		base.Close()
+	}
+}
+
+// TestCorrectionsFusedHDF5NoAlloc checks that corrected reads of a chunked HDF5
+// dataset allocate nothing per frame.
+func TestCorrectionsFusedHDF5NoAlloc(t *testing.T) {
+	needHDF5(t)
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	const frames, sy, sx = 256, 16, 16
+	path := filepath.Join(t.TempDir(), "d.h5")
+	writeH5(t, path, 2, h5ds{"/data", hdf5.DatasetSpec{Shape: []int{frames, sy, sx}, Type: hdf5.Type{Kind: hdf5.KindUint, Size: 2}, Chunk: []int{4, 8, 16},
+		Filters: []hdf5.Filter{{ID: hdf5.FilterDeflate, Params: []uint32{1}}}}})
+	h5, err := OpenHDF5(path, HDF5Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	excl := make([]bool, sy*sx)
+	excl[5*sx+5] = true
+	dark, gain := make([]float64, sy*sx), make([]float64, sy*sx)
+	for i := range gain {
+		dark[i], gain[i] = 1, 2
+	}
+	ds, err := WithCorrections(h5, Corrections{Dark: dark, Gain: gain, Excluded: excl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	sch := mustScheme(t, ds.AdjustTileShape([]int{8, sy, sx}, nil), []int{sy, sx})
+	parts := Partitions(ds, 1)
+	for _, dt := range []array.DType{array.Float32, array.Float64} {
+		req := TileRequest{Scheme: sch, DType: dt}
+		read := func(p Partition) {
+			if err := ds.ReadTiles(t.Context(), p, req, func(*Tile) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		read(parts[0])
+		short := parts[0]
+		short.Slice.Shape = array.NewShape(append([]int{8}, sy, sx), 2)
+		few := testing.AllocsPerRun(20, func() { read(short) })
+		many := testing.AllocsPerRun(20, func() { read(parts[0]) })
+		if many > few {
+			t.Errorf("%v: allocations grow with frames: %v for 8 frames, %v for %d", dt, few, many, frames)
 		}
 	}
 }

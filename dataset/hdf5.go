@@ -624,12 +624,16 @@ type h5State[T elem] struct {
 	chi    []int
 	row    []int
 	boxStr []int
+	fStr   []int // strides of the box fillFrame fills (the stored frame with a sig override)
 	scheme []int
 	plans  []boxPlan // sig override: runs of every box in a whole frame
 	frame  []T       // sig override: one whole decoded frame
 	shapes map[[2]int]array.Shape
 	arr    array.Dense[T]
 	tile   Tile
+	cdec   func(dst []T, src []byte, dark, gain []T) // corrected decoder, made on first use
+	corr   *fusedCorr[T]                             // this call's fused corrections, or nil
+	dk, gn []T                                       // the box's dark and gain while fused
 }
 
 func h5GetState[T elem](d *hdf5Chunked) (*h5State[T], *sync.Pool, error) {
@@ -646,7 +650,7 @@ func h5GetState[T elem](d *hdf5Chunked) (*h5State[T], *sync.Pool, error) {
 	}
 	n, ts := d.sigDims, d.shape.SigDims()
 	st := &h5State[T]{dec: dec, shapes: map[[2]int]array.Shape{},
-		origin: make([]int, 1+ts), dims: make([]int, 1+ts), boxStr: make([]int, ts), lo: make([]int, n), hi: make([]int, n),
+		origin: make([]int, 1+ts), dims: make([]int, 1+ts), boxStr: make([]int, ts), fStr: make([]int, n), lo: make([]int, n), hi: make([]int, n),
 		cidx: make([]int, n), clo: make([]int, n), chi: make([]int, n), row: make([]int, n)}
 	maxNav := 0
 	for _, s := range d.srcs {
@@ -747,6 +751,11 @@ func h5ReadTiles[T elem](ctx context.Context, d *hdf5Chunked, p Partition, req *
 		return err
 	}
 	defer pool.Put(st)
+	st.corr, err = bindFused(req, d.path, d.native, needsSwap(d.native, d.order), isBig(d.order), st.dec, &st.cdec)
+	if err != nil {
+		return err
+	}
+	defer func() { st.corr, st.dk, st.gn = nil, nil, nil }()
 	scheme := &req.Scheme
 	depth := scheme.DepthFor(p.Len())
 	sig := scheme.Sig
@@ -791,6 +800,11 @@ func h5ReadTiles[T elem](ctx context.Context, d *hdf5Chunked, p Partition, req *
 				bsize *= box.Shape.Dim(a)
 			}
 			buf := st.buf[:nf*bsize]
+			// fused: (v − dark)·gain while decoding, unless the signal shape is overridden
+			st.dk, st.gn = nil, nil
+			if st.corr != nil && !st.corr.patchOnly && !d.sigOverride {
+				st.dk, st.gn = st.corr.dark[bi], st.corr.gain[bi]
+			}
 			for j, f := range st.frames {
 				if d.sigOverride {
 					if err := st.fillFrame(d, f, d.stored, st.frame, isz); err != nil {
@@ -807,6 +821,12 @@ func h5ReadTiles[T elem](ctx context.Context, d *hdf5Chunked, p Partition, req *
 				if err := st.fillFrame(d, f, box, buf[j*bsize:(j+1)*bsize], isz); err != nil {
 					return err
 				}
+				if st.corr != nil {
+					repairFrame(st.corr, bi, buf[j*bsize:(j+1)*bsize])
+				}
+			}
+			if st.corr != nil && d.sigOverride {
+				correctFrames(st.corr, bi, buf, bsize)
 			}
 			st.origin[0] = c
 			copy(st.origin[1:], box.Origin)
@@ -852,6 +872,10 @@ func (st *h5State[T]) fillFrame(d *hdf5Chunked, f int, box array.Slice, dst []T,
 		inChunk += nav[i] % s.chunkNav[i] * s.chunkStr[i]
 	}
 	n := len(s.chunkSig)
+	for a, str := n-1, 1; a >= 0; a-- {
+		st.fStr[a] = str
+		str *= box.Shape.Dim(a)
+	}
 	// sig chunks the box touches
 	for a := range n {
 		o := box.Origin[a]
@@ -880,7 +904,7 @@ func (st *h5State[T]) fillFrame(d *hdf5Chunked, f int, box array.Slice, dst []T,
 		var data []byte
 		var err error
 		switch {
-		case whole && s.navOne && !d.sigOverride && full && st.direct:
+		case whole && s.navOne && !d.sigOverride && full && st.direct && st.dk == nil:
 			// no other box or frame needs this chunk, and it is exactly the box
 			if err := st.readChunk(d, s, g, bytesOf(dst)); err != nil {
 				return err
@@ -905,7 +929,7 @@ func (st *h5State[T]) fillFrame(d *hdf5Chunked, f int, box array.Slice, dst []T,
 		}
 		if full { // the chunk's part of this frame is exactly the box
 			sz := len(dst)
-			st.dec(dst, data[inChunk*isz:(inChunk+sz)*isz])
+			st.decodeAt(dst, data[inChunk*isz:(inChunk+sz)*isz], 0)
 		} else {
 			copy(st.row, st.lo)
 			runLen := st.hi[n-1] - st.lo[n-1]
@@ -913,9 +937,9 @@ func (st *h5State[T]) fillFrame(d *hdf5Chunked, f int, box array.Slice, dst []T,
 				so, do := inChunk, 0
 				for a := range n {
 					so += (st.row[a] - st.cidx[a]*s.chunkSig[a]) * cStr[a]
-					do += (st.row[a] - box.Origin[a]) * st.boxStr[a]
+					do += (st.row[a] - box.Origin[a]) * st.fStr[a]
 				}
-				st.dec(dst[do:do+runLen], data[so*isz:(so+runLen)*isz])
+				st.decodeAt(dst[do:do+runLen], data[so*isz:(so+runLen)*isz], do)
 				a := n - 2
 				for ; a >= 0; a-- {
 					st.row[a]++
@@ -933,6 +957,16 @@ func (st *h5State[T]) fillFrame(d *hdf5Chunked, f int, box array.Slice, dst []T,
 			return nil
 		}
 	}
+}
+
+// decodeAt decodes src into dst, elements do … of the box; while fused it computes
+// (v − dark)·gain with the box's dark and gain values in the same pass.
+func (st *h5State[T]) decodeAt(dst []T, src []byte, do int) {
+	if st.dk == nil {
+		st.dec(dst, src)
+		return
+	}
+	st.cdec(dst, src, st.dk[do:do+len(dst)], st.gn[do:do+len(dst)])
 }
 
 // nextChunk steps st.cidx to the next sig chunk of the box (C order); false when done.
