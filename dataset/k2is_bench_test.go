@@ -196,3 +196,39 @@ func FuzzK2ISOpen(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkK2ISCorrections reads the 8-frame dataset as float32 in the negotiated
+// tiling (tiles summed): "off" plain decoding, "on" dark, gain and 16 excluded pixels
+// fused into the decode loop, "unfused" the separate pass after decoding.
+func BenchmarkK2ISCorrections(b *testing.B) {
+	path := k2BenchSet(b)
+	sig := k2Real.sig()
+	n := sig[0] * sig[1]
+	dark, gain, excl := make([]float64, n), make([]float64, n), make([]bool, n)
+	for i := range n {
+		dark[i], gain[i] = float64(i%3), 1+float64(i%5)/8
+	}
+	for k := range 16 {
+		excl[(100*k+5)*sig[1]+111*k+3] = true
+	}
+	for _, mode := range []string{"off", "on", "unfused"} {
+		b.Run(mode, func(b *testing.B) {
+			k, err := OpenK2IS(path, K2ISOptions{DetectSyncOffset: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ds Dataset = k
+			defer ds.Close()
+			switch mode {
+			case "on":
+				ds, err = WithCorrections(k, Corrections{Dark: dark, Gain: gain, Excluded: excl})
+			case "unfused":
+				ds, err = WithCorrections(hideFused{k}, Corrections{Dark: dark, Gain: gain, Excluded: excl})
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchReadTiles(b, ds, int64(k2BenchFrames*n*2), true)
+		})
+	}
+}
