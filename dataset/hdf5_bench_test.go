@@ -120,3 +120,42 @@ func BenchmarkHDF5(b *testing.B) {
 		ds.Close()
 	}
 }
+
+// BenchmarkHDF5Corrections reads a chunked (one uncompressed chunk per frame) uint16
+// file of 64 frames of 256 × 256 as float32 in the negotiated tiling (tiles summed):
+// "off" plain decoding, "on" dark, gain and 16 excluded pixels fused into the decode
+// loop, "unfused" the separate pass after decoding.
+func BenchmarkHDF5Corrections(b *testing.B) {
+	needHDF5(b)
+	const frames, side = 64, 256
+	path := filepath.Join(b.TempDir(), "c.h5")
+	writeH5(b, path, 2, h5ds{"/data", hdf5.DatasetSpec{Shape: []int{frames, side, side}, Type: hdf5.Type{Kind: hdf5.KindUint, Size: 2}, Chunk: []int{1, side, side}}})
+	n := side * side
+	dark, gain, excl := make([]float64, n), make([]float64, n), make([]bool, n)
+	for i := range n {
+		dark[i], gain[i] = float64(i%3), 1+float64(i%5)/8
+	}
+	for k := range 16 {
+		excl[(8*k+5)*side+7*k+3] = true
+	}
+	for _, mode := range []string{"off", "on", "unfused"} {
+		b.Run(mode, func(b *testing.B) {
+			h5, err := OpenHDF5(path, HDF5Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ds := h5
+			defer ds.Close()
+			switch mode {
+			case "on":
+				ds, err = WithCorrections(h5, Corrections{Dark: dark, Gain: gain, Excluded: excl})
+			case "unfused":
+				ds, err = WithCorrections(hideFused{h5}, Corrections{Dark: dark, Gain: gain, Excluded: excl})
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchReadTiles(b, ds, int64(frames*n*2), true)
+		})
+	}
+}
