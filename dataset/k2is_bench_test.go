@@ -199,7 +199,9 @@ func FuzzK2ISOpen(f *testing.F) {
 
 // BenchmarkK2ISCorrections reads the 8-frame dataset as float32 in the negotiated
 // tiling (tiles summed): "off" plain decoding, "on" dark, gain and 16 excluded pixels
-// fused into the decode loop, "unfused" the separate pass after decoding.
+// fused into the decode loop, "unfused" the separate pass after decoding, "dark+gain"
+// fused without excluded pixels (whose tiling veto changes the boxes: the same
+// tiling as "off").
 func BenchmarkK2ISCorrections(b *testing.B) {
 	path := k2BenchSet(b)
 	sig := k2Real.sig()
@@ -211,7 +213,7 @@ func BenchmarkK2ISCorrections(b *testing.B) {
 	for k := range 16 {
 		excl[(100*k+5)*sig[1]+111*k+3] = true
 	}
-	for _, mode := range []string{"off", "on", "unfused"} {
+	for _, mode := range []string{"off", "on", "unfused", "dark+gain"} {
 		b.Run(mode, func(b *testing.B) {
 			k, err := OpenK2IS(path, K2ISOptions{DetectSyncOffset: true})
 			if err != nil {
@@ -224,6 +226,8 @@ func BenchmarkK2ISCorrections(b *testing.B) {
 				ds, err = WithCorrections(k, Corrections{Dark: dark, Gain: gain, Excluded: excl})
 			case "unfused":
 				ds, err = WithCorrections(hideFused{k}, Corrections{Dark: dark, Gain: gain, Excluded: excl})
+			case "dark+gain":
+				ds, err = WithCorrections(k, Corrections{Dark: dark, Gain: gain})
 			}
 			if err != nil {
 				b.Fatal(err)

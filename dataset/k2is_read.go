@@ -19,6 +19,9 @@ import (
 // for all of them) and unpacking the pieces' rows straight into the tile (uint16) or
 // into a scratch frame that the dtype decoder converts.
 
+// k2WholeBox is the one run of a box's unpacked scratch: all of it, from element 0.
+var k2WholeBox = []int{0}
+
 // k2Piece is one block's share of a sig box.
 type k2Piece struct {
 	sec, blk    int // sector, block index within the sector's frame
@@ -169,8 +172,9 @@ func k2StateFor[T elem](k *K2IS) (*k2State[T], *sync.Pool, error) {
 	return st, pool, nil
 }
 
-// plan makes the box plans of a scheme (once per scheme) and sizes the buffers.
-func (st *k2State[T]) plan(k *K2IS, s *TilingScheme) {
+// plan makes the box plans of a scheme (once per scheme) and sizes the buffers: the
+// scratch holds nscr frames of a box.
+func (st *k2State[T]) plan(k *K2IS, s *TilingScheme, nscr int) {
 	if !slices.Equal(st.schemeOf, s.Shape) || len(st.plans) != len(st.boxes) {
 		st.schemeOf = slices.Clone(s.Shape)
 		st.plans = st.plans[:0]
@@ -183,8 +187,8 @@ func (st *k2State[T]) plan(k *K2IS, s *TilingScheme) {
 		maxBox = max(maxBox, bp.size)
 		maxRaw = max(maxRaw, st.plans[i].raw)
 	}
-	if !st.direct && cap(st.scratch) < maxBox {
-		st.scratch = make([]uint16, maxBox)
+	if !st.direct && cap(st.scratch) < nscr*maxBox {
+		st.scratch = make([]uint16, nscr*maxBox)
 	}
 	if k.copyIO && cap(st.raw) < maxRaw {
 		st.raw = make([]byte, maxRaw)
@@ -336,7 +340,13 @@ func k2Read[T elem](ctx context.Context, k *K2IS, p Partition, req *TileRequest,
 	scheme := &req.Scheme
 	depth := scheme.DepthFor(p.Len())
 	st.prepare(scheme, depth)
-	st.plan(k, scheme)
+	// fused corrections: the block's frames are unpacked first, then converted chunk by
+	// chunk across the frames so that a chunk's dark and gain values stay in cache
+	nscr := 1
+	if st.corr != nil {
+		nscr = depth
+	}
+	st.plan(k, scheme, nscr)
 	tile := &st.tile
 	tile.Slice.Origin = st.origin
 
@@ -356,9 +366,12 @@ func k2Read[T elem](ctx context.Context, k *K2IS, p Partition, req *TileRequest,
 				}
 				st.first, st.stop = s-so, s-so+1
 				var dst []uint16
-				if st.direct {
+				switch {
+				case st.direct:
 					dst, _ = typedView[uint16](bytesOf(out[j*bp.size : (j+1)*bp.size]))
-				} else {
+				case st.corr != nil:
+					dst = st.scratch[j*bp.size : (j+1)*bp.size]
+				default:
 					dst = st.scratch[:bp.size]
 				}
 				if err := st.frame(k, &st.plans[bi], s, dst); err != nil {
@@ -367,17 +380,16 @@ func k2Read[T elem](ctx context.Context, k *K2IS, p Partition, req *TileRequest,
 					}
 					return &ReadError{Path: k.path, Partition: p.Index, First: s - so, Stop: s - so + 1, Err: err}
 				}
-				switch seg := out[j*bp.size : (j+1)*bp.size]; {
-				case st.corr != nil:
-					if st.corr.patchOnly {
-						st.dec(seg, bytesOf(dst))
-					} else {
-						st.cdec(seg, bytesOf(dst), st.corr.dark[bi], st.corr.gain[bi])
-					}
-					st.endFrame(bi, seg)
-				case !st.direct:
-					st.dec(seg, bytesOf(dst))
+				if !st.direct && st.corr == nil {
+					st.dec(out[j*bp.size:(j+1)*bp.size], bytesOf(dst))
 				}
+			}
+			if st.corr != nil {
+				st.srcs = st.srcs[:0]
+				for j := range n {
+					st.srcs = append(st.srcs, bytesOf(st.scratch[j*bp.size:(j+1)*bp.size]))
+				}
+				st.fusedBlock(bi, out, bp.size, 2, st.srcs, k2WholeBox, bp.size, nil)
 			}
 			st.arr.Rewrap(out, st.dims...)
 			tile.Data = &st.arr
