@@ -211,21 +211,35 @@ type stdAcc struct {
 	varsum []float64
 }
 
-func readStd(v udf.Viewer) (stdAcc, error) {
+// readStd reads v's statistics as copies (callers may keep and change them).
+func readStd(v udf.Viewer) (stdAcc, error) { return readStdIn(v, false) }
+
+// readStdIn reads v's statistics; with inPlace, float64 (complex128) buffers are
+// used as they are, not copied, so changing the accumulator changes v. Merge reads
+// both sides this way: it only reads src, and writes dest back onto itself.
+func readStdIn(v udf.Viewer, inPlace bool) (stdAcc, error) {
 	var a stdAcc
 	nf, ok := flatOf[int64](v.At(sdNumFrames))
 	if !ok || len(nf) != 1 {
 		return a, fmt.Errorf("%w: StdDev num_frames %v", ErrUnsupportedDType, v.At(sdNumFrames).DType())
 	}
 	a.n = nf[0]
+	f64 := func(x array.Array) ([]float64, error) {
+		if f, ok := flatOf[float64](x); ok && inPlace {
+			return f, nil
+		}
+		return toF64(x)
+	}
 	var err error
-	if a.varsum, err = toF64(v.At(sdVarsum)); err != nil {
+	if a.varsum, err = f64(v.At(sdVarsum)); err != nil {
 		return a, err
 	}
-	if v.At(sdSum).DType().Kind() == array.KindComplex {
-		a.sumC, err = toC128(v.At(sdSum))
+	if v.At(sdSum).DType().Kind() != array.KindComplex {
+		a.sum, err = f64(v.At(sdSum))
+	} else if c, ok := flatOf[complex128](v.At(sdSum)); ok && inPlace {
+		a.sumC = c
 	} else {
-		a.sum, err = toF64(v.At(sdSum))
+		a.sumC, err = toC128(v.At(sdSum))
 	}
 	return a, err
 }
@@ -240,11 +254,11 @@ func (a *stdAcc) merge(b stdAcc) {
 
 // Merge combines src's statistics into dest's (pairwise formula).
 func (StdDev) Merge(dest, src *udf.Views, _ *udf.Meta) error {
-	d, err := readStd(dest)
+	d, err := readStdIn(dest, true)
 	if err != nil {
 		return err
 	}
-	s, err := readStd(src)
+	s, err := readStdIn(src, true)
 	if err != nil {
 		return err
 	}
