@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -199,29 +200,7 @@ func TestCorrectionsFused(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, ts := range [][]int{{5, sy, sx}, {2, 3, sx}, {4, 1, sx}, {3, 4, 5}} {
-				adj := fused.AdjustTileShape(ts, nil)
-				sch := mustScheme(t, adj, []int{sy, sx})
-				for _, roi := range [][]bool{nil, randomROI(nav, 5)} {
-					for _, read := range []struct {
-						dt   array.DType
-						want []float64
-						rd   func(ds Dataset) []float64
-					}{
-						{array.Float32, want32, func(ds Dataset) []float64 { return readAll[float32](t, ds, 2, sch, roi, array.Float32).data }},
-						{array.Float64, want64, func(ds Dataset) []float64 { return readAll[float64](t, ds, 3, sch, roi, array.Float64).data }},
-					} {
-						got, ref := read.rd(fused), read.rd(unfused)
-						w := expect(read.want, nav, sig, nav, 0, roi)
-						if i := sameBits(got, w); i >= 0 {
-							t.Fatalf("%s %s %v ts=%v: fused [%d] = %v, direct loop %v", c.name, o.name, read.dt, adj, i, got[i], w[i])
-						}
-						if i := sameBits(got, ref); i >= 0 {
-							t.Fatalf("%s %s %v ts=%v: fused [%d] = %v, unfused %v", c.name, o.name, read.dt, adj, i, got[i], ref[i])
-						}
-					}
-				}
-			}
+			checkFusedReads(t, c.name+" "+o.name, fused, unfused, []int{sy, sx}, nav, randomROI(nav, 5), [][]int{{5, sy, sx}, {2, 3, sx}, {4, 1, sx}, {3, 4, 5}}, want32, want64)
 			fused.Close()
 		}
 	}
@@ -317,29 +296,7 @@ func TestCorrectionsFusedK2IS(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, ts := range [][]int{{4, h, w}, {2, g.blockH, g.blockW * 3}, {3, 2, 5}, {1, 1, w}, {5, h, 7}} {
-					adj := fused.AdjustTileShape(ts, nil)
-					sch := mustScheme(t, adj, sig)
-					for _, roi := range [][]bool{nil, randomROI(8, 9)} {
-						for _, read := range []struct {
-							dt   array.DType
-							want []float64
-							rd   func(ds Dataset) []float64
-						}{
-							{array.Float32, want32, func(ds Dataset) []float64 { return readAll[float32](t, ds, 2, sch, roi, array.Float32).data }},
-							{array.Float64, want64, func(ds Dataset) []float64 { return readAll[float64](t, ds, 3, sch, roi, array.Float64).data }},
-						} {
-							got, ref := read.rd(fused), read.rd(unfused)
-							wnt := expect(read.want, 8, n, 8, 0, roi)
-							if i := sameBits(got, wnt); i >= 0 {
-								t.Fatalf("geom %+v %s %s %v ts=%v: fused [%d] = %v, direct loop %v", g, io, c.name, read.dt, adj, i, got[i], wnt[i])
-							}
-							if i := sameBits(got, ref); i >= 0 {
-								t.Fatalf("geom %+v %s %s %v ts=%v: fused [%d] = %v, unfused %v", g, io, c.name, read.dt, adj, i, got[i], ref[i])
-							}
-						}
-					}
-				}
+				checkFusedReads(t, fmt.Sprintf("geom %+v %s %s", g, io, c.name), fused, unfused, sig, 8, randomROI(8, 9), [][]int{{4, h, w}, {2, g.blockH, g.blockW * 3}, {3, 2, 5}, {1, 1, w}, {5, h, 7}}, want32, want64)
 			}
 			// the plain reads of the same dataset after corrected ones stay uncorrected
 			if got := k2ReadAll(t, base, []int{2, h, w}, nil, array.Float32, 2); sameNaN(got, vals) >= 0 {
@@ -464,29 +421,7 @@ func TestCorrectionsFusedHDF5(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, ts := range [][]int{{4, sy, sx}, {3, 3, 4}, {2, sy, 3}, {5, 1, sx}} {
-				adj := fused.AdjustTileShape(ts, nil)
-				sch := mustScheme(t, adj, sig)
-				for _, roi := range [][]bool{nil, randomROI(nav, 5)} {
-					for _, read := range []struct {
-						dt   array.DType
-						want []float64
-						rd   func(ds Dataset) []float64
-					}{
-						{array.Float32, want32, func(ds Dataset) []float64 { return readAll[float32](t, ds, 2, sch, roi, array.Float32).data }},
-						{array.Float64, want64, func(ds Dataset) []float64 { return readAll[float64](t, ds, 3, sch, roi, array.Float64).data }},
-					} {
-						got, ref := read.rd(fused), read.rd(unfused)
-						wnt := expect(read.want, nav, n, nav, 0, roi)
-						if i := sameBits(got, wnt); i >= 0 {
-							t.Fatalf("%s %s %v ts=%v: fused [%d] = %v, direct loop %v", tc.name, c.name, read.dt, adj, i, got[i], wnt[i])
-						}
-						if i := sameBits(got, ref); i >= 0 {
-							t.Fatalf("%s %s %v ts=%v: fused [%d] = %v, unfused %v", tc.name, c.name, read.dt, adj, i, got[i], ref[i])
-						}
-					}
-				}
-			}
+			checkFusedReads(t, tc.name+" "+c.name, fused, unfused, sig, nav, randomROI(nav, 5), [][]int{{4, sy, sx}, {3, 3, 4}, {2, sy, 3}, {5, 1, sx}}, want32, want64)
 		}
 		// plain reads after corrected ones stay uncorrected
 		plain := readAll[float64](t, base, 2, mustScheme(t, []int{4, sy, sx}, sig), nil, array.Float64).data
@@ -539,6 +474,42 @@ func TestCorrectionsFusedHDF5NoAlloc(t *testing.T) {
 		many := testing.AllocsPerRun(20, func() { read(parts[0]) })
 		if many > few {
 			t.Errorf("%v: allocations grow with frames: %v for 8 frames, %v for %d", dt, few, many, frames)
+		}
+	}
+}
+
+// checkFusedReads reads fused and unfused (the same dataset through the separate
+// correction pass) with each tile shape (as fused adjusts it), without and with roi,
+// as float32 and float64, and fails unless every value equals the direct loop's
+// (want32, want64: nav frames of the signal shape sig) and the unfused path's, bit for
+// bit.
+func checkFusedReads(t *testing.T, label string, fused, unfused Dataset, sig []int, nav int, roi []bool, tileShapes [][]int, want32, want64 []float64) {
+	t.Helper()
+	n := 1
+	for _, d := range sig {
+		n *= d
+	}
+	for _, ts := range tileShapes {
+		adj := fused.AdjustTileShape(ts, nil)
+		sch := mustScheme(t, adj, sig)
+		for _, r := range [][]bool{nil, roi} {
+			for _, read := range []struct {
+				dt   array.DType
+				want []float64
+				rd   func(ds Dataset) []float64
+			}{
+				{array.Float32, want32, func(ds Dataset) []float64 { return readAll[float32](t, ds, 2, sch, r, array.Float32).data }},
+				{array.Float64, want64, func(ds Dataset) []float64 { return readAll[float64](t, ds, 3, sch, r, array.Float64).data }},
+			} {
+				got, ref := read.rd(fused), read.rd(unfused)
+				w := expect(read.want, nav, n, nav, 0, r)
+				if i := sameBits(got, w); i >= 0 {
+					t.Fatalf("%s %v ts=%v: fused [%d] = %v, direct loop %v", label, read.dt, adj, i, got[i], w[i])
+				}
+				if i := sameBits(got, ref); i >= 0 {
+					t.Fatalf("%s %v ts=%v: fused [%d] = %v, unfused %v", label, read.dt, adj, i, got[i], ref[i])
+				}
+			}
 		}
 	}
 }
