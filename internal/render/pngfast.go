@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"image"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/zlib"
@@ -52,9 +53,9 @@ func encodeRGB(w io.Writer, img *image.NRGBA) error {
 	b := img.Rect
 	width, height := b.Dx(), b.Dy()
 	n := 3 * width
-	s.cur = grow(s.cur, n)
-	s.prev = grow(s.prev, n)
-	s.out = grow(s.out, n+1)
+	s.cur = slices.Grow(s.cur[:0], n)[:n]
+	s.prev = slices.Grow(s.prev[:0], n)[:n]
+	s.out = slices.Grow(s.out[:0], n+1)[:n+1]
 	clear(s.prev)
 	s.idat.Reset()
 	if s.zw == nil {
@@ -115,12 +116,4 @@ func writeChunk(w io.Writer, typ string, data []byte) error {
 		}
 	}
 	return nil
-}
-
-// grow returns b with length n, reallocated only when its capacity is short.
-func grow(b []byte, n int) []byte {
-	if cap(b) < n {
-		return make([]byte, n)
-	}
-	return b[:n]
 }
