@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	gblas "gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -33,10 +34,20 @@ var (
 	loadErr  error
 	// forceGo makes every call use the pure-Go path (tests).
 	forceGo bool
+	// threads is the thread count asked for by SetThreads (0: none asked);
+	// isLoaded is set once load has run.
+	threads  atomic.Int32
+	isLoaded atomic.Bool
 )
 
 func loaded() *library {
-	loadOnce.Do(func() { lib, loadErr = load() })
+	loadOnce.Do(func() {
+		lib, loadErr = load()
+		isLoaded.Store(true)
+		if n := threads.Load(); n > 0 && lib != nil && lib.setThreads != nil {
+			lib.setThreads(n)
+		}
+	})
 	if forceGo {
 		return nil
 	}
@@ -68,14 +79,21 @@ func Name() string {
 }
 
 // SetThreads sets the number of threads the native library uses (n ≥ 1).
-// It does nothing for the pure-Go fallback or a library without thread
-// control.
+// It does not load the library: a count set before the first product is
+// applied when the library is loaded, so a run whose products all take the
+// pure-Go paths (a single mask is a dot product) never pays for loading it and
+// starting its threads. It does nothing for the pure-Go fallback or a library
+// without thread control.
 func SetThreads(n int) {
-	if n < 1 {
-		n = 1
+	n = max(1, min(n, math.MaxInt32))
+	if threads.Swap(int32(n)) == int32(n) {
+		return
+	}
+	if !isLoaded.Load() {
+		return
 	}
 	if l := loaded(); l != nil && l.setThreads != nil {
-		l.setThreads(int32(min(n, math.MaxInt32)))
+		l.setThreads(int32(n))
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -234,4 +236,34 @@ func TestGemmConcurrent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSetThreadsDoesNotLoad checks, in a fresh process (the test binary run
+// again for this test alone), that SetThreads leaves the library unloaded — a
+// run whose products all take pure-Go paths must not pay for loading it and
+// starting its threads — and that the first product loads it afterwards.
+func TestSetThreadsDoesNotLoad(t *testing.T) {
+	if os.Getenv("STEMFLOW_BLAS_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSetThreadsDoesNotLoad$", "-test.v")
+		cmd.Env = append(os.Environ(), "STEMFLOW_BLAS_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "child ok") {
+			t.Fatalf("child process: %v\n%s", err, out)
+		}
+		return
+	}
+	SetThreads(2)
+	SetThreads(1)
+	if isLoaded.Load() {
+		t.Fatal("SetThreads loaded the library")
+	}
+	c := []float32{0}
+	Sgemm(false, false, 1, 1, 2, 1, []float32{1, 2}, 2, []float32{3, 4}, 1, 0, c, 1)
+	if c[0] != 11 {
+		t.Fatalf("1×2 · 2×1 = %v, want 11", c[0])
+	}
+	if !isLoaded.Load() {
+		t.Fatal("a product did not load the library")
+	}
+	t.Log("child ok")
 }
