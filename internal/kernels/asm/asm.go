@@ -656,97 +656,111 @@ func rows4F64() {
 	}
 }
 
-// stdShift generates the one-pass kernels of StdShiftF32 over rows frames
-// of x (frame stride stride elements) for the len(k) pixels of a block:
+// stdShift generates the one-pass kernels of StdShiftF32. They stream whole
+// frames (rows) with k, s and q in memory, 8 pixels per step, so that every
+// stream is sequential:
 //
-//   - stdShiftStartF32AVX2 starts the block at x's first frame: k = x0 where
-//     x0 = float64(x[j]) is finite, else 0; s = x0 − k, q = (x0 − k)²; then
-//     the later frames as below (rows ≥ 1).
-//   - stdShiftAddF32AVX2 continues it: for every frame, d = float64(x) − k,
-//     s += d, q += d² (FMA), frames in order.
-//
-// Strips of 16 pixels keep k, s and q in registers for all rows, so every
-// input byte is loaded once; a last strip of 8 handles the rest.
+//   - stdStart1F32AVX2(k, s, q, a) starts a block at frame a: k = a where
+//     float64(a) is finite, else 0; s = a − k, q = (a − k)².
+//     stdStart4F32AVX2(k, s, q, a, b, c, d) also adds b, c and d as below.
+//   - stdAdd4F32AVX2(k, s, q, a, b, c, d) and stdAdd1F32AVX2(k, s, q, a) add
+//     frames in order: d = float64(x) − k, s += d, q += d² (FMA).
 func stdShift() {
-	for _, start := range []bool{true, false} {
-		name := "stdShiftAddF32AVX2"
-		if start {
-			name = "stdShiftStartF32AVX2"
+	for _, nr := range []int{4, 1} {
+		name := fmt.Sprintf("stdStart%dF32AVX2", nr)
+		sig := "func(k, s, q []float64, a, b, c, d []float32)"
+		if nr == 1 {
+			sig = "func(k, s, q []float64, a []float32)"
 		}
-		text(name, "func(k, s, q []float64, x []float32, stride, rows int)")
+		text(name, sig)
 		kp := Mem{Base: Load(Param("k").Base(), GP64())}
 		sp := Mem{Base: Load(Param("s").Base(), GP64())}
 		qp := Mem{Base: Load(Param("q").Base(), GP64())}
-		xp := Load(Param("x").Base(), GP64())
+		rows := []Mem{}
+		for _, r := range []string{"a", "b", "c", "d"}[:nr] {
+			rows = append(rows, Mem{Base: Load(Param(r).Base(), GP64())})
+		}
 		n := Load(Param("k").Len(), GP64())
-		stride := Load(Param("stride"), GP64())
-		SHLQ(U8(2), stride) // bytes
-		rows := Load(Param("rows"), GP64())
-		if start {
-			DECQ(rows) // frames after the shift frame
-		}
-		strip := func(w int, label string) {
-			nv := w / 4
-			kv, sv, qv := ymms(nv), ymms(nv), ymms(nv)
-			p, r := GP64(), GP64()
-			MOVQ(xp, p)
-			MOVQ(rows, r)
-			if start {
-				z := YMM()
-				VXORPD(z, z, z)
-				for i := range kv {
-					x0, t := YMM(), YMM()
-					VCVTPS2PD(Mem{Base: p}.Offset(16*i), x0)
-					VSUBPD(x0, x0, t)      // 0 where finite, NaN otherwise
-					VCMPPD(U8(0), z, t, t) // EQ_OQ: all ones where finite
-					VANDPD(x0, t, kv[i])
-					VMOVUPD(kv[i], kp.Offset(32*i))
-					VSUBPD(kv[i], x0, sv[i])
-					VMULPD(sv[i], sv[i], qv[i])
-				}
-			} else {
-				for i := range kv {
-					VMOVUPD(kp.Offset(32*i), kv[i])
-					VMOVUPD(sp.Offset(32*i), sv[i])
-					VMOVUPD(qp.Offset(32*i), qv[i])
-				}
-				SUBQ(stride, p) // the row loop advances before it loads
-			}
-			Label(label + "_row")
-			TESTQ(r, r)
-			JZ(LabelRef(label + "_store"))
-			ADDQ(stride, p)
-			for i := range kv {
-				t := YMM()
-				VCVTPS2PD(Mem{Base: p}.Offset(16*i), t)
-				VSUBPD(kv[i], t, t)
-				VADDPD(t, sv[i], sv[i])
-				VFMADD231PD(t, t, qv[i])
-			}
-			DECQ(r)
-			JMP(LabelRef(label + "_row"))
-			Label(label + "_store")
-			for i := range kv {
-				VMOVUPD(sv[i], sp.Offset(32*i))
-				VMOVUPD(qv[i], qp.Offset(32*i))
-			}
-		}
-		pre := name + "_"
-		Label(pre + "big")
-		CMPQ(n, U32(16))
-		JL(LabelRef(pre + "small"))
-		strip(16, pre+"w16")
-		ADDQ(U32(64), xp)
-		ADDQ(U32(128), kp.Base)
-		ADDQ(U32(128), sp.Base)
-		ADDQ(U32(128), qp.Base)
-		SUBQ(U32(16), n)
-		JMP(LabelRef(pre + "big"))
-		Label(pre + "small")
+		z := YMM()
+		VXORPD(z, z, z)
+		loop, done := name+"_loop", name+"_done"
+		Label(loop)
 		CMPQ(n, U32(8))
-		JL(LabelRef(pre + "done"))
-		strip(8, pre+"w8")
-		Label(pre + "done")
+		JL(LabelRef(done))
+		for h := 0; h < 2; h++ {
+			x0, t, kv, sv, qv := YMM(), YMM(), YMM(), YMM(), YMM()
+			VCVTPS2PD(rows[0].Offset(16*h), x0)
+			VSUBPD(x0, x0, t)      // 0 where finite, NaN otherwise
+			VCMPPD(U8(0), z, t, t) // EQ_OQ: all ones where finite
+			VANDPD(x0, t, kv)
+			VMOVUPD(kv, kp.Offset(32*h))
+			VSUBPD(kv, x0, sv)
+			VMULPD(sv, sv, qv)
+			for _, r := range rows[1:] {
+				d := YMM()
+				VCVTPS2PD(r.Offset(16*h), d)
+				VSUBPD(kv, d, d)
+				VADDPD(d, sv, sv)
+				VFMADD231PD(d, d, qv)
+			}
+			VMOVUPD(sv, sp.Offset(32*h))
+			VMOVUPD(qv, qp.Offset(32*h))
+		}
+		ADDQ(U32(64), kp.Base)
+		ADDQ(U32(64), sp.Base)
+		ADDQ(U32(64), qp.Base)
+		for _, r := range rows {
+			ADDQ(U32(32), r.Base)
+		}
+		SUBQ(U32(8), n)
+		JMP(LabelRef(loop))
+		Label(done)
+		VZEROUPPER()
+		RET()
+	}
+	for _, nr := range []int{4, 1} {
+		name := fmt.Sprintf("stdAdd%dF32AVX2", nr)
+		sig := "func(k, s, q []float64, a, b, c, d []float32)"
+		if nr == 1 {
+			sig = "func(k, s, q []float64, a []float32)"
+		}
+		text(name, sig)
+		kp := Mem{Base: Load(Param("k").Base(), GP64())}
+		sp := Mem{Base: Load(Param("s").Base(), GP64())}
+		qp := Mem{Base: Load(Param("q").Base(), GP64())}
+		rows := []Mem{}
+		for _, r := range []string{"a", "b", "c", "d"}[:nr] {
+			rows = append(rows, Mem{Base: Load(Param(r).Base(), GP64())})
+		}
+		n := Load(Param("k").Len(), GP64())
+		loop, done := name+"_loop", name+"_done"
+		Label(loop)
+		CMPQ(n, U32(8))
+		JL(LabelRef(done))
+		for h := 0; h < 2; h++ {
+			kv, sv, qv := YMM(), YMM(), YMM()
+			VMOVUPD(kp.Offset(32*h), kv)
+			VMOVUPD(sp.Offset(32*h), sv)
+			VMOVUPD(qp.Offset(32*h), qv)
+			for _, r := range rows {
+				t := YMM()
+				VCVTPS2PD(r.Offset(16*h), t)
+				VSUBPD(kv, t, t)
+				VADDPD(t, sv, sv)
+				VFMADD231PD(t, t, qv)
+			}
+			VMOVUPD(sv, sp.Offset(32*h))
+			VMOVUPD(qv, qp.Offset(32*h))
+		}
+		ADDQ(U32(64), kp.Base)
+		ADDQ(U32(64), sp.Base)
+		ADDQ(U32(64), qp.Base)
+		for _, r := range rows {
+			ADDQ(U32(32), r.Base)
+		}
+		SUBQ(U32(8), n)
+		JMP(LabelRef(loop))
+		Label(done)
 		VZEROUPPER()
 		RET()
 	}
