@@ -226,6 +226,24 @@ func stdShiftF32(k, s, q []float64, x []float32, stride, rows int, start bool) {
 	}
 }
 
+func stdFold(sum, varsum []float64, n0 int64, k, s, q []float64, n1 int64) {
+	if !useAVX2 || len(k) < 8 {
+		stdFoldGo(sum, varsum, n0, k, s, q, n1)
+		return
+	}
+	n := len(k) &^ 7
+	f1 := float64(n1)
+	inv1 := 1 / f1
+	if n0 == 0 {
+		stdFoldFirstAVX2(sum[:n], varsum[:n], k[:n], s[:n], q[:n], f1, inv1)
+	} else {
+		stdFoldAVX2(sum[:n], varsum[:n], k[:n], s[:n], q[:n], f1, inv1, float64(n0)*f1/float64(n0+n1), 1/float64(n0))
+	}
+	if n < len(k) {
+		stdFoldGo(sum[n:], varsum[n:], n0, k[n:], s[n:], q[n:], n1)
+	}
+}
+
 // gemmBlock runs the micro-kernel for an r × cols block (r ≤ 4, cols 8 or
 // 16) or the Go twin.
 func gemmBlock(r, cols int, c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int) {

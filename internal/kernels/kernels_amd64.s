@@ -3122,6 +3122,132 @@ stdAdd1F32AVX2_done:
 	VZEROUPPER
 	RET
 
+// func stdFoldFirstAVX2(sum []float64, varsum []float64, k []float64, s []float64, q []float64, f1 float64, inv1 float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·stdFoldFirstAVX2(SB), NOSPLIT, $0-136
+	MOVQ         sum_base+0(FP), AX
+	MOVQ         varsum_base+24(FP), CX
+	MOVQ         k_base+48(FP), DX
+	MOVQ         s_base+72(FP), BX
+	MOVQ         q_base+96(FP), SI
+	MOVQ         k_len+56(FP), DI
+	MOVSD        f1+120(FP), X0
+	VBROADCASTSD X0, Y0
+	MOVSD        inv1+128(FP), X1
+	VBROADCASTSD X1, Y1
+	VXORPD       Y2, Y2, Y2
+
+stdFoldFirstAVX2_loop:
+	CMPQ    DI, $0x00000008
+	JL      stdFoldFirstAVX2_done
+	VMOVUPD (DX), Y3
+	VMOVUPD (BX), Y4
+	VMULPD  Y1, Y4, Y5
+	VMULPD  Y5, Y4, Y5
+	VMOVUPD (SI), Y6
+	VSUBPD  Y5, Y6, Y5
+	VMAXPD  Y5, Y2, Y5
+	VMULPD  Y3, Y0, Y3
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VMOVUPD Y5, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(BX), Y4
+	VMULPD  Y1, Y4, Y5
+	VMULPD  Y5, Y4, Y5
+	VMOVUPD 32(SI), Y6
+	VSUBPD  Y5, Y6, Y5
+	VMAXPD  Y5, Y2, Y5
+	VMULPD  Y3, Y0, Y3
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, 32(AX)
+	VMOVUPD Y5, 32(CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000008, DI
+	JMP     stdFoldFirstAVX2_loop
+
+stdFoldFirstAVX2_done:
+	VZEROUPPER
+	RET
+
+// func stdFoldAVX2(sum []float64, varsum []float64, k []float64, s []float64, q []float64, f1 float64, inv1 float64, w float64, inv0 float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·stdFoldAVX2(SB), NOSPLIT, $0-152
+	MOVQ         sum_base+0(FP), AX
+	MOVQ         varsum_base+24(FP), CX
+	MOVQ         k_base+48(FP), DX
+	MOVQ         s_base+72(FP), BX
+	MOVQ         q_base+96(FP), SI
+	MOVQ         k_len+56(FP), DI
+	MOVSD        f1+120(FP), X0
+	VBROADCASTSD X0, Y0
+	MOVSD        inv1+128(FP), X1
+	VBROADCASTSD X1, Y1
+	MOVSD        w+136(FP), X2
+	VBROADCASTSD X2, Y2
+	MOVSD        inv0+144(FP), X3
+	VBROADCASTSD X3, Y3
+	VXORPD       Y4, Y4, Y4
+
+stdFoldAVX2_loop:
+	CMPQ    DI, $0x00000008
+	JL      stdFoldAVX2_done
+	VMOVUPD (DX), Y5
+	VMOVUPD (BX), Y6
+	VMULPD  Y1, Y6, Y7
+	VMULPD  Y7, Y6, Y8
+	VMOVUPD (SI), Y9
+	VSUBPD  Y8, Y9, Y8
+	VMAXPD  Y8, Y4, Y8
+	VMULPD  Y5, Y0, Y9
+	VADDPD  Y6, Y9, Y9
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD (AX), Y6
+	VMULPD  Y3, Y6, Y7
+	VSUBPD  Y7, Y5, Y5
+	VMULPD  Y5, Y5, Y5
+	VMULPD  Y2, Y5, Y5
+	VADDPD  Y5, Y8, Y8
+	VADDPD  (CX), Y8, Y8
+	VMOVUPD Y8, (CX)
+	VADDPD  Y9, Y6, Y6
+	VMOVUPD Y6, (AX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(BX), Y6
+	VMULPD  Y1, Y6, Y7
+	VMULPD  Y7, Y6, Y8
+	VMOVUPD 32(SI), Y9
+	VSUBPD  Y8, Y9, Y8
+	VMAXPD  Y8, Y4, Y8
+	VMULPD  Y5, Y0, Y9
+	VADDPD  Y6, Y9, Y9
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD 32(AX), Y6
+	VMULPD  Y3, Y6, Y7
+	VSUBPD  Y7, Y5, Y5
+	VMULPD  Y5, Y5, Y5
+	VMULPD  Y2, Y5, Y5
+	VADDPD  Y5, Y8, Y8
+	VADDPD  32(CX), Y8, Y8
+	VMOVUPD Y8, 32(CX)
+	VADDPD  Y9, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000008, DI
+	JMP     stdFoldAVX2_loop
+
+stdFoldAVX2_done:
+	VZEROUPPER
+	RET
+
 // func gemm4x16F32AVX2(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int)
 // Requires: AVX, FMA3
 TEXT ·gemm4x16F32AVX2(SB), NOSPLIT, $0-104

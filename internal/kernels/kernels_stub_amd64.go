@@ -155,6 +155,12 @@ func stdAdd4F32AVX2(k []float64, s []float64, q []float64, a []float32, b []floa
 func stdAdd1F32AVX2(k []float64, s []float64, q []float64, a []float32)
 
 //go:noescape
+func stdFoldFirstAVX2(sum []float64, varsum []float64, k []float64, s []float64, q []float64, f1 float64, inv1 float64)
+
+//go:noescape
+func stdFoldAVX2(sum []float64, varsum []float64, k []float64, s []float64, q []float64, f1 float64, inv1 float64, w float64, inv0 float64)
+
+//go:noescape
 func gemm4x16F32AVX2(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int)
 
 //go:noescape

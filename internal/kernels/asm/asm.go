@@ -766,6 +766,83 @@ func stdShift() {
 	}
 }
 
+// stdFold generates StdFold's loops over 8 pixels per step, in the
+// operations and order of its Go twin (no fused multiply-add):
+//
+//	dev = q − s·(s·inv1), 0 where negative (NaN stays: VMAXPD returns its
+//	second source for a NaN), bsum = f1·k + s;
+//	stdFoldFirstAVX2: sum = bsum, varsum = dev;
+//	stdFoldAVX2: δ = (k + s·inv1) − sum·inv0, varsum += dev + δ·δ·w, sum += bsum.
+func stdFold() {
+	for _, first := range []bool{true, false} {
+		name, sig := "stdFoldAVX2", "func(sum, varsum, k, s, q []float64, f1, inv1, w, inv0 float64)"
+		if first {
+			name, sig = "stdFoldFirstAVX2", "func(sum, varsum, k, s, q []float64, f1, inv1 float64)"
+		}
+		text(name, sig)
+		ptr := func(p string) Mem { return Mem{Base: Load(Param(p).Base(), GP64())} }
+		sum, vs, kp, sp, qp := ptr("sum"), ptr("varsum"), ptr("k"), ptr("s"), ptr("q")
+		n := Load(Param("k").Len(), GP64())
+		bcast := func(p string) VecVirtual {
+			y := YMM()
+			x := Load(Param(p), XMM())
+			VBROADCASTSD(x, y)
+			return y
+		}
+		f1, inv1 := bcast("f1"), bcast("inv1")
+		var w, inv0 VecVirtual
+		if !first {
+			w, inv0 = bcast("w"), bcast("inv0")
+		}
+		z := YMM()
+		VXORPD(z, z, z)
+		loop, done := name+"_loop", name+"_done"
+		Label(loop)
+		CMPQ(n, U32(8))
+		JL(LabelRef(done))
+		for h := 0; h < 2; h++ {
+			o := 32 * h
+			kv, sv, t, dev, bs := YMM(), YMM(), YMM(), YMM(), YMM()
+			VMOVUPD(kp.Offset(o), kv)
+			VMOVUPD(sp.Offset(o), sv)
+			VMULPD(inv1, sv, t) // s·inv1
+			VMULPD(t, sv, dev)  // s·(s·inv1)
+			qv := YMM()
+			VMOVUPD(qp.Offset(o), qv)
+			VSUBPD(dev, qv, dev) // q − s·(s·inv1)
+			VMAXPD(dev, z, dev)  // (0 > dev) ? 0 : dev
+			VMULPD(kv, f1, bs)
+			VADDPD(sv, bs, bs)
+			if first {
+				VMOVUPD(bs, sum.Offset(o))
+				VMOVUPD(dev, vs.Offset(o))
+				continue
+			}
+			m, sm := YMM(), YMM()
+			VADDPD(t, kv, m) // k + s·inv1
+			VMOVUPD(sum.Offset(o), sm)
+			u := YMM()
+			VMULPD(inv0, sm, u)
+			VSUBPD(u, m, m) // δ
+			VMULPD(m, m, m) // δ·δ
+			VMULPD(w, m, m) // ·w
+			VADDPD(m, dev, dev)
+			VADDPD(vs.Offset(o), dev, dev)
+			VMOVUPD(dev, vs.Offset(o))
+			VADDPD(bs, sm, sm)
+			VMOVUPD(sm, sum.Offset(o))
+		}
+		for _, p := range []Mem{sum, vs, kp, sp, qp} {
+			ADDQ(U32(64), p.Base)
+		}
+		SUBQ(U32(8), n)
+		JMP(LabelRef(loop))
+		Label(done)
+		VZEROUPPER()
+		RET()
+	}
+}
+
 // gemm generates the R×C micro-kernel (C a multiple of 8) of GemmF32:
 // c[i·ldc + j] += Σ_{p<k} a[i·lda + p] · b[p·ldb + j] for i < R, j < C.
 // A values are broadcast, B rows loaded as vectors, R·C/8 accumulators.
@@ -834,6 +911,7 @@ func main() {
 	products()
 	rows4F64()
 	stdShift()
+	stdFold()
 	for _, c := range []int{16, 8} {
 		gemm(4, c)
 		gemm(1, c)
