@@ -186,16 +186,6 @@ func dot2x4F32(out []float32, x0, x1, m0, m1, m2, m3 []float32) {
 	}
 }
 
-func sqDevF32(acc []float64, x []float32, mean []float64) {
-	if !useAVX2 || len(acc) < 8 {
-		sqDevF32Go(acc, x, mean)
-		return
-	}
-	n := len(acc) &^ 7
-	sqDevF32AVX2(acc[:n], x[:n], mean[:n])
-	sqDevF32Go(acc[n:], x[n:], mean[n:])
-}
-
 func addRows4F32ToF64(dst []float64, a, b, c, d []float32) {
 	if !useAVX2 || len(dst) < 8 {
 		addRows4F32ToF64Go(dst, a, b, c, d)
@@ -206,14 +196,22 @@ func addRows4F32ToF64(dst []float64, a, b, c, d []float32) {
 	addRows4F32ToF64Go(dst[n:], a[n:], b[n:], c[n:], d[n:])
 }
 
-func sqDev4F32(acc, mean []float64, a, b, c, d []float32) {
-	if !useAVX2 || len(acc) < 8 {
-		sqDev4F32Go(acc, mean, a, b, c, d)
+// stdShiftF32 requires len(s), len(q) >= len(k), rows >= 1 and
+// len(x) >= (rows−1)·stride + len(k).
+func stdShiftF32(k, s, q []float64, x []float32, stride, rows int, start bool) {
+	if !useAVX2 || len(k) < 8 {
+		stdShiftF32Go(k, s, q, x, stride, rows, start)
 		return
 	}
-	n := len(acc) &^ 7
-	sqDev4F32AVX2(acc[:n], mean[:n], a[:n], b[:n], c[:n], d[:n])
-	sqDev4F32Go(acc[n:], mean[n:], a[n:], b[n:], c[n:], d[n:])
+	n := len(k) &^ 7
+	if start {
+		stdShiftStartF32AVX2(k[:n], s[:n], q[:n], x, stride, rows)
+	} else {
+		stdShiftAddF32AVX2(k[:n], s[:n], q[:n], x, stride, rows)
+	}
+	if n < len(k) {
+		stdShiftF32Go(k[n:], s[n:len(k)], q[n:len(k)], x[n:], stride, rows, start)
+	}
 }
 
 // gemmBlock runs the micro-kernel for an r × cols block (r ≤ 4, cols 8 or

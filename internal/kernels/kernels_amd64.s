@@ -2853,61 +2853,6 @@ d24_done:
 	VZEROUPPER
 	RET
 
-// func sqDevF32AVX2(acc []float64, x []float32, mean []float64)
-// Requires: AVX, FMA3
-TEXT ·sqDevF32AVX2(SB), NOSPLIT, $0-72
-	MOVQ acc_base+0(FP), AX
-	MOVQ x_base+24(FP), CX
-	MOVQ mean_base+48(FP), DX
-	MOVQ acc_len+8(FP), BX
-
-sq_big:
-	CMPQ        BX, $0x00000010
-	JL          sq_small
-	VCVTPS2PD   (CX), Y0
-	VSUBPD      (DX), Y0, Y0
-	VMOVUPD     (AX), Y1
-	VFMADD231PD Y0, Y0, Y1
-	VMOVUPD     Y1, (AX)
-	VCVTPS2PD   16(CX), Y0
-	VSUBPD      32(DX), Y0, Y0
-	VMOVUPD     32(AX), Y1
-	VFMADD231PD Y0, Y0, Y1
-	VMOVUPD     Y1, 32(AX)
-	VCVTPS2PD   32(CX), Y0
-	VSUBPD      64(DX), Y0, Y0
-	VMOVUPD     64(AX), Y1
-	VFMADD231PD Y0, Y0, Y1
-	VMOVUPD     Y1, 64(AX)
-	VCVTPS2PD   48(CX), Y0
-	VSUBPD      96(DX), Y0, Y0
-	VMOVUPD     96(AX), Y1
-	VFMADD231PD Y0, Y0, Y1
-	VMOVUPD     Y1, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000010, BX
-	JMP         sq_big
-
-sq_small:
-	CMPQ        BX, $0x00000008
-	JL          sq_done
-	VCVTPS2PD   (CX), Y0
-	VSUBPD      (DX), Y0, Y0
-	VMOVUPD     (AX), Y1
-	VFMADD231PD Y0, Y0, Y1
-	VMOVUPD     Y1, (AX)
-	VCVTPS2PD   16(CX), Y0
-	VSUBPD      32(DX), Y0, Y0
-	VMOVUPD     32(AX), Y1
-	VFMADD231PD Y0, Y0, Y1
-	VMOVUPD     Y1, 32(AX)
-
-sq_done:
-	VZEROUPPER
-	RET
-
 // func addRows4F32ToF64AVX2(dst []float64, a []float32, b []float32, c []float32, d []float32)
 // Requires: AVX
 TEXT ·addRows4F32ToF64AVX2(SB), NOSPLIT, $0-120
@@ -2951,62 +2896,242 @@ ar64_done:
 	VZEROUPPER
 	RET
 
-// func sqDev4F32AVX2(acc []float64, mean []float64, a []float32, b []float32, c []float32, d []float32)
+// func stdShiftStartF32AVX2(k []float64, s []float64, q []float64, x []float32, stride int, rows int)
 // Requires: AVX, FMA3
-TEXT ·sqDev4F32AVX2(SB), NOSPLIT, $0-144
-	MOVQ acc_base+0(FP), AX
-	MOVQ mean_base+24(FP), CX
-	MOVQ a_base+48(FP), DX
-	MOVQ b_base+72(FP), BX
-	MOVQ c_base+96(FP), SI
-	MOVQ d_base+120(FP), DI
-	MOVQ acc_len+8(FP), R8
+TEXT ·stdShiftStartF32AVX2(SB), NOSPLIT, $0-112
+	MOVQ k_base+0(FP), AX
+	MOVQ s_base+24(FP), CX
+	MOVQ q_base+48(FP), DX
+	MOVQ x_base+72(FP), BX
+	MOVQ k_len+8(FP), SI
+	MOVQ stride+96(FP), DI
+	SHLQ $0x02, DI
+	MOVQ rows+104(FP), R8
+	DECQ R8
 
-sq4_loop:
-	CMPQ        R8, $0x00000008
-	JL          sq4_done
-	VMOVUPD     (CX), Y0
-	VCVTPS2PD   (DX), Y1
-	VSUBPD      Y0, Y1, Y1
-	VCVTPS2PD   (BX), Y2
-	VSUBPD      Y0, Y2, Y2
-	VCVTPS2PD   (SI), Y3
-	VSUBPD      Y0, Y3, Y3
-	VCVTPS2PD   (DI), Y4
-	VSUBPD      Y0, Y4, Y4
-	VMULPD      Y1, Y1, Y0
-	VMULPD      Y2, Y2, Y1
-	VFMADD231PD Y3, Y3, Y0
-	VFMADD231PD Y4, Y4, Y1
-	VADDPD      Y1, Y0, Y0
-	VADDPD      (AX), Y0, Y0
-	VMOVUPD     Y0, (AX)
-	VMOVUPD     32(CX), Y0
-	VCVTPS2PD   16(DX), Y1
-	VSUBPD      Y0, Y1, Y1
-	VCVTPS2PD   16(BX), Y2
-	VSUBPD      Y0, Y2, Y2
-	VCVTPS2PD   16(SI), Y3
-	VSUBPD      Y0, Y3, Y3
-	VCVTPS2PD   16(DI), Y4
-	VSUBPD      Y0, Y4, Y4
-	VMULPD      Y1, Y1, Y0
-	VMULPD      Y2, Y2, Y1
-	VFMADD231PD Y3, Y3, Y0
-	VFMADD231PD Y4, Y4, Y1
-	VADDPD      Y1, Y0, Y0
-	VADDPD      32(AX), Y0, Y0
-	VMOVUPD     Y0, 32(AX)
-	ADDQ        $0x00000040, AX
-	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000020, DX
-	ADDQ        $0x00000020, BX
-	ADDQ        $0x00000020, SI
-	ADDQ        $0x00000020, DI
-	SUBQ        $0x00000008, R8
-	JMP         sq4_loop
+stdShiftStartF32AVX2_big:
+	CMPQ      SI, $0x00000010
+	JL        stdShiftStartF32AVX2_small
+	MOVQ      BX, R9
+	MOVQ      R8, R10
+	VXORPD    Y3, Y3, Y3
+	VCVTPS2PD (R9), Y1
+	VSUBPD    Y1, Y1, Y0
+	VCMPPD    $0x00, Y3, Y0, Y0
+	VANDPD    Y1, Y0, Y0
+	VMOVUPD   Y0, (AX)
+	VSUBPD    Y0, Y1, Y4
+	VMULPD    Y4, Y4, Y8
+	VCVTPS2PD 16(R9), Y2
+	VSUBPD    Y2, Y2, Y1
+	VCMPPD    $0x00, Y3, Y1, Y1
+	VANDPD    Y2, Y1, Y1
+	VMOVUPD   Y1, 32(AX)
+	VSUBPD    Y1, Y2, Y5
+	VMULPD    Y5, Y5, Y9
+	VCVTPS2PD 32(R9), Y6
+	VSUBPD    Y6, Y6, Y2
+	VCMPPD    $0x00, Y3, Y2, Y2
+	VANDPD    Y6, Y2, Y2
+	VMOVUPD   Y2, 64(AX)
+	VSUBPD    Y2, Y6, Y6
+	VMULPD    Y6, Y6, Y10
+	VCVTPS2PD 48(R9), Y7
+	VSUBPD    Y7, Y7, Y11
+	VCMPPD    $0x00, Y3, Y11, Y11
+	VANDPD    Y7, Y11, Y3
+	VMOVUPD   Y3, 96(AX)
+	VSUBPD    Y3, Y7, Y7
+	VMULPD    Y7, Y7, Y11
 
-sq4_done:
+stdShiftStartF32AVX2_w16_row:
+	TESTQ       R10, R10
+	JZ          stdShiftStartF32AVX2_w16_store
+	ADDQ        DI, R9
+	VCVTPS2PD   (R9), Y12
+	VSUBPD      Y0, Y12, Y12
+	VADDPD      Y12, Y4, Y4
+	VFMADD231PD Y12, Y12, Y8
+	VCVTPS2PD   16(R9), Y12
+	VSUBPD      Y1, Y12, Y12
+	VADDPD      Y12, Y5, Y5
+	VFMADD231PD Y12, Y12, Y9
+	VCVTPS2PD   32(R9), Y12
+	VSUBPD      Y2, Y12, Y12
+	VADDPD      Y12, Y6, Y6
+	VFMADD231PD Y12, Y12, Y10
+	VCVTPS2PD   48(R9), Y12
+	VSUBPD      Y3, Y12, Y12
+	VADDPD      Y12, Y7, Y7
+	VFMADD231PD Y12, Y12, Y11
+	DECQ        R10
+	JMP         stdShiftStartF32AVX2_w16_row
+
+stdShiftStartF32AVX2_w16_store:
+	VMOVUPD Y4, (CX)
+	VMOVUPD Y8, (DX)
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD Y9, 32(DX)
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD Y10, 64(DX)
+	VMOVUPD Y7, 96(CX)
+	VMOVUPD Y11, 96(DX)
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, SI
+	JMP     stdShiftStartF32AVX2_big
+
+stdShiftStartF32AVX2_small:
+	CMPQ      SI, $0x00000008
+	JL        stdShiftStartF32AVX2_done
+	MOVQ      R8, SI
+	VXORPD    Y1, Y1, Y1
+	VCVTPS2PD (BX), Y2
+	VSUBPD    Y2, Y2, Y0
+	VCMPPD    $0x00, Y1, Y0, Y0
+	VANDPD    Y2, Y0, Y0
+	VMOVUPD   Y0, (AX)
+	VSUBPD    Y0, Y2, Y2
+	VMULPD    Y2, Y2, Y4
+	VCVTPS2PD 16(BX), Y3
+	VSUBPD    Y3, Y3, Y5
+	VCMPPD    $0x00, Y1, Y5, Y5
+	VANDPD    Y3, Y5, Y1
+	VMOVUPD   Y1, 32(AX)
+	VSUBPD    Y1, Y3, Y3
+	VMULPD    Y3, Y3, Y5
+
+stdShiftStartF32AVX2_w8_row:
+	TESTQ       SI, SI
+	JZ          stdShiftStartF32AVX2_w8_store
+	ADDQ        DI, BX
+	VCVTPS2PD   (BX), Y6
+	VSUBPD      Y0, Y6, Y6
+	VADDPD      Y6, Y2, Y2
+	VFMADD231PD Y6, Y6, Y4
+	VCVTPS2PD   16(BX), Y6
+	VSUBPD      Y1, Y6, Y6
+	VADDPD      Y6, Y3, Y3
+	VFMADD231PD Y6, Y6, Y5
+	DECQ        SI
+	JMP         stdShiftStartF32AVX2_w8_row
+
+stdShiftStartF32AVX2_w8_store:
+	VMOVUPD Y2, (CX)
+	VMOVUPD Y4, (DX)
+	VMOVUPD Y3, 32(CX)
+	VMOVUPD Y5, 32(DX)
+
+stdShiftStartF32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func stdShiftAddF32AVX2(k []float64, s []float64, q []float64, x []float32, stride int, rows int)
+// Requires: AVX, FMA3
+TEXT ·stdShiftAddF32AVX2(SB), NOSPLIT, $0-112
+	MOVQ k_base+0(FP), AX
+	MOVQ s_base+24(FP), CX
+	MOVQ q_base+48(FP), DX
+	MOVQ x_base+72(FP), BX
+	MOVQ k_len+8(FP), SI
+	MOVQ stride+96(FP), DI
+	SHLQ $0x02, DI
+	MOVQ rows+104(FP), R8
+
+stdShiftAddF32AVX2_big:
+	CMPQ    SI, $0x00000010
+	JL      stdShiftAddF32AVX2_small
+	MOVQ    BX, R9
+	MOVQ    R8, R10
+	VMOVUPD (AX), Y0
+	VMOVUPD (CX), Y4
+	VMOVUPD (DX), Y8
+	VMOVUPD 32(AX), Y1
+	VMOVUPD 32(CX), Y5
+	VMOVUPD 32(DX), Y9
+	VMOVUPD 64(AX), Y2
+	VMOVUPD 64(CX), Y6
+	VMOVUPD 64(DX), Y10
+	VMOVUPD 96(AX), Y3
+	VMOVUPD 96(CX), Y7
+	VMOVUPD 96(DX), Y11
+	SUBQ    DI, R9
+
+stdShiftAddF32AVX2_w16_row:
+	TESTQ       R10, R10
+	JZ          stdShiftAddF32AVX2_w16_store
+	ADDQ        DI, R9
+	VCVTPS2PD   (R9), Y12
+	VSUBPD      Y0, Y12, Y12
+	VADDPD      Y12, Y4, Y4
+	VFMADD231PD Y12, Y12, Y8
+	VCVTPS2PD   16(R9), Y12
+	VSUBPD      Y1, Y12, Y12
+	VADDPD      Y12, Y5, Y5
+	VFMADD231PD Y12, Y12, Y9
+	VCVTPS2PD   32(R9), Y12
+	VSUBPD      Y2, Y12, Y12
+	VADDPD      Y12, Y6, Y6
+	VFMADD231PD Y12, Y12, Y10
+	VCVTPS2PD   48(R9), Y12
+	VSUBPD      Y3, Y12, Y12
+	VADDPD      Y12, Y7, Y7
+	VFMADD231PD Y12, Y12, Y11
+	DECQ        R10
+	JMP         stdShiftAddF32AVX2_w16_row
+
+stdShiftAddF32AVX2_w16_store:
+	VMOVUPD Y4, (CX)
+	VMOVUPD Y8, (DX)
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD Y9, 32(DX)
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD Y10, 64(DX)
+	VMOVUPD Y7, 96(CX)
+	VMOVUPD Y11, 96(DX)
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, SI
+	JMP     stdShiftAddF32AVX2_big
+
+stdShiftAddF32AVX2_small:
+	CMPQ    SI, $0x00000008
+	JL      stdShiftAddF32AVX2_done
+	MOVQ    R8, SI
+	VMOVUPD (AX), Y0
+	VMOVUPD (CX), Y2
+	VMOVUPD (DX), Y4
+	VMOVUPD 32(AX), Y1
+	VMOVUPD 32(CX), Y3
+	VMOVUPD 32(DX), Y5
+	SUBQ    DI, BX
+
+stdShiftAddF32AVX2_w8_row:
+	TESTQ       SI, SI
+	JZ          stdShiftAddF32AVX2_w8_store
+	ADDQ        DI, BX
+	VCVTPS2PD   (BX), Y6
+	VSUBPD      Y0, Y6, Y6
+	VADDPD      Y6, Y2, Y2
+	VFMADD231PD Y6, Y6, Y4
+	VCVTPS2PD   16(BX), Y6
+	VSUBPD      Y1, Y6, Y6
+	VADDPD      Y6, Y3, Y3
+	VFMADD231PD Y6, Y6, Y5
+	DECQ        SI
+	JMP         stdShiftAddF32AVX2_w8_row
+
+stdShiftAddF32AVX2_w8_store:
+	VMOVUPD Y2, (CX)
+	VMOVUPD Y4, (DX)
+	VMOVUPD Y3, 32(CX)
+	VMOVUPD Y5, 32(DX)
+
+stdShiftAddF32AVX2_done:
 	VZEROUPPER
 	RET
 

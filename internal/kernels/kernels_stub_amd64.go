@@ -140,13 +140,13 @@ func sumDotF32AVX2(p []float32, xs []float32) (s float32, d float32)
 func dot2x4F32AVX2(out []float32, x0 []float32, x1 []float32, m0 []float32, m1 []float32, m2 []float32, m3 []float32)
 
 //go:noescape
-func sqDevF32AVX2(acc []float64, x []float32, mean []float64)
-
-//go:noescape
 func addRows4F32ToF64AVX2(dst []float64, a []float32, b []float32, c []float32, d []float32)
 
 //go:noescape
-func sqDev4F32AVX2(acc []float64, mean []float64, a []float32, b []float32, c []float32, d []float32)
+func stdShiftStartF32AVX2(k []float64, s []float64, q []float64, x []float32, stride int, rows int)
+
+//go:noescape
+func stdShiftAddF32AVX2(k []float64, s []float64, q []float64, x []float32, stride int, rows int)
 
 //go:noescape
 func gemm4x16F32AVX2(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int)

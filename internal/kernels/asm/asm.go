@@ -615,46 +615,10 @@ func products() {
 		VZEROUPPER()
 		RET()
 	}
-
-	// sqDevF32AVX2 adds (float64(x[i]) − mean[i])² to acc[i].
-	text("sqDevF32AVX2", "func(acc []float64, x []float32, mean []float64)")
-	{
-		acc := Mem{Base: Load(Param("acc").Base(), GP64())}
-		x := Mem{Base: Load(Param("x").Base(), GP64())}
-		mean := Mem{Base: Load(Param("mean").Base(), GP64())}
-		n := Load(Param("acc").Len(), GP64())
-		step := func(off int) {
-			t, a := YMM(), YMM()
-			VCVTPS2PD(x.Offset(16*off), t)
-			VSUBPD(mean.Offset(32*off), t, t)
-			VMOVUPD(acc.Offset(32*off), a)
-			VFMADD231PD(t, t, a)
-			VMOVUPD(a, acc.Offset(32*off))
-		}
-		Label("sq_big")
-		CMPQ(n, U32(16))
-		JL(LabelRef("sq_small"))
-		for i := 0; i < 4; i++ {
-			step(i)
-		}
-		ADDQ(U32(128), acc.Base)
-		ADDQ(U32(64), x.Base)
-		ADDQ(U32(128), mean.Base)
-		SUBQ(U32(16), n)
-		JMP(LabelRef("sq_big"))
-		Label("sq_small")
-		CMPQ(n, U32(8))
-		JL(LabelRef("sq_done"))
-		step(0)
-		step(1)
-		Label("sq_done")
-		VZEROUPPER()
-		RET()
-	}
 }
 
-// stdRows generates the 4-row kernels of StdTileF32.
-func stdRows() {
+// rows4F64 generates the 4-row float64 column sum of SumColsF32ToF64.
+func rows4F64() {
 	// addRows4F32ToF64AVX2: dst[j] += float64(a[j]) + float64(b[j]) + float64(c[j]) + float64(d[j]).
 	text("addRows4F32ToF64AVX2", "func(dst []float64, a, b, c, d []float32)")
 	{
@@ -690,47 +654,99 @@ func stdRows() {
 		VZEROUPPER()
 		RET()
 	}
+}
 
-	// sqDev4F32AVX2: acc[j] += Σ_r (float64(r[j]) − mean[j])² over rows a, b, c, d.
-	text("sqDev4F32AVX2", "func(acc, mean []float64, a, b, c, d []float32)")
-	{
-		acc := Mem{Base: Load(Param("acc").Base(), GP64())}
-		mean := Mem{Base: Load(Param("mean").Base(), GP64())}
-		rows := []Mem{
-			{Base: Load(Param("a").Base(), GP64())},
-			{Base: Load(Param("b").Base(), GP64())},
-			{Base: Load(Param("c").Base(), GP64())},
-			{Base: Load(Param("d").Base(), GP64())},
+// stdShift generates the one-pass kernels of StdShiftF32 over rows frames
+// of x (frame stride stride elements) for the len(k) pixels of a block:
+//
+//   - stdShiftStartF32AVX2 starts the block at x's first frame: k = x0 where
+//     x0 = float64(x[j]) is finite, else 0; s = x0 − k, q = (x0 − k)²; then
+//     the later frames as below (rows ≥ 1).
+//   - stdShiftAddF32AVX2 continues it: for every frame, d = float64(x) − k,
+//     s += d, q += d² (FMA), frames in order.
+//
+// Strips of 16 pixels keep k, s and q in registers for all rows, so every
+// input byte is loaded once; a last strip of 8 handles the rest.
+func stdShift() {
+	for _, start := range []bool{true, false} {
+		name := "stdShiftAddF32AVX2"
+		if start {
+			name = "stdShiftStartF32AVX2"
 		}
-		n := Load(Param("acc").Len(), GP64())
-		Label("sq4_loop")
-		CMPQ(n, U32(8))
-		JL(LabelRef("sq4_done"))
-		for h := 0; h < 2; h++ {
-			m := YMM()
-			VMOVUPD(mean.Offset(32*h), m)
-			v := ymms(4)
-			for r := range rows {
-				VCVTPS2PD(rows[r].Offset(16*h), v[r])
-				VSUBPD(m, v[r], v[r])
+		text(name, "func(k, s, q []float64, x []float32, stride, rows int)")
+		kp := Mem{Base: Load(Param("k").Base(), GP64())}
+		sp := Mem{Base: Load(Param("s").Base(), GP64())}
+		qp := Mem{Base: Load(Param("q").Base(), GP64())}
+		xp := Load(Param("x").Base(), GP64())
+		n := Load(Param("k").Len(), GP64())
+		stride := Load(Param("stride"), GP64())
+		SHLQ(U8(2), stride) // bytes
+		rows := Load(Param("rows"), GP64())
+		if start {
+			DECQ(rows) // frames after the shift frame
+		}
+		strip := func(w int, label string) {
+			nv := w / 4
+			kv, sv, qv := ymms(nv), ymms(nv), ymms(nv)
+			p, r := GP64(), GP64()
+			MOVQ(xp, p)
+			MOVQ(rows, r)
+			if start {
+				z := YMM()
+				VXORPD(z, z, z)
+				for i := range kv {
+					x0, t := YMM(), YMM()
+					VCVTPS2PD(Mem{Base: p}.Offset(16*i), x0)
+					VSUBPD(x0, x0, t)      // 0 where finite, NaN otherwise
+					VCMPPD(U8(0), z, t, t) // EQ_OQ: all ones where finite
+					VANDPD(x0, t, kv[i])
+					VMOVUPD(kv[i], kp.Offset(32*i))
+					VSUBPD(kv[i], x0, sv[i])
+					VMULPD(sv[i], sv[i], qv[i])
+				}
+			} else {
+				for i := range kv {
+					VMOVUPD(kp.Offset(32*i), kv[i])
+					VMOVUPD(sp.Offset(32*i), sv[i])
+					VMOVUPD(qp.Offset(32*i), qv[i])
+				}
+				SUBQ(stride, p) // the row loop advances before it loads
 			}
-			s0, s1 := YMM(), YMM()
-			VMULPD(v[0], v[0], s0)
-			VMULPD(v[1], v[1], s1)
-			VFMADD231PD(v[2], v[2], s0)
-			VFMADD231PD(v[3], v[3], s1)
-			VADDPD(s1, s0, s0)
-			VADDPD(acc.Offset(32*h), s0, s0)
-			VMOVUPD(s0, acc.Offset(32*h))
+			Label(label + "_row")
+			TESTQ(r, r)
+			JZ(LabelRef(label + "_store"))
+			ADDQ(stride, p)
+			for i := range kv {
+				t := YMM()
+				VCVTPS2PD(Mem{Base: p}.Offset(16*i), t)
+				VSUBPD(kv[i], t, t)
+				VADDPD(t, sv[i], sv[i])
+				VFMADD231PD(t, t, qv[i])
+			}
+			DECQ(r)
+			JMP(LabelRef(label + "_row"))
+			Label(label + "_store")
+			for i := range kv {
+				VMOVUPD(sv[i], sp.Offset(32*i))
+				VMOVUPD(qv[i], qp.Offset(32*i))
+			}
 		}
-		ADDQ(U32(64), acc.Base)
-		ADDQ(U32(64), mean.Base)
-		for _, r := range rows {
-			ADDQ(U32(32), r.Base)
-		}
-		SUBQ(U32(8), n)
-		JMP(LabelRef("sq4_loop"))
-		Label("sq4_done")
+		pre := name + "_"
+		Label(pre + "big")
+		CMPQ(n, U32(16))
+		JL(LabelRef(pre + "small"))
+		strip(16, pre+"w16")
+		ADDQ(U32(64), xp)
+		ADDQ(U32(128), kp.Base)
+		ADDQ(U32(128), sp.Base)
+		ADDQ(U32(128), qp.Base)
+		SUBQ(U32(16), n)
+		JMP(LabelRef(pre + "big"))
+		Label(pre + "small")
+		CMPQ(n, U32(8))
+		JL(LabelRef(pre + "done"))
+		strip(8, pre+"w8")
+		Label(pre + "done")
 		VZEROUPPER()
 		RET()
 	}
@@ -802,7 +818,8 @@ func main() {
 	adds()
 	decoders()
 	products()
-	stdRows()
+	rows4F64()
+	stdShift()
 	for _, c := range []int{16, 8} {
 		gemm(4, c)
 		gemm(1, c)
