@@ -26,11 +26,16 @@ func TestViridisControlPoints(t *testing.T) {
 		{1, color.NRGBA{0xfd, 0xe7, 0x25, 255}},
 		{-3, color.NRGBA{0x44, 0x01, 0x54, 255}}, // clamped
 		{7, color.NRGBA{0xfd, 0xe7, 0x25, 255}},  // clamped
+		// matplotlib picks entry ⌊t·256⌋ of its 256 colours: just below 0.5 is
+		// entry 127, (0.128729, 0.563265, 0.551229) in the published data, and
+		// 1/256 is entry 1, (0.268510, 0.009605, 0.335427); rounded to 8 bits
+		{0.4999, color.NRGBA{33, 144, 141, 255}},
+		{1.0 / 256, color.NRGBA{68, 2, 86, 255}},
+		{0.999, color.NRGBA{0xfd, 0xe7, 0x25, 255}},
 	}
 	for _, tc := range tests {
-		got := Viridis(tc.t)
-		if d := maxChannelDiff(got, tc.want); d > 4 {
-			t.Errorf("Viridis(%v) = %v, want %v (±4), off by %d", tc.t, got, tc.want, d)
+		if got := Viridis(tc.t); got != tc.want {
+			t.Errorf("Viridis(%v) = %v, want %v", tc.t, got, tc.want)
 		}
 	}
 }
