@@ -298,9 +298,6 @@ type stdAcc struct {
 	varsum []float64
 }
 
-// readStd reads v's statistics as copies (callers may keep and change them).
-func readStd(v udf.Viewer) (stdAcc, error) { return readStdIn(v, false) }
-
 // readStdIn reads v's statistics; with inPlace, float64 (complex128) buffers are
 // used as they are, not copied, so changing the accumulator changes v. Merge reads
 // both sides this way: it only reads src, and writes dest back onto itself.
@@ -375,7 +372,9 @@ func (s StdDev) MergeAll(parts []udf.Partial, m *udf.Meta) (map[string]array.Arr
 	sum := array.New(specs[sdSum].ResolvedDType(), sig...)
 	var acc stdAcc
 	for i, p := range parts {
-		a, err := readStd(p.Buffers)
+		// The first partial is copied (it becomes the accumulator); the others
+		// are only read.
+		a, err := readStdIn(p.Buffers, i > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -393,29 +392,37 @@ func (s StdDev) MergeAll(parts []udf.Partial, m *udf.Meta) (map[string]array.Arr
 	return map[string]array.Array{"varsum": varsum, "num_frames": nf, "sum": sum}, nil
 }
 
-// Results computes var = varsum/N, std = sqrt(var) and mean = sum/N.
+// Results computes var = varsum/N, std = sqrt(var) and mean = sum/N, straight into
+// the result arrays when they are float64 (the default base dtype), reading the merged
+// buffers in place.
 func (s StdDev) Results(env *udf.Env) (map[string]array.Array, error) {
-	a, err := readStd(env)
+	a, err := readStdIn(env, true)
 	if err != nil {
 		return nil, err
 	}
 	sig := env.Meta.DatasetShape.Sig()
-	n := float64(a.n)
-	vr := make([]float64, len(a.varsum))
-	sd := make([]float64, len(a.varsum))
-	for i, v := range a.varsum {
-		vr[i] = v / n
-		sd[i] = math.Sqrt(vr[i])
-	}
 	specs := s.ResultBuffers(env.Meta)
 	outV := array.New(specs[sdVar].ResolvedDType(), sig...)
 	outS := array.New(specs[sdStd].ResolvedDType(), sig...)
 	outM := array.New(specs[sdMean].ResolvedDType(), sig...)
-	if err := storeF64(outV, vr); err != nil {
-		return nil, err
+	npx := len(a.varsum)
+	n := float64(a.n)
+	vr, sd := denseF64(outV, npx), denseF64(outS, npx)
+	direct := vr != nil && sd != nil
+	if !direct {
+		vr, sd = make([]float64, npx), make([]float64, npx)
 	}
-	if err := storeF64(outS, sd); err != nil {
-		return nil, err
+	for i, v := range a.varsum {
+		vr[i] = v / n
+		sd[i] = math.Sqrt(vr[i])
+	}
+	if !direct {
+		if err := storeF64(outV, vr); err != nil {
+			return nil, err
+		}
+		if err := storeF64(outS, sd); err != nil {
+			return nil, err
+		}
 	}
 	if a.sumC != nil {
 		mean := make([]complex128, len(a.sumC))
@@ -423,6 +430,10 @@ func (s StdDev) Results(env *udf.Env) (map[string]array.Array, error) {
 			mean[i] = v / complex(n, 0)
 		}
 		err = storeC128(outM, mean)
+	} else if mean := denseF64(outM, len(a.sum)); mean != nil {
+		for i, v := range a.sum {
+			mean[i] = v / n
+		}
 	} else {
 		mean := make([]float64, len(a.sum))
 		for i, v := range a.sum {

@@ -31,6 +31,10 @@ func stdShiftF32(k, s, q []float64, x []float32, stride, rows int, start bool) {
 	stdShiftF32Go(k, s, q, x, stride, rows, start)
 }
 
+func stdFold(sum, varsum []float64, n0 int64, k, s, q []float64, n1 int64) {
+	stdFoldGo(sum, varsum, n0, k, s, q, n1)
+}
+
 func gemmBlock(r, cols int, c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int) {
 	gemmBlockGo(r, cols, c, ldc, a, lda, b, ldb, k)
 }

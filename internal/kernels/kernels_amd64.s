@@ -2896,242 +2896,355 @@ ar64_done:
 	VZEROUPPER
 	RET
 
-// func stdShiftStartF32AVX2(k []float64, s []float64, q []float64, x []float32, stride int, rows int)
+// func stdStart4F32AVX2(k []float64, s []float64, q []float64, a []float32, b []float32, c []float32, d []float32)
 // Requires: AVX, FMA3
-TEXT ·stdShiftStartF32AVX2(SB), NOSPLIT, $0-112
-	MOVQ k_base+0(FP), AX
-	MOVQ s_base+24(FP), CX
-	MOVQ q_base+48(FP), DX
-	MOVQ x_base+72(FP), BX
-	MOVQ k_len+8(FP), SI
-	MOVQ stride+96(FP), DI
-	SHLQ $0x02, DI
-	MOVQ rows+104(FP), R8
-	DECQ R8
+TEXT ·stdStart4F32AVX2(SB), NOSPLIT, $0-168
+	MOVQ   k_base+0(FP), AX
+	MOVQ   s_base+24(FP), CX
+	MOVQ   q_base+48(FP), DX
+	MOVQ   a_base+72(FP), BX
+	MOVQ   b_base+96(FP), SI
+	MOVQ   c_base+120(FP), DI
+	MOVQ   d_base+144(FP), R8
+	MOVQ   k_len+8(FP), R9
+	VXORPD Y0, Y0, Y0
 
-stdShiftStartF32AVX2_big:
-	CMPQ      SI, $0x00000010
-	JL        stdShiftStartF32AVX2_small
-	MOVQ      BX, R9
-	MOVQ      R8, R10
-	VXORPD    Y3, Y3, Y3
-	VCVTPS2PD (R9), Y1
-	VSUBPD    Y1, Y1, Y0
-	VCMPPD    $0x00, Y3, Y0, Y0
-	VANDPD    Y1, Y0, Y0
-	VMOVUPD   Y0, (AX)
-	VSUBPD    Y0, Y1, Y4
-	VMULPD    Y4, Y4, Y8
-	VCVTPS2PD 16(R9), Y2
-	VSUBPD    Y2, Y2, Y1
-	VCMPPD    $0x00, Y3, Y1, Y1
-	VANDPD    Y2, Y1, Y1
-	VMOVUPD   Y1, 32(AX)
-	VSUBPD    Y1, Y2, Y5
-	VMULPD    Y5, Y5, Y9
-	VCVTPS2PD 32(R9), Y6
-	VSUBPD    Y6, Y6, Y2
-	VCMPPD    $0x00, Y3, Y2, Y2
-	VANDPD    Y6, Y2, Y2
-	VMOVUPD   Y2, 64(AX)
-	VSUBPD    Y2, Y6, Y6
-	VMULPD    Y6, Y6, Y10
-	VCVTPS2PD 48(R9), Y7
-	VSUBPD    Y7, Y7, Y11
-	VCMPPD    $0x00, Y3, Y11, Y11
-	VANDPD    Y7, Y11, Y3
-	VMOVUPD   Y3, 96(AX)
-	VSUBPD    Y3, Y7, Y7
-	VMULPD    Y7, Y7, Y11
+stdStart4F32AVX2_loop:
+	CMPQ        R9, $0x00000008
+	JL          stdStart4F32AVX2_done
+	VCVTPS2PD   (BX), Y1
+	VSUBPD      Y1, Y1, Y2
+	VCMPPD      $0x00, Y0, Y2, Y2
+	VANDPD      Y1, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VSUBPD      Y2, Y1, Y1
+	VMULPD      Y1, Y1, Y3
+	VCVTPS2PD   (SI), Y4
+	VSUBPD      Y2, Y4, Y4
+	VADDPD      Y4, Y1, Y1
+	VFMADD231PD Y4, Y4, Y3
+	VCVTPS2PD   (DI), Y4
+	VSUBPD      Y2, Y4, Y4
+	VADDPD      Y4, Y1, Y1
+	VFMADD231PD Y4, Y4, Y3
+	VCVTPS2PD   (R8), Y4
+	VSUBPD      Y2, Y4, Y4
+	VADDPD      Y4, Y1, Y1
+	VFMADD231PD Y4, Y4, Y3
+	VMOVUPD     Y1, (CX)
+	VMOVUPD     Y3, (DX)
+	VCVTPS2PD   16(BX), Y1
+	VSUBPD      Y1, Y1, Y2
+	VCMPPD      $0x00, Y0, Y2, Y2
+	VANDPD      Y1, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VSUBPD      Y2, Y1, Y1
+	VMULPD      Y1, Y1, Y3
+	VCVTPS2PD   16(SI), Y4
+	VSUBPD      Y2, Y4, Y4
+	VADDPD      Y4, Y1, Y1
+	VFMADD231PD Y4, Y4, Y3
+	VCVTPS2PD   16(DI), Y4
+	VSUBPD      Y2, Y4, Y4
+	VADDPD      Y4, Y1, Y1
+	VFMADD231PD Y4, Y4, Y3
+	VCVTPS2PD   16(R8), Y4
+	VSUBPD      Y2, Y4, Y4
+	VADDPD      Y4, Y1, Y1
+	VFMADD231PD Y4, Y4, Y3
+	VMOVUPD     Y1, 32(CX)
+	VMOVUPD     Y3, 32(DX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000020, BX
+	ADDQ        $0x00000020, SI
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, R8
+	SUBQ        $0x00000008, R9
+	JMP         stdStart4F32AVX2_loop
 
-stdShiftStartF32AVX2_w16_row:
-	TESTQ       R10, R10
-	JZ          stdShiftStartF32AVX2_w16_store
-	ADDQ        DI, R9
-	VCVTPS2PD   (R9), Y12
-	VSUBPD      Y0, Y12, Y12
-	VADDPD      Y12, Y4, Y4
-	VFMADD231PD Y12, Y12, Y8
-	VCVTPS2PD   16(R9), Y12
-	VSUBPD      Y1, Y12, Y12
-	VADDPD      Y12, Y5, Y5
-	VFMADD231PD Y12, Y12, Y9
-	VCVTPS2PD   32(R9), Y12
-	VSUBPD      Y2, Y12, Y12
-	VADDPD      Y12, Y6, Y6
-	VFMADD231PD Y12, Y12, Y10
-	VCVTPS2PD   48(R9), Y12
-	VSUBPD      Y3, Y12, Y12
-	VADDPD      Y12, Y7, Y7
-	VFMADD231PD Y12, Y12, Y11
-	DECQ        R10
-	JMP         stdShiftStartF32AVX2_w16_row
-
-stdShiftStartF32AVX2_w16_store:
-	VMOVUPD Y4, (CX)
-	VMOVUPD Y8, (DX)
-	VMOVUPD Y5, 32(CX)
-	VMOVUPD Y9, 32(DX)
-	VMOVUPD Y6, 64(CX)
-	VMOVUPD Y10, 64(DX)
-	VMOVUPD Y7, 96(CX)
-	VMOVUPD Y11, 96(DX)
-	ADDQ    $0x00000040, BX
-	ADDQ    $0x00000080, AX
-	ADDQ    $0x00000080, CX
-	ADDQ    $0x00000080, DX
-	SUBQ    $0x00000010, SI
-	JMP     stdShiftStartF32AVX2_big
-
-stdShiftStartF32AVX2_small:
-	CMPQ      SI, $0x00000008
-	JL        stdShiftStartF32AVX2_done
-	MOVQ      R8, SI
-	VXORPD    Y1, Y1, Y1
-	VCVTPS2PD (BX), Y2
-	VSUBPD    Y2, Y2, Y0
-	VCMPPD    $0x00, Y1, Y0, Y0
-	VANDPD    Y2, Y0, Y0
-	VMOVUPD   Y0, (AX)
-	VSUBPD    Y0, Y2, Y2
-	VMULPD    Y2, Y2, Y4
-	VCVTPS2PD 16(BX), Y3
-	VSUBPD    Y3, Y3, Y5
-	VCMPPD    $0x00, Y1, Y5, Y5
-	VANDPD    Y3, Y5, Y1
-	VMOVUPD   Y1, 32(AX)
-	VSUBPD    Y1, Y3, Y3
-	VMULPD    Y3, Y3, Y5
-
-stdShiftStartF32AVX2_w8_row:
-	TESTQ       SI, SI
-	JZ          stdShiftStartF32AVX2_w8_store
-	ADDQ        DI, BX
-	VCVTPS2PD   (BX), Y6
-	VSUBPD      Y0, Y6, Y6
-	VADDPD      Y6, Y2, Y2
-	VFMADD231PD Y6, Y6, Y4
-	VCVTPS2PD   16(BX), Y6
-	VSUBPD      Y1, Y6, Y6
-	VADDPD      Y6, Y3, Y3
-	VFMADD231PD Y6, Y6, Y5
-	DECQ        SI
-	JMP         stdShiftStartF32AVX2_w8_row
-
-stdShiftStartF32AVX2_w8_store:
-	VMOVUPD Y2, (CX)
-	VMOVUPD Y4, (DX)
-	VMOVUPD Y3, 32(CX)
-	VMOVUPD Y5, 32(DX)
-
-stdShiftStartF32AVX2_done:
+stdStart4F32AVX2_done:
 	VZEROUPPER
 	RET
 
-// func stdShiftAddF32AVX2(k []float64, s []float64, q []float64, x []float32, stride int, rows int)
+// func stdStart1F32AVX2(k []float64, s []float64, q []float64, a []float32)
+// Requires: AVX
+TEXT ·stdStart1F32AVX2(SB), NOSPLIT, $0-96
+	MOVQ   k_base+0(FP), AX
+	MOVQ   s_base+24(FP), CX
+	MOVQ   q_base+48(FP), DX
+	MOVQ   a_base+72(FP), BX
+	MOVQ   k_len+8(FP), SI
+	VXORPD Y0, Y0, Y0
+
+stdStart1F32AVX2_loop:
+	CMPQ      SI, $0x00000008
+	JL        stdStart1F32AVX2_done
+	VCVTPS2PD (BX), Y1
+	VSUBPD    Y1, Y1, Y2
+	VCMPPD    $0x00, Y0, Y2, Y2
+	VANDPD    Y1, Y2, Y2
+	VMOVUPD   Y2, (AX)
+	VSUBPD    Y2, Y1, Y1
+	VMULPD    Y1, Y1, Y2
+	VMOVUPD   Y1, (CX)
+	VMOVUPD   Y2, (DX)
+	VCVTPS2PD 16(BX), Y1
+	VSUBPD    Y1, Y1, Y2
+	VCMPPD    $0x00, Y0, Y2, Y2
+	VANDPD    Y1, Y2, Y2
+	VMOVUPD   Y2, 32(AX)
+	VSUBPD    Y2, Y1, Y1
+	VMULPD    Y1, Y1, Y2
+	VMOVUPD   Y1, 32(CX)
+	VMOVUPD   Y2, 32(DX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	ADDQ      $0x00000020, BX
+	SUBQ      $0x00000008, SI
+	JMP       stdStart1F32AVX2_loop
+
+stdStart1F32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func stdAdd4F32AVX2(k []float64, s []float64, q []float64, a []float32, b []float32, c []float32, d []float32)
 // Requires: AVX, FMA3
-TEXT ·stdShiftAddF32AVX2(SB), NOSPLIT, $0-112
+TEXT ·stdAdd4F32AVX2(SB), NOSPLIT, $0-168
 	MOVQ k_base+0(FP), AX
 	MOVQ s_base+24(FP), CX
 	MOVQ q_base+48(FP), DX
-	MOVQ x_base+72(FP), BX
+	MOVQ a_base+72(FP), BX
+	MOVQ b_base+96(FP), SI
+	MOVQ c_base+120(FP), DI
+	MOVQ d_base+144(FP), R8
+	MOVQ k_len+8(FP), R9
+
+stdAdd4F32AVX2_loop:
+	CMPQ        R9, $0x00000008
+	JL          stdAdd4F32AVX2_done
+	VMOVUPD     (AX), Y0
+	VMOVUPD     (CX), Y1
+	VMOVUPD     (DX), Y2
+	VCVTPS2PD   (BX), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VCVTPS2PD   (SI), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VCVTPS2PD   (DI), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VCVTPS2PD   (R8), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VMOVUPD     Y1, (CX)
+	VMOVUPD     Y2, (DX)
+	VMOVUPD     32(AX), Y0
+	VMOVUPD     32(CX), Y1
+	VMOVUPD     32(DX), Y2
+	VCVTPS2PD   16(BX), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VCVTPS2PD   16(SI), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VCVTPS2PD   16(DI), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VCVTPS2PD   16(R8), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VMOVUPD     Y1, 32(CX)
+	VMOVUPD     Y2, 32(DX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000020, BX
+	ADDQ        $0x00000020, SI
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, R8
+	SUBQ        $0x00000008, R9
+	JMP         stdAdd4F32AVX2_loop
+
+stdAdd4F32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func stdAdd1F32AVX2(k []float64, s []float64, q []float64, a []float32)
+// Requires: AVX, FMA3
+TEXT ·stdAdd1F32AVX2(SB), NOSPLIT, $0-96
+	MOVQ k_base+0(FP), AX
+	MOVQ s_base+24(FP), CX
+	MOVQ q_base+48(FP), DX
+	MOVQ a_base+72(FP), BX
 	MOVQ k_len+8(FP), SI
-	MOVQ stride+96(FP), DI
-	SHLQ $0x02, DI
-	MOVQ rows+104(FP), R8
 
-stdShiftAddF32AVX2_big:
-	CMPQ    SI, $0x00000010
-	JL      stdShiftAddF32AVX2_small
-	MOVQ    BX, R9
-	MOVQ    R8, R10
-	VMOVUPD (AX), Y0
-	VMOVUPD (CX), Y4
-	VMOVUPD (DX), Y8
-	VMOVUPD 32(AX), Y1
-	VMOVUPD 32(CX), Y5
-	VMOVUPD 32(DX), Y9
-	VMOVUPD 64(AX), Y2
-	VMOVUPD 64(CX), Y6
-	VMOVUPD 64(DX), Y10
-	VMOVUPD 96(AX), Y3
-	VMOVUPD 96(CX), Y7
-	VMOVUPD 96(DX), Y11
-	SUBQ    DI, R9
+stdAdd1F32AVX2_loop:
+	CMPQ        SI, $0x00000008
+	JL          stdAdd1F32AVX2_done
+	VMOVUPD     (AX), Y0
+	VMOVUPD     (CX), Y1
+	VMOVUPD     (DX), Y2
+	VCVTPS2PD   (BX), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VMOVUPD     Y1, (CX)
+	VMOVUPD     Y2, (DX)
+	VMOVUPD     32(AX), Y0
+	VMOVUPD     32(CX), Y1
+	VMOVUPD     32(DX), Y2
+	VCVTPS2PD   16(BX), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VMOVUPD     Y1, 32(CX)
+	VMOVUPD     Y2, 32(DX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000020, BX
+	SUBQ        $0x00000008, SI
+	JMP         stdAdd1F32AVX2_loop
 
-stdShiftAddF32AVX2_w16_row:
-	TESTQ       R10, R10
-	JZ          stdShiftAddF32AVX2_w16_store
-	ADDQ        DI, R9
-	VCVTPS2PD   (R9), Y12
-	VSUBPD      Y0, Y12, Y12
-	VADDPD      Y12, Y4, Y4
-	VFMADD231PD Y12, Y12, Y8
-	VCVTPS2PD   16(R9), Y12
-	VSUBPD      Y1, Y12, Y12
-	VADDPD      Y12, Y5, Y5
-	VFMADD231PD Y12, Y12, Y9
-	VCVTPS2PD   32(R9), Y12
-	VSUBPD      Y2, Y12, Y12
-	VADDPD      Y12, Y6, Y6
-	VFMADD231PD Y12, Y12, Y10
-	VCVTPS2PD   48(R9), Y12
-	VSUBPD      Y3, Y12, Y12
-	VADDPD      Y12, Y7, Y7
-	VFMADD231PD Y12, Y12, Y11
-	DECQ        R10
-	JMP         stdShiftAddF32AVX2_w16_row
+stdAdd1F32AVX2_done:
+	VZEROUPPER
+	RET
 
-stdShiftAddF32AVX2_w16_store:
-	VMOVUPD Y4, (CX)
-	VMOVUPD Y8, (DX)
+// func stdFoldFirstAVX2(sum []float64, varsum []float64, k []float64, s []float64, q []float64, f1 float64, inv1 float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·stdFoldFirstAVX2(SB), NOSPLIT, $0-136
+	MOVQ         sum_base+0(FP), AX
+	MOVQ         varsum_base+24(FP), CX
+	MOVQ         k_base+48(FP), DX
+	MOVQ         s_base+72(FP), BX
+	MOVQ         q_base+96(FP), SI
+	MOVQ         k_len+56(FP), DI
+	MOVSD        f1+120(FP), X0
+	VBROADCASTSD X0, Y0
+	MOVSD        inv1+128(FP), X1
+	VBROADCASTSD X1, Y1
+	VXORPD       Y2, Y2, Y2
+
+stdFoldFirstAVX2_loop:
+	CMPQ    DI, $0x00000008
+	JL      stdFoldFirstAVX2_done
+	VMOVUPD (DX), Y3
+	VMOVUPD (BX), Y4
+	VMULPD  Y1, Y4, Y5
+	VMULPD  Y5, Y4, Y5
+	VMOVUPD (SI), Y6
+	VSUBPD  Y5, Y6, Y5
+	VMAXPD  Y5, Y2, Y5
+	VMULPD  Y3, Y0, Y3
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VMOVUPD Y5, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(BX), Y4
+	VMULPD  Y1, Y4, Y5
+	VMULPD  Y5, Y4, Y5
+	VMOVUPD 32(SI), Y6
+	VSUBPD  Y5, Y6, Y5
+	VMAXPD  Y5, Y2, Y5
+	VMULPD  Y3, Y0, Y3
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, 32(AX)
 	VMOVUPD Y5, 32(CX)
-	VMOVUPD Y9, 32(DX)
-	VMOVUPD Y6, 64(CX)
-	VMOVUPD Y10, 64(DX)
-	VMOVUPD Y7, 96(CX)
-	VMOVUPD Y11, 96(DX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
 	ADDQ    $0x00000040, BX
-	ADDQ    $0x00000080, AX
-	ADDQ    $0x00000080, CX
-	ADDQ    $0x00000080, DX
-	SUBQ    $0x00000010, SI
-	JMP     stdShiftAddF32AVX2_big
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000008, DI
+	JMP     stdFoldFirstAVX2_loop
 
-stdShiftAddF32AVX2_small:
-	CMPQ    SI, $0x00000008
-	JL      stdShiftAddF32AVX2_done
-	MOVQ    R8, SI
-	VMOVUPD (AX), Y0
-	VMOVUPD (CX), Y2
-	VMOVUPD (DX), Y4
-	VMOVUPD 32(AX), Y1
-	VMOVUPD 32(CX), Y3
+stdFoldFirstAVX2_done:
+	VZEROUPPER
+	RET
+
+// func stdFoldAVX2(sum []float64, varsum []float64, k []float64, s []float64, q []float64, f1 float64, inv1 float64, w float64, inv0 float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·stdFoldAVX2(SB), NOSPLIT, $0-152
+	MOVQ         sum_base+0(FP), AX
+	MOVQ         varsum_base+24(FP), CX
+	MOVQ         k_base+48(FP), DX
+	MOVQ         s_base+72(FP), BX
+	MOVQ         q_base+96(FP), SI
+	MOVQ         k_len+56(FP), DI
+	MOVSD        f1+120(FP), X0
+	VBROADCASTSD X0, Y0
+	MOVSD        inv1+128(FP), X1
+	VBROADCASTSD X1, Y1
+	MOVSD        w+136(FP), X2
+	VBROADCASTSD X2, Y2
+	MOVSD        inv0+144(FP), X3
+	VBROADCASTSD X3, Y3
+	VXORPD       Y4, Y4, Y4
+
+stdFoldAVX2_loop:
+	CMPQ    DI, $0x00000008
+	JL      stdFoldAVX2_done
+	VMOVUPD (DX), Y5
+	VMOVUPD (BX), Y6
+	VMULPD  Y1, Y6, Y7
+	VMULPD  Y7, Y6, Y8
+	VMOVUPD (SI), Y9
+	VSUBPD  Y8, Y9, Y8
+	VMAXPD  Y8, Y4, Y8
+	VMULPD  Y5, Y0, Y9
+	VADDPD  Y6, Y9, Y9
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD (AX), Y6
+	VMULPD  Y3, Y6, Y7
+	VSUBPD  Y7, Y5, Y5
+	VMULPD  Y5, Y5, Y5
+	VMULPD  Y2, Y5, Y5
+	VADDPD  Y5, Y8, Y8
+	VADDPD  (CX), Y8, Y8
+	VMOVUPD Y8, (CX)
+	VADDPD  Y9, Y6, Y6
+	VMOVUPD Y6, (AX)
 	VMOVUPD 32(DX), Y5
-	SUBQ    DI, BX
+	VMOVUPD 32(BX), Y6
+	VMULPD  Y1, Y6, Y7
+	VMULPD  Y7, Y6, Y8
+	VMOVUPD 32(SI), Y9
+	VSUBPD  Y8, Y9, Y8
+	VMAXPD  Y8, Y4, Y8
+	VMULPD  Y5, Y0, Y9
+	VADDPD  Y6, Y9, Y9
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD 32(AX), Y6
+	VMULPD  Y3, Y6, Y7
+	VSUBPD  Y7, Y5, Y5
+	VMULPD  Y5, Y5, Y5
+	VMULPD  Y2, Y5, Y5
+	VADDPD  Y5, Y8, Y8
+	VADDPD  32(CX), Y8, Y8
+	VMOVUPD Y8, 32(CX)
+	VADDPD  Y9, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000008, DI
+	JMP     stdFoldAVX2_loop
 
-stdShiftAddF32AVX2_w8_row:
-	TESTQ       SI, SI
-	JZ          stdShiftAddF32AVX2_w8_store
-	ADDQ        DI, BX
-	VCVTPS2PD   (BX), Y6
-	VSUBPD      Y0, Y6, Y6
-	VADDPD      Y6, Y2, Y2
-	VFMADD231PD Y6, Y6, Y4
-	VCVTPS2PD   16(BX), Y6
-	VSUBPD      Y1, Y6, Y6
-	VADDPD      Y6, Y3, Y3
-	VFMADD231PD Y6, Y6, Y5
-	DECQ        SI
-	JMP         stdShiftAddF32AVX2_w8_row
-
-stdShiftAddF32AVX2_w8_store:
-	VMOVUPD Y2, (CX)
-	VMOVUPD Y4, (DX)
-	VMOVUPD Y3, 32(CX)
-	VMOVUPD Y5, 32(DX)
-
-stdShiftAddF32AVX2_done:
+stdFoldAVX2_done:
 	VZEROUPPER
 	RET
 

@@ -65,13 +65,26 @@ func StdFold(sum, varsum []float64, n0 int64, k, s, q []float64, n1 int64) {
 	if len(sum) != px || len(varsum) != px || len(s) != px || len(q) != px || n1 < 1 {
 		panic(fmt.Sprintf("kernels.StdFold: lengths %d, %d, %d, %d, %d, n1 = %d", len(sum), len(varsum), px, len(s), len(q), n1))
 	}
+	stdFold(sum, varsum, n0, k, s, q, n1)
+}
+
+// stdFoldGo is the twin of stdFoldFirstAVX2 (n0 = 0) and stdFoldAVX2.
+func stdFoldGo(sum, varsum []float64, n0 int64, k, s, q []float64, n1 int64) {
+	px := len(k)
 	f1 := float64(n1)
 	inv1 := 1 / f1
+	sum, varsum, s, q = sum[:px], varsum[:px], s[:px], q[:px]
+	// The explicit float64 conversions keep the compiler from fusing a product
+	// and a sum (the result must not depend on GOAMD64).
 	if n0 == 0 {
 		for j, kj := range k {
 			sj := s[j]
-			sum[j] = f1*kj + sj
-			varsum[j] = max(0, q[j]-sj*(sj*inv1))
+			dev := q[j] - float64(sj*float64(sj*inv1))
+			if dev < 0 { // rounding; NaN stays
+				dev = 0
+			}
+			sum[j] = float64(f1*kj) + sj
+			varsum[j] = dev
 		}
 		return
 	}
@@ -79,10 +92,13 @@ func StdFold(sum, varsum []float64, n0 int64, k, s, q []float64, n1 int64) {
 	inv0 := 1 / float64(n0)
 	for j, kj := range k {
 		sj := s[j]
-		dev := max(0, q[j]-sj*(sj*inv1))
-		delta := kj + sj*inv1 - sum[j]*inv0
-		varsum[j] += dev + delta*delta*w
-		sum[j] += f1*kj + sj
+		dev := q[j] - float64(sj*float64(sj*inv1))
+		if dev < 0 {
+			dev = 0
+		}
+		delta := kj + float64(sj*inv1) - float64(sum[j]*inv0)
+		varsum[j] += dev + float64(float64(delta*delta)*w)
+		sum[j] += float64(f1*kj) + sj
 	}
 }
 

@@ -344,3 +344,57 @@ func TestStdLengthPanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestStdFoldPaths compares both paths of StdFold with the formula written out
+// per pixel, bit for bit (the same IEEE operations, none fused), on odd lengths,
+// empty and non-empty accumulators, a q rounded below s²/n1 (clamped to 0) and NaN.
+func TestStdFoldPaths(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(35, 36))
+		for _, n := range testLens() {
+			for _, n0 := range []int64{0, 1, 64, 1000} {
+				n1 := int64(1 + rng.IntN(64))
+				k, s, q := make([]float64, n), make([]float64, n), make([]float64, n)
+				sum, vs := make([]float64, n), make([]float64, n)
+				for j := range k {
+					k[j] = rng.NormFloat64() * 1e3
+					s[j] = rng.NormFloat64() * 10
+					q[j] = s[j]*s[j]/float64(n1) + rng.Float64()*50
+					sum[j] = rng.NormFloat64() * 1e5
+					vs[j] = rng.Float64() * 1e4
+				}
+				if n > 2 {
+					q[1] = math.Nextafter(s[1]*(s[1]/float64(n1)), 0) // rounds below: clamped
+					s[2] = math.NaN()
+				}
+				wantS, wantV := append([]float64(nil), sum...), append([]float64(nil), vs...)
+				f1 := float64(n1)
+				inv1 := 1 / f1
+				for j := range k {
+					dev := q[j] - float64(s[j]*float64(s[j]*inv1))
+					if dev < 0 {
+						dev = 0
+					}
+					bsum := float64(f1*k[j]) + s[j]
+					if n0 == 0 {
+						wantS[j], wantV[j] = bsum, dev
+						continue
+					}
+					w := float64(n0) * f1 / float64(n0+n1)
+					delta := k[j] + float64(s[j]*inv1) - float64(wantS[j]*(1/float64(n0)))
+					wantV[j] += dev + float64(float64(delta*delta)*w)
+					wantS[j] += bsum
+				}
+				StdFold(sum, vs, n0, k, s, q, n1)
+				for j := range k {
+					if !sameBits(sum[j], wantS[j]) || !sameBits(vs[j], wantV[j]) {
+						t.Fatalf("n=%d n0=%d n1=%d pixel %d: %v %v, want %v %v", n, n0, n1, j, sum[j], vs[j], wantS[j], wantV[j])
+					}
+				}
+				if n > 2 && (vs[1] < 0 || !math.IsNaN(vs[2])) {
+					t.Fatalf("n=%d: clamp %v, NaN %v", n, vs[1], vs[2])
+				}
+			}
+		}
+	})
+}

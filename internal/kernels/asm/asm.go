@@ -656,97 +656,188 @@ func rows4F64() {
 	}
 }
 
-// stdShift generates the one-pass kernels of StdShiftF32 over rows frames
-// of x (frame stride stride elements) for the len(k) pixels of a block:
+// stdShift generates the one-pass kernels of StdShiftF32. They stream whole
+// frames (rows) with k, s and q in memory, 8 pixels per step, so that every
+// stream is sequential:
 //
-//   - stdShiftStartF32AVX2 starts the block at x's first frame: k = x0 where
-//     x0 = float64(x[j]) is finite, else 0; s = x0 − k, q = (x0 − k)²; then
-//     the later frames as below (rows ≥ 1).
-//   - stdShiftAddF32AVX2 continues it: for every frame, d = float64(x) − k,
-//     s += d, q += d² (FMA), frames in order.
-//
-// Strips of 16 pixels keep k, s and q in registers for all rows, so every
-// input byte is loaded once; a last strip of 8 handles the rest.
+//   - stdStart1F32AVX2(k, s, q, a) starts a block at frame a: k = a where
+//     float64(a) is finite, else 0; s = a − k, q = (a − k)².
+//     stdStart4F32AVX2(k, s, q, a, b, c, d) also adds b, c and d as below.
+//   - stdAdd4F32AVX2(k, s, q, a, b, c, d) and stdAdd1F32AVX2(k, s, q, a) add
+//     frames in order: d = float64(x) − k, s += d, q += d² (FMA).
 func stdShift() {
-	for _, start := range []bool{true, false} {
-		name := "stdShiftAddF32AVX2"
-		if start {
-			name = "stdShiftStartF32AVX2"
+	for _, nr := range []int{4, 1} {
+		name := fmt.Sprintf("stdStart%dF32AVX2", nr)
+		sig := "func(k, s, q []float64, a, b, c, d []float32)"
+		if nr == 1 {
+			sig = "func(k, s, q []float64, a []float32)"
 		}
-		text(name, "func(k, s, q []float64, x []float32, stride, rows int)")
+		text(name, sig)
 		kp := Mem{Base: Load(Param("k").Base(), GP64())}
 		sp := Mem{Base: Load(Param("s").Base(), GP64())}
 		qp := Mem{Base: Load(Param("q").Base(), GP64())}
-		xp := Load(Param("x").Base(), GP64())
+		rows := []Mem{}
+		for _, r := range []string{"a", "b", "c", "d"}[:nr] {
+			rows = append(rows, Mem{Base: Load(Param(r).Base(), GP64())})
+		}
 		n := Load(Param("k").Len(), GP64())
-		stride := Load(Param("stride"), GP64())
-		SHLQ(U8(2), stride) // bytes
-		rows := Load(Param("rows"), GP64())
-		if start {
-			DECQ(rows) // frames after the shift frame
-		}
-		strip := func(w int, label string) {
-			nv := w / 4
-			kv, sv, qv := ymms(nv), ymms(nv), ymms(nv)
-			p, r := GP64(), GP64()
-			MOVQ(xp, p)
-			MOVQ(rows, r)
-			if start {
-				z := YMM()
-				VXORPD(z, z, z)
-				for i := range kv {
-					x0, t := YMM(), YMM()
-					VCVTPS2PD(Mem{Base: p}.Offset(16*i), x0)
-					VSUBPD(x0, x0, t)      // 0 where finite, NaN otherwise
-					VCMPPD(U8(0), z, t, t) // EQ_OQ: all ones where finite
-					VANDPD(x0, t, kv[i])
-					VMOVUPD(kv[i], kp.Offset(32*i))
-					VSUBPD(kv[i], x0, sv[i])
-					VMULPD(sv[i], sv[i], qv[i])
-				}
-			} else {
-				for i := range kv {
-					VMOVUPD(kp.Offset(32*i), kv[i])
-					VMOVUPD(sp.Offset(32*i), sv[i])
-					VMOVUPD(qp.Offset(32*i), qv[i])
-				}
-				SUBQ(stride, p) // the row loop advances before it loads
-			}
-			Label(label + "_row")
-			TESTQ(r, r)
-			JZ(LabelRef(label + "_store"))
-			ADDQ(stride, p)
-			for i := range kv {
-				t := YMM()
-				VCVTPS2PD(Mem{Base: p}.Offset(16*i), t)
-				VSUBPD(kv[i], t, t)
-				VADDPD(t, sv[i], sv[i])
-				VFMADD231PD(t, t, qv[i])
-			}
-			DECQ(r)
-			JMP(LabelRef(label + "_row"))
-			Label(label + "_store")
-			for i := range kv {
-				VMOVUPD(sv[i], sp.Offset(32*i))
-				VMOVUPD(qv[i], qp.Offset(32*i))
-			}
-		}
-		pre := name + "_"
-		Label(pre + "big")
-		CMPQ(n, U32(16))
-		JL(LabelRef(pre + "small"))
-		strip(16, pre+"w16")
-		ADDQ(U32(64), xp)
-		ADDQ(U32(128), kp.Base)
-		ADDQ(U32(128), sp.Base)
-		ADDQ(U32(128), qp.Base)
-		SUBQ(U32(16), n)
-		JMP(LabelRef(pre + "big"))
-		Label(pre + "small")
+		z := YMM()
+		VXORPD(z, z, z)
+		loop, done := name+"_loop", name+"_done"
+		Label(loop)
 		CMPQ(n, U32(8))
-		JL(LabelRef(pre + "done"))
-		strip(8, pre+"w8")
-		Label(pre + "done")
+		JL(LabelRef(done))
+		for h := 0; h < 2; h++ {
+			x0, t, kv, sv, qv := YMM(), YMM(), YMM(), YMM(), YMM()
+			VCVTPS2PD(rows[0].Offset(16*h), x0)
+			VSUBPD(x0, x0, t)      // 0 where finite, NaN otherwise
+			VCMPPD(U8(0), z, t, t) // EQ_OQ: all ones where finite
+			VANDPD(x0, t, kv)
+			VMOVUPD(kv, kp.Offset(32*h))
+			VSUBPD(kv, x0, sv)
+			VMULPD(sv, sv, qv)
+			for _, r := range rows[1:] {
+				d := YMM()
+				VCVTPS2PD(r.Offset(16*h), d)
+				VSUBPD(kv, d, d)
+				VADDPD(d, sv, sv)
+				VFMADD231PD(d, d, qv)
+			}
+			VMOVUPD(sv, sp.Offset(32*h))
+			VMOVUPD(qv, qp.Offset(32*h))
+		}
+		ADDQ(U32(64), kp.Base)
+		ADDQ(U32(64), sp.Base)
+		ADDQ(U32(64), qp.Base)
+		for _, r := range rows {
+			ADDQ(U32(32), r.Base)
+		}
+		SUBQ(U32(8), n)
+		JMP(LabelRef(loop))
+		Label(done)
+		VZEROUPPER()
+		RET()
+	}
+	for _, nr := range []int{4, 1} {
+		name := fmt.Sprintf("stdAdd%dF32AVX2", nr)
+		sig := "func(k, s, q []float64, a, b, c, d []float32)"
+		if nr == 1 {
+			sig = "func(k, s, q []float64, a []float32)"
+		}
+		text(name, sig)
+		kp := Mem{Base: Load(Param("k").Base(), GP64())}
+		sp := Mem{Base: Load(Param("s").Base(), GP64())}
+		qp := Mem{Base: Load(Param("q").Base(), GP64())}
+		rows := []Mem{}
+		for _, r := range []string{"a", "b", "c", "d"}[:nr] {
+			rows = append(rows, Mem{Base: Load(Param(r).Base(), GP64())})
+		}
+		n := Load(Param("k").Len(), GP64())
+		loop, done := name+"_loop", name+"_done"
+		Label(loop)
+		CMPQ(n, U32(8))
+		JL(LabelRef(done))
+		for h := 0; h < 2; h++ {
+			kv, sv, qv := YMM(), YMM(), YMM()
+			VMOVUPD(kp.Offset(32*h), kv)
+			VMOVUPD(sp.Offset(32*h), sv)
+			VMOVUPD(qp.Offset(32*h), qv)
+			for _, r := range rows {
+				t := YMM()
+				VCVTPS2PD(r.Offset(16*h), t)
+				VSUBPD(kv, t, t)
+				VADDPD(t, sv, sv)
+				VFMADD231PD(t, t, qv)
+			}
+			VMOVUPD(sv, sp.Offset(32*h))
+			VMOVUPD(qv, qp.Offset(32*h))
+		}
+		ADDQ(U32(64), kp.Base)
+		ADDQ(U32(64), sp.Base)
+		ADDQ(U32(64), qp.Base)
+		for _, r := range rows {
+			ADDQ(U32(32), r.Base)
+		}
+		SUBQ(U32(8), n)
+		JMP(LabelRef(loop))
+		Label(done)
+		VZEROUPPER()
+		RET()
+	}
+}
+
+// stdFold generates StdFold's loops over 8 pixels per step, in the
+// operations and order of its Go twin (no fused multiply-add):
+//
+//	dev = q − s·(s·inv1), 0 where negative (NaN stays: VMAXPD returns its
+//	second source for a NaN), bsum = f1·k + s;
+//	stdFoldFirstAVX2: sum = bsum, varsum = dev;
+//	stdFoldAVX2: δ = (k + s·inv1) − sum·inv0, varsum += dev + δ·δ·w, sum += bsum.
+func stdFold() {
+	for _, first := range []bool{true, false} {
+		name, sig := "stdFoldAVX2", "func(sum, varsum, k, s, q []float64, f1, inv1, w, inv0 float64)"
+		if first {
+			name, sig = "stdFoldFirstAVX2", "func(sum, varsum, k, s, q []float64, f1, inv1 float64)"
+		}
+		text(name, sig)
+		ptr := func(p string) Mem { return Mem{Base: Load(Param(p).Base(), GP64())} }
+		sum, vs, kp, sp, qp := ptr("sum"), ptr("varsum"), ptr("k"), ptr("s"), ptr("q")
+		n := Load(Param("k").Len(), GP64())
+		bcast := func(p string) VecVirtual {
+			y := YMM()
+			x := Load(Param(p), XMM())
+			VBROADCASTSD(x, y)
+			return y
+		}
+		f1, inv1 := bcast("f1"), bcast("inv1")
+		var w, inv0 VecVirtual
+		if !first {
+			w, inv0 = bcast("w"), bcast("inv0")
+		}
+		z := YMM()
+		VXORPD(z, z, z)
+		loop, done := name+"_loop", name+"_done"
+		Label(loop)
+		CMPQ(n, U32(8))
+		JL(LabelRef(done))
+		for h := 0; h < 2; h++ {
+			o := 32 * h
+			kv, sv, t, dev, bs := YMM(), YMM(), YMM(), YMM(), YMM()
+			VMOVUPD(kp.Offset(o), kv)
+			VMOVUPD(sp.Offset(o), sv)
+			VMULPD(inv1, sv, t) // s·inv1
+			VMULPD(t, sv, dev)  // s·(s·inv1)
+			qv := YMM()
+			VMOVUPD(qp.Offset(o), qv)
+			VSUBPD(dev, qv, dev) // q − s·(s·inv1)
+			VMAXPD(dev, z, dev)  // (0 > dev) ? 0 : dev
+			VMULPD(kv, f1, bs)
+			VADDPD(sv, bs, bs)
+			if first {
+				VMOVUPD(bs, sum.Offset(o))
+				VMOVUPD(dev, vs.Offset(o))
+				continue
+			}
+			m, sm := YMM(), YMM()
+			VADDPD(t, kv, m) // k + s·inv1
+			VMOVUPD(sum.Offset(o), sm)
+			u := YMM()
+			VMULPD(inv0, sm, u)
+			VSUBPD(u, m, m) // δ
+			VMULPD(m, m, m) // δ·δ
+			VMULPD(w, m, m) // ·w
+			VADDPD(m, dev, dev)
+			VADDPD(vs.Offset(o), dev, dev)
+			VMOVUPD(dev, vs.Offset(o))
+			VADDPD(bs, sm, sm)
+			VMOVUPD(sm, sum.Offset(o))
+		}
+		for _, p := range []Mem{sum, vs, kp, sp, qp} {
+			ADDQ(U32(64), p.Base)
+		}
+		SUBQ(U32(8), n)
+		JMP(LabelRef(loop))
+		Label(done)
 		VZEROUPPER()
 		RET()
 	}
@@ -820,6 +911,7 @@ func main() {
 	products()
 	rows4F64()
 	stdShift()
+	stdFold()
 	for _, c := range []int{16, 8} {
 		gemm(4, c)
 		gemm(1, c)
