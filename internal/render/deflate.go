@@ -173,7 +173,7 @@ func adlerRow(row []byte) (uint32, uint32) {
 func deflateRows(out []byte, w, h int, rowAt func(y int) []byte) []byte {
 	rowLen := 1 + 3*w
 	bw := bitWriter{out: append(out, 0x78, 0x01)} // deflate, 32 KiB window, no dictionary
-	bw.put(1|1<<1, 3)                              // final block, fixed codes
+	bw.put(1|1<<1, 3)                             // final block, fixed codes
 	upOK := rowLen <= 32768
 	var upC, leftC uint32
 	var upN, leftN uint
