@@ -11,7 +11,10 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"github.com/stemflow/stemflow/array"
 )
 
 // rfcDistance returns distance d's code and extra bits from the table of RFC 1951
@@ -304,4 +307,26 @@ func FuzzEncodeRGB(f *testing.F) {
 		}
 		sameImage(t, "fuzz", decodeNRGBA(t, buf.Bytes()), img)
 	})
+}
+
+// Float64s returns a contiguous float64 array's own values and converts
+// everything else, views included, into C order.
+func TestFloat64s(t *testing.T) {
+	d := array.Wrap([]float64{1, 2, 3, 4, 5, 6}, 2, 3)
+	for _, tc := range []struct {
+		name string
+		a    array.Array
+		want []float64
+	}{
+		{"float64", d, []float64{1, 2, 3, 4, 5, 6}},
+		{"transposed", d.Transpose(), []float64{1, 4, 2, 5, 3, 6}},
+		{"float32", array.Wrap([]float32{1.5, -2}, 2), []float64{1.5, -2}},
+		{"bool", array.Wrap([]bool{true, false}, 2), []float64{1, 0}},
+		{"complex", array.Wrap([]complex128{3 + 4i}, 1), []float64{5}},
+	} {
+		got, err := Float64s(tc.a)
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
 }
