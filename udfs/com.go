@@ -583,24 +583,25 @@ func (c *CoM) Results(env *udf.Env) (map[string]array.Array, error) {
 	dt := env.Specs()[comRawCom].ResolvedDType()
 	rows := m.NavCount()
 	pick := func(src []float64, width int, dt array.DType) (array.Array, error) {
+		shape := []int{rows}
+		if width > 1 {
+			shape = append(shape, width)
+		}
+		if roi == nil && dt == array.Float64 {
+			// every position, already float64: the slice is the result (each
+			// source slice backs one result only)
+			return array.Wrap(src[:rows*width], shape...), nil
+		}
 		v := make([]float64, 0, rows*width)
 		for i := 0; i < n; i++ {
 			if roi == nil || roi[i] {
 				v = append(v, src[width*i:width*i+width]...)
 			}
 		}
-		shape := []int{rows}
-		if width > 1 {
-			shape = append(shape, width)
-		}
 		a := array.New(dt, shape...)
 		return a, storeF64(a, v)
 	}
-	fy := make([]float64, n)
-	fx := make([]float64, n)
-	for i := 0; i < n; i++ {
-		fy[i], fx[i] = o.field[2*i], o.field[2*i+1]
-	}
+	fy, fx := o.fieldY, o.fieldX
 	res := map[string]array.Array{}
 	f64 := array.Float64
 	for _, e := range []struct {
