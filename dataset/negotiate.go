@@ -204,8 +204,11 @@ func Negotiate(in NegotiationInput) (TilingScheme, error) {
 		}
 	}
 
-	// 10a. whole frames when they cost no copy (the deviation above).
-	if in.FullFrames && intent == MethodTile && !slices.Equal(tileshape[1:], sig) {
+	// 10a. whole frames when they cost no copy (the deviation above); also when the
+	// reference's shape is whole frames already but too shallow for a DepthMultiple
+	// (small frames and a small I/O size), which would break the bit-identity with
+	// whole-partition tiles that DepthMultiple promises.
+	if in.FullFrames && intent == MethodTile && (!slices.Equal(tileshape[1:], sig) || !depthMultipleOK(in.UDFs, tileshape[0], pn)) {
 		if ts, ok := fullFrameShape(in.UDFs, b, sig, pn, size); ok {
 			tileshape = ts
 		}
@@ -243,6 +246,19 @@ func fullFrameShape(udfs []TilingPrefs, b int64, sig []int, pn int, size int64) 
 		return nil, false
 	}
 	return append([]int{d}, sig...), true
+}
+
+// depthMultipleOK reports whether tiles of depth frames, in partitions of pn frames,
+// respect every UDF's DepthMultiple: a multiple of their least common multiple, or the
+// whole partition.
+func depthMultipleOK(udfs []TilingPrefs, depth, pn int) bool {
+	want := 1
+	for _, u := range udfs {
+		if u.DepthMultiple > 1 {
+			want = lcm(want, u.DepthMultiple)
+		}
+	}
+	return depth%want == 0 || depth >= pn
 }
 
 // lcm returns the least common multiple of two positive integers.
