@@ -56,9 +56,10 @@ const FullFrameMaxBytes = 4 << 20
 // — as many as fit the budget, at most the partition, rounded down to a multiple of
 // the least common multiple of the UDFs' DepthMultiple (at least that) — so long as the
 // tile stays within max(budget, FullFrameMaxBytes); otherwise the reference's shape
-// stands. Sig boxes would cost a second copy of every byte; whole frames also give
-// the same tiles (and bit-identical results) as the zero-copy path, which hands tile
-// UDFs whole frames too.
+// stands. The rule also replaces a reference shape of whole frames whose depth is not
+// such a multiple (small frames, small I/O size). Sig boxes would cost a second copy of
+// every byte; whole frames also give the same tiles (and bit-identical results) as the
+// zero-copy path, which hands tile UDFs whole frames too.
 func Negotiate(in NegotiationInput) (TilingScheme, error) {
 	if len(in.UDFs) == 0 {
 		return TilingScheme{}, newErr("", "udfs", ErrTiling, "no UDF preferences given")
