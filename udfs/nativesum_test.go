@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stemflow/stemflow/array"
@@ -136,14 +137,15 @@ func correctedFrames(vals []float64, c *dataset.Corrections) []float64 {
 }
 
 // dtypeProbe records the dtype of the tiles it is given (a tile UDF with the
-// neutral input-dtype preference, so that it never changes the run's dtype).
-type dtypeProbe struct{ seen *array.DType }
+// neutral input-dtype preference, so that it never changes the run's dtype). Tasks
+// run on several workers: seen is atomic.
+type dtypeProbe struct{ seen *atomic.Value }
 
 func (dtypeProbe) Name() string                               { return "dtypeProbe" }
 func (dtypeProbe) PreferredInputDType() array.DType           { return udf.NativeDType }
 func (dtypeProbe) ResultBuffers(m *udf.Meta) []udf.BufferSpec { return nil }
 func (p dtypeProbe) ProcessTile(_ *udf.Env, tile array.Array) error {
-	*p.seen = tile.DType()
+	p.seen.Store(tile.DType())
 	return nil
 }
 func (dtypeProbe) Merge(dest, src *udf.Views, _ *udf.Meta) error { return nil }
@@ -211,11 +213,11 @@ func TestSumNativeDTypeFiles(t *testing.T) {
 								for _, parts := range []int{1, 3} {
 									for _, iter := range []bool{false, true} {
 										cfg := fmt.Sprintf("%s/maxio=%d/parts=%d/iter=%v", io, maxIO, parts, iter)
-										var seen array.DType
+										var seen atomic.Value
 										us := append([]udf.UDF{&Sum{}, SumSig{}, dtypeProbe{&seen}}, pass.others...)
 										res := runNSFile(t, path, dt, io, maxIO, parts, corr, r, us, iter)
-										if seen != wantTile {
-											t.Fatalf("%s: tiles of %v, want %v", cfg, seen, wantTile)
+										if got, _ := seen.Load().(array.DType); got != wantTile {
+											t.Fatalf("%s: tiles of %v, want %v", cfg, got, wantTile)
 										}
 										gotSum, sh := f64(t, res[0].Get("intensity").Data())
 										shapeIs(t, cfg+" Sum", sh, nsSY, nsSX)
@@ -324,7 +326,9 @@ func runNSFile(t *testing.T, path string, dt array.DType, io string, maxIO int64
 
 // TestNoAllocsPerFramePread: Sum and SumSig over a pread raw file (uint16, read
 // natively, and float32) allocate nothing per frame or per tile: 64× more frames
-// (1,008 more, 63 more tiles) add at most a few allocations.
+// (1,008 more; a 32 KiB I/O size makes tiles of 16 frames, so 63 more tiles) add
+// fewer allocations than tiles. The slack absorbs sync.Pool refills (-race drops
+// pooled items at random).
 func TestNoAllocsPerFramePread(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -343,7 +347,7 @@ func TestNoAllocsPerFramePread(t *testing.T) {
 			}
 			ds, err := dataset.OpenRaw(path, dataset.RawOptions{
 				NavShape: []int{n, n}, SigShape: []int{32, 32}, DType: "<" + dt.String(),
-				NumPartitions: 2, IO: dataset.IORead,
+				NumPartitions: 2, IO: dataset.IORead, MaxIOSize: 32 << 10,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -361,7 +365,8 @@ func TestNoAllocsPerFramePread(t *testing.T) {
 				})
 			}
 			a, b := allocs(small), allocs(large)
-			if b-a > 16 {
+			t.Logf("%T, %v: %v allocations for 16 frames, %v for 1024", u, dt, a, b)
+			if b-a > 48 {
 				t.Errorf("%T, %v: %v allocations for 16 frames, %v for 1024", u, dt, a, b)
 			}
 		}
