@@ -454,3 +454,18 @@ func sumReal[T realNumber](x []T) float64 {
 	}
 	return (s0 + s1) + (s2 + s3)
 }
+
+// addRowF64 adds row to acc element-wise, converting to float64.
+func addRowF64[T realNumber](acc []float64, row []T) {
+	acc = acc[:len(row)]
+	i := 0
+	for ; i+4 <= len(row); i += 4 {
+		acc[i] += float64(row[i])
+		acc[i+1] += float64(row[i+1])
+		acc[i+2] += float64(row[i+2])
+		acc[i+3] += float64(row[i+3])
+	}
+	for ; i < len(row); i++ {
+		acc[i] += float64(row[i])
+	}
+}
