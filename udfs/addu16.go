@@ -41,21 +41,26 @@ func moments3Go[T uint16 | float32](p []T, m, mx, my []float32) (float32, float3
 }
 
 // checkRows panics unless a rows × cols window with the given stride fits in n
-// elements, cols is a multiple of 8 and the weights hold rows·cols values.
-func checkRows(n, stride, rows, cols, lm, lmx, lmy int) {
+// elements, cols is a multiple of 8 and the weights m are nil (all ones) or hold
+// rows·cols values.
+func checkRows(n, stride, rows, cols int, m []float32) {
 	if rows < 0 || cols < 0 || cols%8 != 0 || (rows > 0 && (stride < cols || (rows-1)*stride+cols > n)) ||
-		lm < rows*cols || lmx < rows*cols || lmy < rows*cols {
-		panic(fmt.Sprintf("udfs: comRows: %d elements, stride %d, %d × %d window (cols a multiple of 8), weights %d/%d/%d", n, stride, rows, cols, lm, lmx, lmy))
+		(m != nil && len(m) < rows*cols) {
+		panic(fmt.Sprintf("udfs: comRows: %d elements, stride %d, %d × %d window (cols a multiple of 8), %d weights", n, stride, rows, cols, len(m)))
 	}
 }
 
-// comRowsGo is the scalar twin of comRowsU16AVX2 and comRowsF32AVX2.
+// comRowsGo is the scalar twin of comRowsU16AVX2 and comRowsF32AVX2 (nil m: every
+// weight 1).
 func comRowsGo[T uint16 | float32](p []T, stride, rows, cols int, y0 float32, m, xs []float32) (float32, float32, float32) {
 	var s, sx, sy float32
 	for r := 0; r < rows; r++ {
 		var rs float32
 		for k, v := range p[r*stride : r*stride+cols] {
-			mp := m[r*cols+k] * float32(v)
+			mp := float32(v)
+			if m != nil {
+				mp *= m[r*cols+k]
+			}
 			rs += mp
 			sx += xs[k] * mp
 		}

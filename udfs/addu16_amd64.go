@@ -52,9 +52,11 @@ func comRowsU16AVX2(p []uint16, stride, rows, cols int, y0 float32, m, xs []floa
 
 // comRowsU16 returns Σm·p, Σxs·m·p and Σ(y0+r)·m·p over a rows × cols window of p
 // (row r at p[r*stride:]), m being rows × cols and xs cols long. It panics if cols is
-// not a multiple of 8 or a slice is too short.
+// not a multiple of 8 or a slice is too short. A nil m means every weight is 1 (the
+// selection covers the whole window): the kernel then skips the weights, and the
+// result is bit-identical to that with an all-ones m.
 func comRowsU16(p []uint16, stride, rows, cols int, y0 float32, m, xs []float32) (float32, float32, float32) {
-	checkRows(len(p), stride, rows, cols, len(m), len(m), rows*cols)
+	checkRows(len(p), stride, rows, cols, m)
 	if len(xs) < cols {
 		panic("udfs: comRowsU16: xs shorter than cols")
 	}
@@ -62,17 +64,26 @@ func comRowsU16(p []uint16, stride, rows, cols int, y0 float32, m, xs []float32)
 		return 0, 0, 0
 	}
 	if kernels.HasSIMD() {
+		if m == nil {
+			return comRowsU16OnesAVX2(p, stride, rows, cols, y0, nil, xs)
+		}
 		return comRowsU16AVX2(p, stride, rows, cols, y0, m, xs)
 	}
 	return comRowsGo(p, stride, rows, cols, y0, m, xs)
 }
 
 //go:noescape
+func comRowsU16OnesAVX2(p []uint16, stride, rows, cols int, y0 float32, m, xs []float32) (s, sx, sy float32)
+
+//go:noescape
+func comRowsF32OnesAVX2(p []float32, stride, rows, cols int, y0 float32, m, xs []float32) (s, sx, sy float32)
+
+//go:noescape
 func comRowsF32AVX2(p []float32, stride, rows, cols int, y0 float32, m, xs []float32) (s, sx, sy float32)
 
 // comRowsF32 is comRowsU16 for float32 frames.
 func comRowsF32(p []float32, stride, rows, cols int, y0 float32, m, xs []float32) (float32, float32, float32) {
-	checkRows(len(p), stride, rows, cols, len(m), len(m), rows*cols)
+	checkRows(len(p), stride, rows, cols, m)
 	if len(xs) < cols {
 		panic("udfs: comRowsF32: xs shorter than cols")
 	}
@@ -80,6 +91,9 @@ func comRowsF32(p []float32, stride, rows, cols int, y0 float32, m, xs []float32
 		return 0, 0, 0
 	}
 	if kernels.HasSIMD() {
+		if m == nil {
+			return comRowsF32OnesAVX2(p, stride, rows, cols, y0, nil, xs)
+		}
 		return comRowsF32AVX2(p, stride, rows, cols, y0, m, xs)
 	}
 	return comRowsGo(p, stride, rows, cols, y0, m, xs)

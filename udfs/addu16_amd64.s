@@ -431,3 +431,170 @@ cfreduce:
 	VMOVSS       X2, sy+112(FP)
 	VZEROUPPER
 	RET
+
+// func comRowsF32OnesAVX2(p []float32, stride, rows, cols int, y0 float32, m, xs []float32) (s, sx, sy float32)
+// comRowsF32AVX2 with every weight 1 (m is not read): s = Σ p, sx = Σ xs·p,
+// sy = Σ (y0+r)·p, bit-identical to comRowsF32AVX2 with an all-ones m (1·p = p).
+TEXT ·comRowsF32OnesAVX2(SB), NOSPLIT, $0-116
+	MOVQ         p_base+0(FP), SI
+	MOVQ         stride+24(FP), DX
+	MOVQ         rows+32(FP), BX
+	MOVQ         cols+40(FP), R11
+	VBROADCASTSS y0+48(FP), Y7
+	MOVQ         xs_base+80(FP), R12
+	SHLQ         $2, DX
+	MOVL         $0x3f800000, AX
+	VMOVD        AX, X8
+	VBROADCASTSS X8, Y8
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y5, Y5, Y5
+
+cforow:
+	TESTQ  BX, BX
+	JE     cforeduce
+	MOVQ   SI, DI
+	MOVQ   R12, R9
+	MOVQ   R11, CX
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+
+cfoloop16:
+	CMPQ        CX, $16
+	JL          cfoloop8
+	VMOVUPS     (DI), Y9
+	VMOVUPS     32(DI), Y10
+	VADDPS      Y9, Y3, Y3
+	VADDPS      Y10, Y4, Y4
+	VFMADD231PS (R9), Y9, Y1
+	VFMADD231PS 32(R9), Y10, Y5
+	ADDQ        $64, DI
+	ADDQ        $64, R9
+	SUBQ        $16, CX
+	JMP         cfoloop16
+
+cfoloop8:
+	CMPQ        CX, $8
+	JL          cfonext
+	VMOVUPS     (DI), Y9
+	VADDPS      Y9, Y3, Y3
+	VFMADD231PS (R9), Y9, Y1
+	ADDQ        $32, DI
+	ADDQ        $32, R9
+	SUBQ        $8, CX
+	JMP         cfoloop8
+
+cfonext:
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y3, Y0, Y0
+	VFMADD231PS Y7, Y3, Y2
+	VADDPS      Y8, Y7, Y7
+	ADDQ        DX, SI
+	DECQ        BX
+	JMP         cforow
+
+cforeduce:
+	VADDPS       Y5, Y1, Y1
+	VEXTRACTF128 $1, Y0, X12
+	VADDPS       X12, X0, X0
+	VEXTRACTF128 $1, Y1, X13
+	VADDPS       X13, X1, X1
+	VEXTRACTF128 $1, Y2, X14
+	VADDPS       X14, X2, X2
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X2, X2
+	VMOVSS       X0, s+104(FP)
+	VMOVSS       X1, sx+108(FP)
+	VMOVSS       X2, sy+112(FP)
+	VZEROUPPER
+	RET
+
+// func comRowsU16OnesAVX2(p []uint16, stride, rows, cols int, y0 float32, m, xs []float32) (s, sx, sy float32)
+// comRowsU16AVX2 with every weight 1 (m is not read), bit-identical to it with an
+// all-ones m.
+TEXT ·comRowsU16OnesAVX2(SB), NOSPLIT, $0-116
+	MOVQ         p_base+0(FP), SI
+	MOVQ         stride+24(FP), DX
+	MOVQ         rows+32(FP), BX
+	MOVQ         cols+40(FP), R11
+	VBROADCASTSS y0+48(FP), Y7
+	MOVQ         xs_base+80(FP), R12
+	SHLQ         $1, DX
+	MOVL         $0x3f800000, AX
+	VMOVD        AX, X8
+	VBROADCASTSS X8, Y8
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y5, Y5, Y5
+
+crorow:
+	TESTQ  BX, BX
+	JE     croreduce
+	MOVQ   SI, DI
+	MOVQ   R12, R9
+	MOVQ   R11, CX
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+
+croloop16:
+	CMPQ        CX, $16
+	JL          croloop8
+	VPMOVZXWD   (DI), Y9
+	VPMOVZXWD   16(DI), Y10
+	VCVTDQ2PS   Y9, Y9
+	VCVTDQ2PS   Y10, Y10
+	VADDPS      Y9, Y3, Y3
+	VADDPS      Y10, Y4, Y4
+	VFMADD231PS (R9), Y9, Y1
+	VFMADD231PS 32(R9), Y10, Y5
+	ADDQ        $32, DI
+	ADDQ        $64, R9
+	SUBQ        $16, CX
+	JMP         croloop16
+
+croloop8:
+	CMPQ        CX, $8
+	JL          cronext
+	VPMOVZXWD   (DI), Y9
+	VCVTDQ2PS   Y9, Y9
+	VADDPS      Y9, Y3, Y3
+	VFMADD231PS (R9), Y9, Y1
+	ADDQ        $16, DI
+	ADDQ        $32, R9
+	SUBQ        $8, CX
+	JMP         croloop8
+
+cronext:
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y3, Y0, Y0
+	VFMADD231PS Y7, Y3, Y2
+	VADDPS      Y8, Y7, Y7
+	ADDQ        DX, SI
+	DECQ        BX
+	JMP         crorow
+
+croreduce:
+	VADDPS       Y5, Y1, Y1
+	VEXTRACTF128 $1, Y0, X12
+	VADDPS       X12, X0, X0
+	VEXTRACTF128 $1, Y1, X13
+	VADDPS       X13, X1, X1
+	VEXTRACTF128 $1, Y2, X14
+	VADDPS       X14, X2, X2
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X2, X2
+	VMOVSS       X0, s+104(FP)
+	VMOVSS       X1, sx+108(FP)
+	VMOVSS       X2, sy+112(FP)
+	VZEROUPPER
+	RET

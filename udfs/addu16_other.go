@@ -22,14 +22,14 @@ func moments3U16(p []uint16, m, mx, my []float32) (float32, float32, float32) {
 
 // comRowsU16 returns Σm·p, Σxs·m·p and Σ(y0+r)·m·p over a rows × cols window of p
 // (row r at p[r*stride:]). It panics if cols is not a multiple of 8 or a slice is too
-// short.
+// short. A nil m means every weight is 1.
 func comRowsU16(p []uint16, stride, rows, cols int, y0 float32, m, xs []float32) (float32, float32, float32) {
-	checkRows(len(p), stride, rows, cols, len(m), len(m), rows*cols)
+	checkRows(len(p), stride, rows, cols, m)
 	return comRowsGo(p, stride, rows, cols, y0, m, xs[:cols])
 }
 
 // comRowsF32 is comRowsU16 for float32 frames.
 func comRowsF32(p []float32, stride, rows, cols int, y0 float32, m, xs []float32) (float32, float32, float32) {
-	checkRows(len(p), stride, rows, cols, len(m), len(m), rows*cols)
+	checkRows(len(p), stride, rows, cols, m)
 	return comRowsGo(p, stride, rows, cols, y0, m, xs[:cols])
 }

@@ -1,6 +1,7 @@
 package udfs
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stemflow/stemflow/array"
@@ -213,4 +214,83 @@ func TestComRowsPanics(t *testing.T) {
 		}
 	}()
 	comRowsU16(make([]uint16, 100), 37, 2, 7, 0, make([]float32, 14), make([]float32, 7))
+}
+
+// TestComRowsOnes checks the unweighted kernels (nil m): against a direct float64
+// loop within float32 rounding, and bit-identical to the weighted kernels with an
+// all-ones m, which is what lets CoM skip the weights over a fully selected box
+// without changing any result. The float32 values carry fractions and reach 2^20,
+// so the sums are not exact and the summation order shows in the bits.
+func TestComRowsOnes(t *testing.T) {
+	u := randU16(130*140, 11)
+	f := make([]float32, len(u))
+	for i, v := range u {
+		f[i] = float32(v)*1024 + float32(i%7)/8
+	}
+	for _, c := range []struct{ off, stride, rows, cols int }{
+		{0, 140, 1, 8}, {3, 140, 5, 16}, {2, 140, 9, 32}, {1, 140, 7, 24}, {0, 140, 128, 136}, {5, 140, 0, 8}, {0, 128, 16, 128},
+	} {
+		ones := make([]float32, c.rows*c.cols)
+		for i := range ones {
+			ones[i] = 1
+		}
+		xs := make([]float32, c.cols)
+		for k := range xs {
+			xs[k] = float32(5 + k)
+		}
+		y0 := float32(17)
+		var ws, wx, wy float64
+		var us, ux, uy float64
+		for r := 0; r < c.rows; r++ {
+			for k := 0; k < c.cols; k++ {
+				v := float64(f[c.off+r*c.stride+k])
+				ws += v
+				wx += float64(xs[k]) * v
+				wy += (float64(y0) + float64(r)) * v
+				w := float64(u[c.off+r*c.stride+k])
+				us += w
+				ux += float64(xs[k]) * w
+				uy += (float64(y0) + float64(r)) * w
+			}
+		}
+		// Every term is ≥ 0, so the classic bound of recursive float32 summation
+		// applies: |error| ≤ (terms added in sequence)·2⁻²⁴·Σ|terms|. A lane adds
+		// rows·cols/8 products, the row sums add rows more, the lanes 8 more.
+		terms := float64(c.rows*c.cols/8 + c.rows + 8)
+		near := func(got float32, want float64) bool {
+			return math.Abs(float64(got)-want) <= terms*0x1p-24*want
+		}
+		type kern func() (float32, float32, float32)
+		for _, k := range []struct {
+			name          string
+			nil, ones     kern
+			ws2, wx2, wy2 float64
+		}{
+			{"f32", func() (float32, float32, float32) {
+				return comRowsF32(f[c.off:], c.stride, c.rows, c.cols, y0, nil, xs)
+			},
+				func() (float32, float32, float32) {
+					return comRowsF32(f[c.off:], c.stride, c.rows, c.cols, y0, ones, xs)
+				}, ws, wx, wy},
+			{"u16", func() (float32, float32, float32) {
+				return comRowsU16(u[c.off:], c.stride, c.rows, c.cols, y0, nil, xs)
+			},
+				func() (float32, float32, float32) {
+					return comRowsU16(u[c.off:], c.stride, c.rows, c.cols, y0, ones, xs)
+				}, us, ux, uy},
+			{"go-f32", func() (float32, float32, float32) { return comRowsGo(f[c.off:], c.stride, c.rows, c.cols, y0, nil, xs) },
+				func() (float32, float32, float32) {
+					return comRowsGo(f[c.off:], c.stride, c.rows, c.cols, y0, ones, xs)
+				}, ws, wx, wy},
+		} {
+			s, sx, sy := k.nil()
+			os, ox, oy := k.ones()
+			if math.Float32bits(s) != math.Float32bits(os) || math.Float32bits(sx) != math.Float32bits(ox) || math.Float32bits(sy) != math.Float32bits(oy) {
+				t.Fatalf("%s %+v: nil m (%v %v %v) != all-ones m (%v %v %v)", k.name, c, s, sx, sy, os, ox, oy)
+			}
+			if !near(s, k.ws2) || !near(sx, k.wx2) || !near(sy, k.wy2) {
+				t.Fatalf("%s %+v: (%v %v %v), direct loop (%v %v %v)", k.name, c, s, sx, sy, k.ws2, k.wx2, k.wy2)
+			}
+		}
+	}
 }

@@ -117,6 +117,10 @@ func benchUDFs(tb testing.TB) []benchUDF {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	comFull, err := NewCoM() // the whole frame: the CLI's default
+	if err != nil {
+		tb.Fatal(err)
+	}
 	rc := [2]float64{64, 64}
 	return []benchUDF{
 		{"NoOp", func() udf.UDF { return NoOp{} }, true},
@@ -126,6 +130,7 @@ func benchUDFs(tb testing.TB) []benchUDF {
 		{"ApplyMasks1", func() udf.UDF { return &ApplyMasks{Factories: []MaskFactory{DiskMask(64, 64, 40)}} }, true},
 		{"ApplyMasks16", func() udf.UDF { return &ApplyMasks{Factories: masks16} }, true},
 		{"CoM", func() udf.UDF { return com }, true},
+		{"CoMFull", func() udf.UDF { return comFull }, true},
 		{"Logsum", func() udf.UDF { return Logsum{} }, false},
 		{"FEM", func() udf.UDF { return FEM{Center: [2]float64{64, 64}, RadIn: 10, RadOut: 40} }, false},
 		{"Crystallinity", func() udf.UDF { return Crystallinity{RadIn: 4, RadOut: 30, RealCenter: &rc, RealRad: 10} }, false},

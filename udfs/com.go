@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/internal/kernels"
@@ -40,6 +41,8 @@ type CoM struct {
 	scanRotation float64
 	flipY        bool
 	regression   Regression
+	// plans shares the selection between the tasks of a run (set by NewCoM).
+	plans *comPlans
 }
 
 // CoMOption configures NewCoM.
@@ -70,7 +73,7 @@ func WithRegression(r Regression) CoMOption { return func(c *CoM) { c.regression
 // NewCoM returns a CoM with the given options. It fails with ErrRadius when the inner
 // radius is not below the outer one.
 func NewCoM(opts ...CoMOption) (*CoM, error) {
-	c := &CoM{r: math.Inf(1)}
+	c := &CoM{r: math.Inf(1), plans: &comPlans{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -131,20 +134,37 @@ func (c *CoM) center(sig []int) (float64, float64) {
 	return float64(sig[0] / 2), float64(sig[1] / 2)
 }
 
-// comTask holds the selection as per-row column intervals and scratch.
+// comTask holds a task's view of the selection and its scratch.
 type comTask struct {
 	sy, sx int
-	// spans[y] lists [x0, x1) intervals of selected pixels in row y.
+	// spans[y] lists [x0, x1) intervals of selected pixels in row y (shared with
+	// the plan: read only).
 	spans  [][][2]int
+	plan   *comPlan
 	colsum []float32 // per-frame column sums (length sx)
-	colF64 []float64
-	xs     []float64 // column coordinates
 	// kerns caches, per scheme index, the SIMD kernel for that signal box (spans
 	// clipped to the box, box-local coordinates).
 	kerns []*kernels.CoM
-	// weights caches, per scheme index, the selection weights of that box for the
-	// uint16 kernel.
+	// weights caches, per scheme index, the plan's weights of that box.
 	weights []*comWeights
+}
+
+// comPlan is the selection of one CoM on one signal shape, shared by every task of
+// a run: the spans and, per signal box, the weights, built once by the first task
+// that needs them. Every task used to build its own, a few hundred kB of fresh
+// memory (page faults) and a loop over every pixel per task.
+type comPlan struct {
+	sy, sx int
+	spans  [][][2]int
+
+	mu      sync.Mutex
+	weights map[[4]int]*comWeights // by (oy, ox, by, bx)
+}
+
+// comPlans holds a CoM's plans by signal shape.
+type comPlans struct {
+	mu    sync.Mutex
+	plans map[[2]int]*comPlan
 }
 
 // comChunk is the number of pixels the uint16 kernel reduces in float32 before the
@@ -152,39 +172,49 @@ type comTask struct {
 const comChunk = 2048
 
 // comWeights are a box's selection m (0/1) and m·x, m·y in frame coordinates,
-// box-local layout.
+// box-local layout (built only when the bounding-box kernels cannot run, rows = 0).
+// Immutable once built.
 type comWeights struct {
 	m, mx, my []float32
 	// The selection's bounding box in the box (rows r0.., columns c0.., width w8, a
 	// multiple of 8) and its weights, rows × w8; rows is 0 when there is none or the
 	// rounded width does not fit the box.
 	r0, rows, c0, w8 int
-	bm               []float32 // rows × w8 selection
+	bm               []float32 // rows × w8 selection; nil when every weight is 1
 	bxs              []float32 // w8 column coordinates (frame)
+	key              [4]int    // the box: oy, ox, by, bx
 }
 
-// boxWeights returns the cached weights for the box of scheme index idx.
+// boxWeights returns the weights for the box of scheme index idx.
 func (t *comTask) boxWeights(idx, oy, ox, by, bx int) *comWeights {
 	for idx >= len(t.weights) {
 		t.weights = append(t.weights, nil)
 	}
-	if w := t.weights[idx]; w != nil && len(w.m) == by*bx {
+	if w := t.weights[idx]; w != nil && w.key == [4]int{oy, ox, by, bx} {
 		return w
 	}
-	w := &comWeights{m: make([]float32, by*bx), mx: make([]float32, by*bx), my: make([]float32, by*bx)}
-	for y := 0; y < by; y++ {
-		for _, sp := range t.spans[oy+y] {
-			for x := max(sp[0], ox); x < min(sp[1], ox+bx); x++ {
-				i := y*bx + x - ox
-				w.m[i], w.mx[i], w.my[i] = 1, float32(x), float32(oy+y)
-			}
-		}
+	w := t.plan.boxWeights(oy, ox, by, bx)
+	t.weights[idx] = w
+	return w
+}
+
+// boxWeights returns the weights of a box, building them on first use.
+func (p *comPlan) boxWeights(oy, ox, by, bx int) *comWeights {
+	key := [4]int{oy, ox, by, bx}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if w := p.weights[key]; w != nil {
+		return w
 	}
+	w := &comWeights{key: key}
+	// the bounding box of the selection inside the box, from the spans
 	r0, r1, c0, c1 := by, 0, bx, 0
-	for i, v := range w.m {
-		if v != 0 {
-			y, x := i/bx, i%bx
-			r0, r1, c0, c1 = min(r0, y), max(r1, y+1), min(c0, x), max(c1, x+1)
+	for y := 0; y < by; y++ {
+		for _, sp := range p.spans[oy+y] {
+			a, b := max(sp[0], ox), min(sp[1], ox+bx)
+			if a < b {
+				r0, r1, c0, c1 = min(r0, y), max(r1, y+1), min(c0, a-ox), max(c1, b-ox)
+			}
 		}
 	}
 	if r1 > r0 {
@@ -192,19 +222,47 @@ func (t *comTask) boxWeights(idx, oy, ox, by, bx int) *comWeights {
 		if w8 <= bx {
 			c0 = min(c0, bx-w8)
 			w.r0, w.rows, w.c0, w.w8 = r0, r1-r0, c0, w8
-			n := w.rows * w8
-			w.bm, w.bxs = make([]float32, n), make([]float32, w8)
+			w.bxs = make([]float32, w8)
 			for k := range w.bxs {
 				w.bxs[k] = float32(ox + c0 + k)
 			}
+			bm := make([]float32, w.rows*w8)
+			ones := true
 			for r := 0; r < w.rows; r++ {
-				for k := 0; k < w8; k++ {
-					w.bm[r*w8+k] = w.m[(r0+r)*bx+c0+k]
+				row := bm[r*w8 : (r+1)*w8]
+				for _, sp := range p.spans[oy+r0+r] {
+					for x := max(sp[0], ox+c0); x < min(sp[1], ox+c0+w8); x++ {
+						row[x-ox-c0] = 1
+					}
+				}
+				for _, v := range row {
+					ones = ones && v == 1
+				}
+			}
+			if !ones {
+				w.bm = bm
+			}
+			// else: the whole bounding box is selected (a whole frame, or a
+			// disk that covers the box): the kernels skip the weights, which
+			// halves what they read per pixel; 1·p = p, so the sums are
+			// bit-identical.
+		}
+	}
+	if w.rows == 0 {
+		w.m, w.mx, w.my = make([]float32, by*bx), make([]float32, by*bx), make([]float32, by*bx)
+		for y := 0; y < by; y++ {
+			for _, sp := range p.spans[oy+y] {
+				for x := max(sp[0], ox); x < min(sp[1], ox+bx); x++ {
+					i := y*bx + x - ox
+					w.m[i], w.mx[i], w.my[i] = 1, float32(x), float32(oy+y)
 				}
 			}
 		}
 	}
-	t.weights[idx] = w
+	if p.weights == nil {
+		p.weights = map[[4]int]*comWeights{}
+	}
+	p.weights[key] = w
 	return w
 }
 
@@ -250,13 +308,33 @@ func (c *CoM) TaskData(env *udf.Env) (any, error) {
 }
 
 func (c *CoM) newTask(sy, sx int) *comTask {
+	p := c.plan(sy, sx)
+	return &comTask{sy: sy, sx: sx, spans: p.spans, plan: p, colsum: make([]float32, sx)}
+}
+
+// plan returns the shared selection plan for sy × sx frames, building it on first
+// use.
+func (c *CoM) plan(sy, sx int) *comPlan {
+	if c.plans == nil { // a CoM not made by NewCoM: no sharing
+		return c.newPlan(sy, sx)
+	}
+	c.plans.mu.Lock()
+	defer c.plans.mu.Unlock()
+	if p := c.plans.plans[[2]int{sy, sx}]; p != nil {
+		return p
+	}
+	p := c.newPlan(sy, sx)
+	if c.plans.plans == nil {
+		c.plans.plans = map[[2]int]*comPlan{}
+	}
+	c.plans.plans[[2]int{sy, sx}] = p
+	return p
+}
+
+func (c *CoM) newPlan(sy, sx int) *comPlan {
 	cy, cx := c.center([]int{sy, sx})
 	ring := !(math.Abs(c.ri) <= 1e-8) // the reference's np.isclose(ri, 0)
-	t := &comTask{sy: sy, sx: sx, spans: make([][][2]int, sy), colsum: make([]float32, sx),
-		colF64: make([]float64, sx), xs: make([]float64, sx)}
-	for x := range t.xs {
-		t.xs[x] = float64(x)
-	}
+	p := &comPlan{sy: sy, sx: sx, spans: make([][][2]int, sy)}
 	for y := 0; y < sy; y++ {
 		in := false
 		start := 0
@@ -268,12 +346,12 @@ func (c *CoM) newTask(sy, sx int) *comTask {
 			if sel && !in {
 				start, in = x, true
 			} else if !sel && in {
-				t.spans[y] = append(t.spans[y], [2]int{start, x})
+				p.spans[y] = append(p.spans[y], [2]int{start, x})
 				in = false
 			}
 		}
 	}
-	return t
+	return p
 }
 
 // ProcessTile adds each frame's Σp, Σy·p, Σx·p over the tile's signal box.
@@ -429,7 +507,11 @@ func comBBox[T uint16 | float32](w *comWeights, out array.Array, data []T, depth
 		var s, sy, sxw float64
 		for r := 0; r < w.rows; r += step {
 			k := min(step, w.rows-r)
-			ps, px, py := kern(fr[(w.r0+r)*bx+w.c0:], bx, k, w.w8, float32(oy+w.r0+r), w.bm[r*w.w8:], w.bxs)
+			var m []float32
+			if w.bm != nil {
+				m = w.bm[r*w.w8:]
+			}
+			ps, px, py := kern(fr[(w.r0+r)*bx+w.c0:], bx, k, w.w8, float32(oy+w.r0+r), m, w.bxs)
 			s += float64(ps)
 			sxw += float64(px)
 			sy += float64(py)
@@ -501,24 +583,25 @@ func (c *CoM) Results(env *udf.Env) (map[string]array.Array, error) {
 	dt := env.Specs()[comRawCom].ResolvedDType()
 	rows := m.NavCount()
 	pick := func(src []float64, width int, dt array.DType) (array.Array, error) {
+		shape := []int{rows}
+		if width > 1 {
+			shape = append(shape, width)
+		}
+		if roi == nil && dt == array.Float64 {
+			// every position, already float64: the slice is the result (each
+			// source slice backs one result only)
+			return array.Wrap(src[:rows*width], shape...), nil
+		}
 		v := make([]float64, 0, rows*width)
 		for i := 0; i < n; i++ {
 			if roi == nil || roi[i] {
 				v = append(v, src[width*i:width*i+width]...)
 			}
 		}
-		shape := []int{rows}
-		if width > 1 {
-			shape = append(shape, width)
-		}
 		a := array.New(dt, shape...)
 		return a, storeF64(a, v)
 	}
-	fy := make([]float64, n)
-	fx := make([]float64, n)
-	for i := 0; i < n; i++ {
-		fy[i], fx[i] = o.field[2*i], o.field[2*i+1]
-	}
+	fy, fx := o.fieldY, o.fieldX
 	res := map[string]array.Array{}
 	f64 := array.Float64
 	for _, e := range []struct {

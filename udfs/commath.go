@@ -87,6 +87,7 @@ type comPost struct {
 // comOut holds every CoM result over the full nav grid.
 type comOut struct {
 	rawCom, rawShifts, field    []float64 // 2 per position (y, x)
+	fieldY, fieldX              []float64 // the components of field
 	magnitude, divergence, curl []float64
 	regression                  [3][2]float64
 }
@@ -162,6 +163,7 @@ func (p *comPost) run() (comOut, error) {
 		o.divergence[i] = dYdY[i] + dXdX[i]
 		o.curl[i] = dYdX[i] - dXdY[i]
 	}
+	o.fieldY, o.fieldX = fieldY, fieldX
 	return o, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stemflow/stemflow/array"
@@ -373,6 +374,73 @@ func TestCoMMoments(t *testing.T) {
 					}
 					closeTo(t, "raw_com", got, want, 2e-6, 1e-5)
 					closeTo(t, "raw_shifts", shifts, wantS, 0, 2e-5)
+				})
+			}
+		}
+	}
+}
+
+// TestCoMWholeBox covers the unweighted bounding-box kernels (a selection that
+// covers whole box rows 8 wide or more) next to the weighted ones: moments against
+// a direct float64 loop, and the same bits whatever the partitioning and worker
+// count (the selection plan is shared between tasks).
+func TestCoMWholeBox(t *testing.T) {
+	ny, nx, sy, sx := 3, 4, 17, 24
+	frames := ny * nx
+	f32 := randF32(frames*sy*sx, 60)
+	u16 := randU16(frames*sy*sx, 61)
+	for _, tile := range [][]int{nil, {2, 17, 24}, {3, 8, 24}, {1, 5, 16}} {
+		for _, sel := range []struct {
+			name  string
+			r, ri float64
+		}{{"full", math.Inf(1), 0}, {"disk", 30, 0}, {"small-disk", 6, 0}, {"ring", 20, 3}} {
+			for _, input := range []string{"f32", "u16"} {
+				t.Run(fmt.Sprintf("%v/%s/%s", tile, sel.name, input), func(t *testing.T) {
+					arr := array.Array(array.Wrap(f32, ny, nx, sy, sx))
+					val := func(i int) float64 { return float64(f32[i]) }
+					if input == "u16" {
+						arr = array.Wrap(u16, ny, nx, sy, sx)
+						val = func(i int) float64 { return float64(u16[i]) }
+					}
+					cy, cx := 8.0, 12.0
+					var first []uint32
+					for _, parts := range []int{1, 5} {
+						ds := memDS(t, arr, dataset.MemoryOptions{NumPartitions: parts, TileShape: tile})
+						c, err := NewCoM(WithCenter(cy, cx), WithRing(sel.ri, sel.r))
+						if err != nil {
+							t.Fatal(err)
+						}
+						res := runOne(t, ds, c, udf.Options{Workers: 2}, nil)
+						raw := res.Get("raw_com").RawData()
+						var b []uint32
+						for _, v := range raw.(*array.Dense[float32]).Contiguous().Data() {
+							b = append(b, math.Float32bits(v))
+						}
+						if first == nil {
+							first = b
+						} else if !slices.Equal(first, b) {
+							t.Fatalf("raw_com differs between 1 and %d partitions", parts)
+						}
+						got, _ := f64(t, raw)
+						want := make([]float64, 0, 2*frames)
+						for f := range frames {
+							var s, syw, sxw float64
+							for y := range sy {
+								for x := range sx {
+									d2 := (float64(y)-cy)*(float64(y)-cy) + (float64(x)-cx)*(float64(x)-cx)
+									if d2 > sel.r*sel.r || (sel.ri != 0 && d2 <= sel.ri*sel.ri) {
+										continue
+									}
+									v := val((f*sy+y)*sx + x)
+									s += v
+									syw += float64(y) * v
+									sxw += float64(x) * v
+								}
+							}
+							want = append(want, syw/s, sxw/s)
+						}
+						closeTo(t, "raw_com", got, want, 2e-6, 1e-5)
+					}
 				})
 			}
 		}

@@ -2,9 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
-	"image"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -109,11 +110,10 @@ func (w *writer) spec(i int, s udfSpec, r *udf.Result) {
 		}
 		for _, j := range jobs {
 			w.task(i, filepath.Join(s.Dir, j.file), func(p string) error {
-				img, err := j.render()
-				if err != nil {
+				if err := writeStaged(p, j.encode); err != nil {
 					return fmt.Errorf("%s: %w", s.Text, err)
 				}
-				return writePNG(p, img)
+				return nil
 			})
 		}
 	}
@@ -121,11 +121,13 @@ func (w *writer) spec(i int, s udfSpec, r *udf.Result) {
 		fy, fx := r.Get("field_y"), r.Get("field_x")
 		if fy != nil && fx != nil && fieldPictureOK(fy.Data(), fx.Data()) {
 			w.task(i, filepath.Join(s.Dir, "field.png"), func(p string) error {
-				pic, err := fieldPicture("field.png", fy.Data(), fx.Data(), w.opt)
+				err := writeStaged(p, func(out io.Writer) error {
+					return encodeFieldPicture(out, fy.Data(), fx.Data(), w.opt)
+				})
 				if err != nil {
 					return fmt.Errorf("%s: field picture: %w", s.Text, err)
 				}
-				return writePNG(p, pic.img)
+				return nil
 			})
 		}
 	}
@@ -144,43 +146,48 @@ func (w *writer) wait() ([][]string, error) {
 	return w.files, nil
 }
 
+// npyBufs keeps the buffers small .npy files are assembled in between files (one
+// Write per file, no buffer faulted in per file).
+var npyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// npyWhole is the largest .npy file (header included, estimated) assembled in
+// memory before it is written; larger ones stream through a bufio.Writer.
+const npyWhole = 4 << 20
+
 // writeStagedNPY writes a into a new staged file. No fsync and no temporary name: the
 // staging folder is the temporary name of every file of the run.
 func writeStagedNPY(path string, a array.Array) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	// a buffer as large as the file (header included), at most 1 MiB: a small
-	// result does not fault in a 1 MiB buffer
 	size := int64(a.Size())*int64(a.DType().ItemSize()) + 4096
-	bw := bufio.NewWriterSize(f, int(min(size, 1<<20)))
-	if err := array.WriteNPY(bw, a); err != nil {
-		f.Close()
+	if size > npyWhole {
+		return writeStaged(path, func(w io.Writer) error {
+			bw := bufio.NewWriterSize(w, 1<<20)
+			if err := array.WriteNPY(bw, a); err != nil {
+				return fmt.Errorf("npy file %s: %w", path, err)
+			}
+			return bw.Flush()
+		})
+	}
+	buf := npyBufs.Get().(*bytes.Buffer)
+	defer npyBufs.Put(buf)
+	buf.Reset()
+	if err := array.WriteNPY(buf, a); err != nil {
 		return fmt.Errorf("npy file %s: %w", path, err)
 	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("npy file %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("npy file %s: %w", path, err)
-	}
-	return nil
+	return writeStaged(path, func(w io.Writer) error {
+		_, err := w.Write(buf.Bytes())
+		return err
+	})
 }
 
-// writePNG encodes img into a new staged file (see writeStagedNPY).
-func writePNG(path string, img image.Image) error {
+// writeStaged creates the new staged file path (it must not exist) and lets write
+// fill it. No fsync and no temporary name: the staging folder is the temporary
+// name of every file of the run, and a failed run removes it whole.
+func writeStaged(path string, write func(w io.Writer) error) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(f, 1<<16)
-	if err := render.EncodePNG(bw, img); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}

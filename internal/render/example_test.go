@@ -30,5 +30,5 @@ func ExampleHeatmap() {
 		return
 	}
 	fmt.Println(img.Bounds().Dy() >= 256, render.Viridis(0))
-	// Output: true {71 1 85 255}
+	// Output: true {68 1 84 255}
 }

@@ -85,34 +85,28 @@ func textHeight(scale int) int { return glyphH * scale }
 // drawText draws s with its top-left corner at (x, y), each font pixel a
 // scale×scale square of colour c. Pixels outside img are skipped.
 func drawText(img *image.NRGBA, x, y int, s string, scale int, c color.NRGBA) {
-	for _, r := range s {
-		g, gw := glyph(r)
-		for gy := 0; gy < glyphH; gy++ {
-			for gx := 0; gx < gw; gx++ {
-				if g[gy][gx] != '#' {
-					continue
-				}
-				fillRect(img, x+gx*scale, y+gy*scale, scale, scale, c)
-			}
-		}
-		x += (gw + 1) * scale
+	b := img.Rect
+	for py := max(y, b.Min.Y); py < min(y+textHeight(scale), b.Max.Y); py++ {
+		row := img.Pix[img.PixOffset(b.Min.X, py):img.PixOffset(b.Max.X, py)]
+		textRow(row, py-b.Min.Y, x-b.Min.X, y-b.Min.Y, s, scale, c)
 	}
 }
 
-// fillRect paints the w×h rectangle with top-left (x, y), clipped to img.
-func fillRect(img *image.NRGBA, x, y, w, h int, c color.NRGBA) {
-	r := image.Rect(x, y, x+w, y+h).Intersect(img.Rect)
-	if r.Empty() {
+// textRow draws row py of text s whose top-left corner is at (x, y) into the
+// NRGBA pixel row of a picture (see drawText); pixels outside the row are
+// skipped.
+func textRow(row []byte, py, x, y int, s string, scale int, c color.NRGBA) {
+	if py < y || py >= y+textHeight(scale) {
 		return
 	}
-	// The first row pixel by pixel, doubling the filled part with each copy;
-	// the other rows are copies of it.
-	first := img.Pix[img.PixOffset(r.Min.X, r.Min.Y):img.PixOffset(r.Max.X, r.Min.Y)]
-	first[0], first[1], first[2], first[3] = c.R, c.G, c.B, c.A
-	for n := 4; n < len(first); n *= 2 {
-		copy(first[n:], first[:n])
-	}
-	for py := r.Min.Y + 1; py < r.Max.Y; py++ {
-		copy(img.Pix[img.PixOffset(r.Min.X, py):img.PixOffset(r.Max.X, py)], first)
+	gy := (py - y) / scale
+	for _, r := range s {
+		g, gw := glyph(r)
+		for gx := 0; gx < gw; gx++ {
+			if g[gy][gx] == '#' {
+				putPixels(row, x+gx*scale, x+(gx+1)*scale, c)
+			}
+		}
+		x += (gw + 1) * scale
 	}
 }

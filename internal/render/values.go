@@ -19,8 +19,12 @@ func Squeeze(shape []int) []int {
 }
 
 // Float64s returns the values of a in C order as float64, as pictures draw them;
-// complex values become their magnitude.
+// complex values become their magnitude. A C-contiguous float64 array's own values
+// are returned, not a copy: the caller must not modify them.
 func Float64s(a array.Array) ([]float64, error) {
+	if d, ok := a.(*array.Dense[float64]); ok && d.DType() == array.Float64 && d.IsContiguous() {
+		return d.Data()[d.Offset() : d.Offset()+d.Size()], nil
+	}
 	if a.DType().Kind() == array.KindComplex {
 		c, err := array.Convert(a, array.Complex128)
 		if err != nil {
