@@ -9,6 +9,8 @@ all: build test
 build:
 	@mkdir -p bin
 	@if [ -d cmd/stemflow ] && ls cmd/stemflow/*.go >/dev/null 2>&1; then $(GO) build -o bin/stemflow ./cmd/stemflow; fi
+	@# the embedded NATS server (`stemflow server` runs bin/stemflow-server, next to bin/stemflow)
+	$(GO) build -o bin/stemflow-server ./cmd/stemflow-server
 
 test:
 	$(GO) test -race ./...

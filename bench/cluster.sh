@@ -45,6 +45,7 @@ FILE=$DATA/cluster-1g.npy
 MASKS=$DATA/cluster-masks16.npy
 mkdir -p "$DATA" bin
 "$GO" build -o bin/stemflow ./cmd/stemflow
+"$GO" build -o bin/stemflow-server ./cmd/stemflow-server # `stemflow server` runs it
 "$GO" build -o bin/clustergen ./bench/clustergen
 [ -s "$FILE" ] || bin/clustergen data "$FILE" 128 128 128 128
 [ -s "$MASKS" ] || bin/clustergen masks "$MASKS" 16 128 128

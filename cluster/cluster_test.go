@@ -15,13 +15,14 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/cluster/natsserver"
 	"github.com/stemflow/stemflow/dataset"
 	"github.com/stemflow/stemflow/udf"
 )
 
 // fixture is a server, a driver client and a dataset file.
 type fixture struct {
-	srv  *Server
+	srv  *natsserver.Server
 	nc   *nats.Conn
 	c    *Client
 	dir  string
@@ -30,7 +31,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, nav, sig []int) *fixture {
 	t.Helper()
-	srv, err := StartServer(ServerOptions{Port: -1, StoreDir: t.TempDir()})
+	srv, err := natsserver.Start(natsserver.Options{Port: -1, StoreDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +358,7 @@ func TestDriverCancellation(t *testing.T) {
 }
 
 func TestCredentials(t *testing.T) {
-	srv, err := StartServer(ServerOptions{Port: -1, StoreDir: t.TempDir(), User: "alice", Password: "s3cret-pw"})
+	srv, err := natsserver.Start(natsserver.Options{Port: -1, StoreDir: t.TempDir(), User: "alice", Password: "s3cret-pw"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stemflow/stemflow/array"
 	"github.com/stemflow/stemflow/cluster"
+	"github.com/stemflow/stemflow/cluster/natsserver"
 	"github.com/stemflow/stemflow/udf"
 )
 
@@ -25,7 +26,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	srv, err := cluster.StartServer(cluster.ServerOptions{Port: -1, StoreDir: filepath.Join(dir, "js")})
+	srv, err := natsserver.Start(natsserver.Options{Port: -1, StoreDir: filepath.Join(dir, "js")})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -312,4 +313,71 @@ func BenchmarkTilesVsPlainFloat32(b *testing.B) {
 	b.ReportMetric(gb/tTiles.Seconds(), "tiles-GB/s")
 	b.ReportMetric(gb/tPlain.Seconds(), "plain-GB/s")
 	b.ReportMetric(tPlain.Seconds()/tTiles.Seconds(), "ratio")
+}
+
+// BenchmarkTilesViewBound alternates, in every iteration, the float32 zero-copy tile
+// path with the negotiated bound on view tiles (ViewMaxBytes: 64-frame tiles here) and
+// with the reference's whole-partition tiles (MaxViewBytes 0), and reports both
+// throughputs and the median per-iteration ratio bounded / partition (1 = the bound
+// costs nothing).
+func BenchmarkTilesViewBound(b *testing.B) {
+	path := benchFile(b, array.Float32)
+	ds, err := OpenRaw(path, RawOptions{NavShape: benchNav, SigShape: benchSig, DType: "<f4"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ds.Close()
+	n := NumPartitions(ds, 1, 0)
+	parts := Partitions(ds, n)
+	in := NegotiationFor(ds, []TilingPrefs{{Method: MethodTile}}, array.Float32, nil, n)
+	bounded, err := Negotiate(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in.MaxViewBytes = 0
+	whole, err := Negotiate(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("bounded %v, whole %v", bounded, whole)
+	var total float64
+	fn := func(t *Tile) error {
+		total += float64(kernels.SumF32(t.Data.(*array.Dense[float32]).Data()))
+		return nil
+	}
+	timed := func(s TilingScheme) time.Duration {
+		t0 := time.Now()
+		total = 0
+		for _, p := range parts {
+			if err := ds.ReadTiles(context.Background(), p, TileRequest{Scheme: s, DType: array.Float32}, fn); err != nil {
+				b.Fatal(err)
+			}
+		}
+		checkSum(b, total)
+		return time.Since(t0)
+	}
+	timed(bounded)
+	timed(whole)
+	var tb, tw time.Duration
+	var ratios []float64
+	odd := false
+	for b.Loop() {
+		var x, y time.Duration
+		if odd { // alternate the order so neither path always runs first
+			y = timed(whole)
+			x = timed(bounded)
+		} else {
+			x = timed(bounded)
+			y = timed(whole)
+		}
+		odd = !odd
+		tb += x
+		tw += y
+		ratios = append(ratios, y.Seconds()/x.Seconds())
+	}
+	gb := float64(benchElems*4) * float64(b.N) / 1e9
+	b.ReportMetric(gb/tb.Seconds(), "bounded-GB/s")
+	b.ReportMetric(gb/tw.Seconds(), "partition-GB/s")
+	slices.Sort(ratios)
+	b.ReportMetric(ratios[len(ratios)/2], "median-speed-ratio")
 }

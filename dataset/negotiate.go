@@ -28,13 +28,19 @@ type NegotiationInput struct {
 	// decode; 0 means DefaultIOSize.
 	MaxIOSize int64
 	// NeedDecode tells whether reading needs a copy or decode (Dataset.NeedDecode). If
-	// false, tiles may be whole partitions (zero-copy).
+	// false, tiles may be whole partitions (zero-copy; see MaxViewBytes).
 	NeedDecode bool
 	// FullFrames tells that tiles of whole frames cost nothing beyond the read itself
 	// (the dataset's DirectFramer says so: a pread of native frames goes straight into
 	// the tile buffer, while a sig box needs a second copy). Tile UDFs then get whole
 	// frames when they fit the byte budget (see Negotiate).
 	FullFrames bool
+	// MaxViewBytes, when positive, bounds the tiles of tile UDFs on reads that need no
+	// decode (zero-copy views of a mapping or of memory), which the reference's rule
+	// makes whole partitions: their depth is cut so that a tile holds at most this many
+	// bytes (see Negotiate). 0 keeps the reference's rule. NegotiationFor sets
+	// ViewMaxBytes.
+	MaxViewBytes int64
 	// Adjust is the dataset's veto (Dataset.AdjustTileShape bound to the run's ROI):
 	// it receives the negotiated tile shape and returns the one to use. nil keeps it.
 	Adjust func(tileshape []int) []int
@@ -43,6 +49,14 @@ type NegotiationInput struct {
 // FullFrameMaxBytes is the largest tile of whole frames negotiation hands tile UDFs
 // with FullFrames when a UDF's explicit depth needs more than the byte budget (4 MiB).
 const FullFrameMaxBytes = 4 << 20
+
+// ViewMaxBytes is the largest zero-copy tile NegotiationFor lets negotiation hand tile
+// UDFs (NegotiationInput.MaxViewBytes): 4 MiB, 64 frames of 128×128 float32. A view
+// costs nothing to cut, and a bounded tile is what keeps cancellation prompt: the
+// engine checks the context between tiles, and a whole-partition view of a large file
+// (512 MiB per partition for 1 GiB on 2 workers) ran for seconds before the next
+// check. Several UDFs of a run also find a small tile still in the CPU cache.
+const ViewMaxBytes = 4 << 20
 
 // Negotiate computes the run's tiling scheme from the inputs exactly as the reference's
 // negotiator (spec §6.4, without corrections): the depth preference of tile UDFs is a
@@ -59,6 +73,13 @@ const FullFrameMaxBytes = 4 << 20
 // stands. Sig boxes would cost a second copy of every byte; whole frames also give
 // the same tiles (and bit-identical results) as the zero-copy path, which hands tile
 // UDFs whole frames too.
+//
+// A second deviation, only with MaxViewBytes: when no read needs a decode and every
+// UDF processes tiles, the reference's tile (for UDFs without a byte budget, the whole
+// partition) is cut to the depth that fits MaxViewBytes — at least one frame, at least
+// the deepest explicit Depth any UDF asked for (DepthMax keeps the whole partition),
+// and a multiple of the least common multiple of the UDFs' DepthMultiple (at least
+// one such block, which may exceed MaxViewBytes), never deeper than before.
 func Negotiate(in NegotiationInput) (TilingScheme, error) {
 	if len(in.UDFs) == 0 {
 		return TilingScheme{}, newErr("", "udfs", ErrTiling, "no UDF preferences given")
@@ -211,6 +232,11 @@ func Negotiate(in NegotiationInput) (TilingScheme, error) {
 		}
 	}
 
+	// 10b. bounded zero-copy tiles (the second deviation above).
+	if !in.NeedDecode && in.MaxViewBytes > 0 && intent == MethodTile {
+		tileshape[0] = viewDepth(in.UDFs, tileshape, b, in.MaxViewBytes)
+	}
+
 	// 10. dataset veto.
 	if in.Adjust != nil {
 		tileshape = in.Adjust(append([]int(nil), tileshape...))
@@ -243,6 +269,36 @@ func fullFrameShape(udfs []TilingPrefs, b int64, sig []int, pn int, size int64) 
 		return nil, false
 	}
 	return append([]int{d}, sig...), true
+}
+
+// viewDepth is the depth of Negotiate's bounded zero-copy rule for the negotiated tile
+// shape ts of read dtype size b and the byte bound maxBytes: ts[0] when the tile fits,
+// else the deepest depth whose tile fits (at least 1), raised to the UDFs' explicit
+// depths and rounded to a multiple of their DepthMultiple, at most ts[0].
+func viewDepth(udfs []TilingPrefs, ts []int, b, maxBytes int64) int {
+	d := ts[0]
+	slice := b * int64(prodInts(ts[1:]))
+	if int64(d)*slice <= maxBytes {
+		return d
+	}
+	fit := int(max(1, maxBytes/slice))
+	deep, want := 0, 1
+	for _, u := range udfs {
+		if u.Depth >= d || u.DepthMultiple >= d {
+			return d // an explicit depth (DepthMax) or one block covers the tile
+		}
+		deep = max(deep, u.Depth)
+		if u.DepthMultiple > 1 {
+			if want = lcm(want, u.DepthMultiple); want >= d {
+				return d
+			}
+		}
+	}
+	n := max(fit, deep)
+	if want > 1 {
+		n = max(want, fit/want*want, (deep+want-1)/want*want)
+	}
+	return min(n, d)
 }
 
 // lcm returns the least common multiple of two positive integers.
@@ -306,6 +362,7 @@ func NegotiationFor(ds Dataset, udfs []TilingPrefs, read array.DType, roi []bool
 		MaxIOSize:      ds.MaxIOSize(),
 		NeedDecode:     ds.NeedDecode(read, roi),
 		FullFrames:     directFrames(ds, read, roi),
+		MaxViewBytes:   ViewMaxBytes,
 		Adjust: func(ts []int) []int {
 			return ds.AdjustTileShape(ts, roi)
 		},

@@ -271,3 +271,71 @@ func TestNegotiateFullFrames(t *testing.T) {
 		})
 	}
 }
+
+// TestNegotiateViewBound checks the bound on zero-copy tiles: with MaxViewBytes and no
+// decode, tile UDFs get whole frames filling the bound (hand-computed: frame bytes ×
+// depth ≤ bound), at least the deepest explicit Depth, in multiples of the UDFs'
+// DepthMultiple (at least one block), never deeper than the partition; DepthMax,
+// frame and partition UDFs, decoding reads and MaxViewBytes 0 keep the reference's
+// shape.
+func TestNegotiateViewBound(t *testing.T) {
+	tile := TilingPrefs{Method: MethodTile}
+	sum := TilingPrefs{Method: MethodTile, DepthMultiple: 16}
+	std := TilingPrefs{Method: MethodTile, DepthMultiple: 64}
+	const mib = 1 << 20
+	cases := []struct {
+		name   string
+		udfs   []TilingPrefs
+		pshape []int
+		read   array.DType
+		bound  int64
+		decode bool
+		want   []int
+	}{
+		// 4 MiB / 64 KiB per frame = 64 frames
+		{"128²/f32/default", []TilingPrefs{tile}, []int{8192, 128, 128}, array.Float32, 4 * mib, false, []int{64, 128, 128}},
+		{"128²/f32/sum", []TilingPrefs{sum}, []int{8192, 128, 128}, array.Float32, 4 * mib, false, []int{64, 128, 128}},
+		{"128²/f32/sum+stddev", []TilingPrefs{sum, std}, []int{8192, 128, 128}, array.Float32, 4 * mib, false, []int{64, 128, 128}},
+		// uint16 frames are 32 KiB: 128 fit
+		{"128²/u16/sum", []TilingPrefs{sum}, []int{8192, 128, 128}, array.Uint16, 4 * mib, false, []int{128, 128, 128}},
+		// 16 MiB: 256 frames
+		{"128²/f32/16MiB", []TilingPrefs{std}, []int{8192, 128, 128}, array.Float32, 16 * mib, false, []int{256, 128, 128}},
+		// 3 MiB: 48 frames fit, Sum's 16 divides it, StdDev's 64 needs one whole block
+		{"128²/f32/3MiB/sum", []TilingPrefs{sum}, []int{8192, 128, 128}, array.Float32, 3 * mib, false, []int{48, 128, 128}},
+		{"128²/f32/3MiB/stddev", []TilingPrefs{std}, []int{8192, 128, 128}, array.Float32, 3 * mib, false, []int{64, 128, 128}},
+		// lcm(3, 4) = 12: 64 frames fit, rounded down to 60
+		{"128²/f32/lcm", []TilingPrefs{{Method: MethodTile, DepthMultiple: 3}, {Method: MethodTile, DepthMultiple: 4}}, []int{8192, 128, 128}, array.Float32, 4 * mib, false, []int{60, 128, 128}},
+		// an explicit depth is a minimum; rounded up to whole blocks
+		{"128²/f32/depth100", []TilingPrefs{{Method: MethodTile, Depth: 100}}, []int{8192, 128, 128}, array.Float32, 4 * mib, false, []int{100, 128, 128}},
+		{"128²/f32/depth100+stddev", []TilingPrefs{{Method: MethodTile, Depth: 100}, std}, []int{8192, 128, 128}, array.Float32, 4 * mib, false, []int{128, 128, 128}},
+		{"128²/f32/depthmax", []TilingPrefs{{Method: MethodTile, Depth: DepthMax}}, []int{8192, 128, 128}, array.Float32, 4 * mib, false, []int{8192, 128, 128}},
+		// a partition that fits, and one block deeper than the partition
+		{"128²/f32/pn32", []TilingPrefs{tile}, []int{32, 128, 128}, array.Float32, 4 * mib, false, []int{32, 128, 128}},
+		{"128²/f32/pn100/stddev", []TilingPrefs{std}, []int{100, 128, 128}, array.Float32, mib, false, []int{64, 128, 128}},
+		{"128²/f32/pn60/stddev", []TilingPrefs{std}, []int{60, 128, 128}, array.Float32, mib, false, []int{60, 128, 128}},
+		// a frame larger than the bound: one frame per tile
+		{"1024²/f32/default", []TilingPrefs{tile}, []int{64, 1024, 1024}, array.Float32, 2 * mib, false, []int{1, 1024, 1024}},
+		// a UDF byte budget below the bound stands (the reference's shape: 1 MiB of
+		// 64 frames × 32 rows, as on a decoding read)
+		{"128²/f32/bestfit", []TilingPrefs{{Method: MethodTile, TotalSize: BestFit}}, []int{8192, 128, 128}, array.Float32, 4 * mib, false, []int{64, 32, 128}},
+		// the reference's rule: no bound, decoding reads, frame and partition UDFs
+		{"128²/f32/unbounded", []TilingPrefs{tile}, []int{8192, 128, 128}, array.Float32, 0, false, []int{8192, 128, 128}},
+		{"128²/f32/decode", []TilingPrefs{tile}, []int{8192, 128, 128}, array.Float32, 4 * mib, true, []int{64, 32, 128}},
+		{"128²/f32/frame", []TilingPrefs{{Method: MethodFrame}}, []int{8192, 128, 128}, array.Float32, 4 * mib, false, []int{16, 128, 128}},
+		{"128²/f32/partition", []TilingPrefs{tile, {Method: MethodPartition}}, []int{8192, 128, 128}, array.Float32, 4 * mib, false, []int{8192, 128, 128}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := Negotiate(NegotiationInput{
+				UDFs: c.udfs, ReadDType: c.read, NativeDType: c.read,
+				PartitionShape: c.pshape, NeedDecode: c.decode, MaxViewBytes: c.bound,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(s.Shape, c.want) || s.Depth != c.want[0] {
+				t.Fatalf("tileshape %v (depth %d), want %v", s.Shape, s.Depth, c.want)
+			}
+		})
+	}
+}

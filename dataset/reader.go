@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/stemflow/stemflow/array"
+	"github.com/stemflow/stemflow/internal/hugemem"
 )
 
 // dense is a dataset whose frames are stored back to back in one byte slice (a memory
@@ -306,7 +307,7 @@ func (st *readState[T]) growBuf(depth int) {
 		maxBox = max(maxBox, b.size)
 	}
 	if need := depth * maxBox; cap(st.buf) < need {
-		st.buf = make([]T, need)
+		st.buf = hugemem.Make[T](need)
 	}
 }
 
@@ -387,7 +388,7 @@ func readTiles[T elem](ctx context.Context, d *dense, p Partition, req *TileRequ
 		st.growBuf(depth)
 	}
 	if d.file != nil && !direct && cap(st.raw) < depth*fbytes {
-		st.raw = make([]byte, depth*fbytes) // the read buffer decoding copies from
+		st.raw = hugemem.Make[byte](depth * fbytes) // the read buffer decoding copies from
 	}
 	tile := &st.tile
 	tile.Slice.Origin = st.origin

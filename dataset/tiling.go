@@ -62,8 +62,8 @@ type TilingPrefs struct {
 	// DepthMultiple, when positive, says the UDF reduces blocks of that many frames
 	// counted from the partition's start, so that tiles whose depth is a multiple of
 	// it (the last of a partition excepted) give bit-identical results to whole-
-	// partition tiles. Only the whole-frame rule of Negotiate (FullFrames) uses it; the
-	// reference's rule ignores it.
+	// partition tiles. Only Negotiate's whole-frame rule (FullFrames) and its bound on
+	// zero-copy tiles (MaxViewBytes) use it; the reference's rule ignores it.
 	DepthMultiple int
 }
 

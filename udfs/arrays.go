@@ -131,8 +131,26 @@ func copyFlat[T any](d *array.Dense[T], src array.Array) error {
 	return d.CopyFrom(w)
 }
 
-// storeF64 writes float64 values into dst (converted to its dtype).
-func storeF64(dst array.Array, v []float64) error { return assign(dst, array.Wrap(v, len(v))) }
+// storeF64 writes float64 values into dst (converted to its dtype). A contiguous
+// float32 or float64 dst is written in place (the values of array.Convert, without its
+// intermediate array: a Postprocess per partition touches no new memory for it).
+func storeF64(dst array.Array, v []float64) error {
+	switch d := dst.(type) {
+	case *array.Dense[float32]:
+		if c := contiguous(d); c != nil && len(c) == len(v) {
+			for i, x := range v {
+				c[i] = float32(x)
+			}
+			return nil
+		}
+	case *array.Dense[float64]:
+		if c := contiguous(d); c != nil && len(c) == len(v) {
+			copy(c, v)
+			return nil
+		}
+	}
+	return assign(dst, array.Wrap(v, len(v)))
+}
 
 // storeC128 writes complex128 values into dst (converted to its dtype).
 func storeC128(dst array.Array, v []complex128) error { return assign(dst, array.Wrap(v, len(v))) }

@@ -126,7 +126,9 @@ func (t *sumDev) Finish(env *udf.Env) error {
 	if err != nil {
 		return err
 	}
-	acc := env.TaskData().(*sumTask).acc
+	st := env.TaskData().(*sumTask)
+	st.ensureAcc()
+	acc := st.acc
 	for i, s := range v {
 		acc[i] += s
 	}

@@ -255,9 +255,27 @@ func directStats(data []float32, frames, px int) (sum, varsum []float64) {
 	return sum, varsum
 }
 
+// stdFeed adds frames × px data to a fresh box in tiles of the given depths and
+// returns the box with its open block folded.
+func stdFeed[T realNumber](data []T, px int, depths []int) *stdBox {
+	b := &stdBox{k: make([]float64, px), s: make([]float64, px), q: make([]float64, px), sum: make([]float64, px), varsum: make([]float64, px)}
+	off := 0
+	for _, d := range depths {
+		stdAddReal(b, data[off*px:(off+d)*px], d, px, stdShiftReal[T])
+		off += d
+	}
+	b.fold()
+	return b
+}
+
+// TestStdTileAndMerge compares the blocks, fed in tiles of various depths, and the
+// pairwise merge of two halves with a direct two-pass float64 loop. Data in [0, 1)
+// with outliers of 1e4: the mean/std ratio is small, so the one-pass blocks and the
+// merges are accurate to a few hundred ulps; 1e-12 relative is far below the float32
+// input resolution and far above that rounding. Every tiling must give the same bits.
 func TestStdTileAndMerge(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	const px = 1031 // odd, > stdPixBlock
+	const px = 1031 // odd
 	frames := 300
 	data := make([]float32, frames*px)
 	for i := range data {
@@ -267,48 +285,85 @@ func TestStdTileAndMerge(t *testing.T) {
 		}
 	}
 	wantS, wantV := directStats(data, frames, px)
-	for _, depths := range [][]int{{300}, {1, 299}, {7, 7, 7, 279}, {100, 100, 100}, {65, 1, 234}} {
-		sum := make([]float64, px)
-		vs := make([]float64, px)
-		scratch := make([]float64, 2*stdPixBlock)
-		var n int64
-		off := 0
-		for _, d := range depths {
-			n = stdTileReal(data[off*px:(off+d)*px], d, px, n, sum, vs, scratch)
-			off += d
-		}
-		if n != int64(frames) {
-			t.Fatalf("n = %d", n)
+	var first *stdBox
+	for _, depths := range [][]int{{300}, {1, 299}, {7, 7, 7, 279}, {100, 100, 100}, {65, 1, 234}, {64, 64, 172}} {
+		b := stdFeed(data, px, depths)
+		if b.n != int64(frames) {
+			t.Fatalf("n = %d", b.n)
 		}
 		for p := range px {
-			if math.Abs(sum[p]-wantS[p]) > 1e-9*math.Abs(wantS[p])+1e-9 || math.Abs(vs[p]-wantV[p]) > 1e-9*wantV[p]+1e-9 {
-				t.Fatalf("depths %v px %d: sum %v var %v, want %v %v", depths, p, sum[p], vs[p], wantS[p], wantV[p])
+			if math.Abs(b.sum[p]-wantS[p]) > 1e-12*math.Abs(wantS[p]) || math.Abs(b.varsum[p]-wantV[p]) > 1e-12*wantV[p] {
+				t.Fatalf("depths %v px %d: sum %v var %v, want %v %v", depths, p, b.sum[p], b.varsum[p], wantS[p], wantV[p])
+			}
+		}
+		if first == nil {
+			first = b
+			continue
+		}
+		for p := range px {
+			if math.Float64bits(b.sum[p]) != math.Float64bits(first.sum[p]) || math.Float64bits(b.varsum[p]) != math.Float64bits(first.varsum[p]) {
+				t.Fatalf("depths %v px %d: %v %v, not the bits of one tile %v %v", depths, p, b.sum[p], b.varsum[p], first.sum[p], first.varsum[p])
 			}
 		}
 	}
 	// Merge of two halves, including empty partials.
-	a, av := make([]float64, px), make([]float64, px)
-	b, bv := make([]float64, px), make([]float64, px)
-	scratch := make([]float64, 2*stdPixBlock)
-	na := stdTileReal(data[:120*px], 120, px, 0, a, av, scratch)
-	nb := stdTileReal(data[120*px:], frames-120, px, 0, b, bv, scratch)
+	a := stdFeed(data[:120*px], px, []int{120})
+	b := stdFeed(data[120*px:], px, []int{frames - 120})
 	d, dv := make([]float64, px), make([]float64, px)
 	var n int64
 	z, zv := make([]float64, px), make([]float64, px) // an empty partial
 	n = kernels.StdMerge(n, d, dv, 0, z, zv)
-	n = kernels.StdMerge(n, d, dv, na, a, av)
+	n = kernels.StdMerge(n, d, dv, a.n, a.sum, a.varsum)
 	n = kernels.StdMerge(n, d, dv, 0, z, zv)
-	n = kernels.StdMerge(n, d, dv, nb, b, bv)
+	n = kernels.StdMerge(n, d, dv, b.n, b.sum, b.varsum)
 	if n != int64(frames) {
 		t.Fatalf("merged n %d", n)
 	}
 	for p := range px {
-		if math.Abs(d[p]-wantS[p]) > 1e-9*math.Abs(wantS[p])+1e-9 || math.Abs(dv[p]-wantV[p]) > 1e-9*wantV[p]+1e-9 {
+		if math.Abs(d[p]-wantS[p]) > 1e-12*math.Abs(wantS[p]) || math.Abs(dv[p]-wantV[p]) > 1e-12*wantV[p] {
 			t.Fatalf("merge px %d: %v %v want %v %v", p, d[p], dv[p], wantS[p], wantV[p])
 		}
 	}
 }
 
+// TestStdShiftRealMatchesKernel: the generic Go blocks give the bits of the float32
+// kernel (the same operations in the same order), so float32 data read as float32 or
+// as any wider type reduce alike.
+func TestStdShiftRealMatchesKernel(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const px, frames = 77, 150
+	data := make([]float32, frames*px)
+	for i := range data {
+		data[i] = float32(r.NormFloat64()*5 + 1e3)
+	}
+	data[3] = float32(math.Inf(1))
+	data[px+5] = float32(math.NaN())
+	f64 := make([]float64, len(data))
+	for i, v := range data {
+		f64[i] = float64(v)
+	}
+	depths := []int{16, 16, 40, 78}
+	g := stdFeed(f64, px, depths)
+	k := &stdBox{k: make([]float64, px), s: make([]float64, px), q: make([]float64, px), sum: make([]float64, px), varsum: make([]float64, px)}
+	off := 0
+	for _, d := range depths {
+		stdAddReal(k, data[off*px:(off+d)*px], d, px, kernels.StdShiftF32)
+		off += d
+	}
+	k.fold()
+	for p := range px {
+		if !sameF64(g.sum[p], k.sum[p]) || !sameF64(g.varsum[p], k.varsum[p]) {
+			t.Fatalf("px %d: Go %v %v, kernel %v %v", p, g.sum[p], g.varsum[p], k.sum[p], k.varsum[p])
+		}
+	}
+}
+
+func sameF64(a, b float64) bool {
+	return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
+}
+
+// TestStdTileComplex compares complex blocks (fed in two tiles, across a block
+// boundary) with a direct two-pass loop over |x − mean|².
 func TestStdTileComplex(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	const px, frames = 600, 70
@@ -316,10 +371,10 @@ func TestStdTileComplex(t *testing.T) {
 	for i := range data {
 		data[i] = complex(r.NormFloat64(), 3*r.NormFloat64()+1)
 	}
-	sum := make([]complex128, px)
-	vs := make([]float64, px)
-	n := stdTileComplex(data[:5*px], 5, px, 0, sum, vs, make([]complex128, stdPixBlock), make([]float64, stdPixBlock))
-	n = stdTileComplex(data[5*px:], frames-5, px, n, sum, vs, make([]complex128, stdPixBlock), make([]float64, stdPixBlock))
+	b := &stdBox{kC: make([]complex128, px), sC: make([]complex128, px), q: make([]float64, px), sumC: make([]complex128, px), varsum: make([]float64, px)}
+	stdAddComplex(b, data[:5*px], 5, px)
+	stdAddComplex(b, data[5*px:], frames-5, px)
+	b.fold()
 	for p := range px {
 		var s complex128
 		for f := range frames {
@@ -331,8 +386,8 @@ func TestStdTileComplex(t *testing.T) {
 			d := cmplx.Abs(data[f*px+p] - m)
 			v += d * d
 		}
-		if cmplx.Abs(sum[p]-s) > 1e-9 || math.Abs(vs[p]-v) > 1e-9*v {
-			t.Fatalf("px %d: %v %v want %v %v (n %d)", p, sum[p], vs[p], s, v, n)
+		if cmplx.Abs(b.sumC[p]-s) > 1e-12*cmplx.Abs(s) || math.Abs(b.varsum[p]-v) > 1e-12*v {
+			t.Fatalf("px %d: %v %v want %v %v (n %d)", p, b.sumC[p], b.varsum[p], s, v, b.n)
 		}
 	}
 }

@@ -23,10 +23,12 @@ var ErrFrameCounts = errors.New("udfs: StdDev: signal boxes saw different frame 
 //	var, std   sig, base, result-only varsum/N, sqrt(var)
 //	mean       sig, result_type(input, base), result-only sum/N
 //
-// Each tile (in blocks of at most 64 frames) is reduced on its own and combined into
-// the partition's float64 accumulators with the pairwise formula of Chan et al.; the
-// frame count is kept per signal box of the tiling scheme and checked at Postprocess.
-// Partitions merge with the same formula. Complex input uses |x − mean|².
+// Frames are reduced in blocks of 64 frames of the partition, one pass per block with
+// per-pixel shifted sums in float64 (see stdmath.go), and each full block is combined
+// into the partition's accumulators with the pairwise formula of Chan et al.; a block
+// may span tiles, so the statistics do not depend on the tiling. The frame count is
+// kept per signal box of the tiling scheme and checked at Postprocess. Partitions
+// merge with the same formula. Complex input uses |x − mean|².
 type StdDev struct {
 	// DType is the base dtype (float32 or float64); the zero value means float64.
 	DType array.DType
@@ -65,27 +67,42 @@ func (s StdDev) ResultBuffers(m *udf.Meta) []udf.BufferSpec {
 	}
 }
 
-// TilingPreferences asks for tile depths that are multiples of the 64-frame block each
-// tile is reduced in, so that any such tiling gives bit-identical statistics.
-func (StdDev) TilingPreferences(*udf.Meta) udf.TilingPrefs {
-	return udf.TilingPrefs{DepthMultiple: stdSubDepth}
-}
-
-// stdBox is the accumulator of one signal box of the tiling scheme.
+// stdBox is the accumulator of one signal box of the tiling scheme: n frames folded
+// into sum (sumC for complex input) and varsum, and an open block of bn frames with
+// shift k (kC) and shifted sums s (sC) and q.
 type stdBox struct {
 	n      int64
 	sum    []float64
 	sumC   []complex128
 	varsum []float64
+	// direct reports that sum and varsum are the partition's own buffers (a box
+	// of the whole signal with float64 buffers): Postprocess then copies nothing.
+	direct bool
+	bn     int
+	k, s   []float64
+	kC, sC []complex128
+	q      []float64
+}
+
+// fold combines the open block into the accumulators.
+func (b *stdBox) fold() {
+	if b.bn == 0 {
+		return
+	}
+	if b.sumC != nil {
+		stdFoldComplex(b.sumC, b.varsum, b.n, b.kC, b.sC, b.q, int64(b.bn))
+	} else {
+		kernels.StdFold(b.sum, b.varsum, b.n, b.k, b.s, b.q, int64(b.bn))
+	}
+	b.n += int64(b.bn)
+	b.bn = 0
 }
 
 type stdTask struct {
-	boxes    []*stdBox
-	box      sigBox
-	sig      []int
-	cplx     bool
-	scratch  []float64
-	scratchC []complex128
+	boxes []*stdBox
+	box   sigBox
+	sig   []int
+	cplx  bool
 }
 
 // TaskData allocates per-box accumulators lazily.
@@ -94,15 +111,73 @@ func (s StdDev) TaskData(env *udf.Env) (any, error) {
 		return nil, fmt.Errorf("%w: StdDev base dtype %v, want float32 or float64", ErrUnsupportedDType, k)
 	}
 	return &stdTask{
-		boxes:    make([]*stdBox, len(env.Meta.TilingScheme)),
-		sig:      env.Meta.DatasetShape.Sig(),
-		cplx:     env.Meta.InputDType.Kind() == array.KindComplex,
-		scratch:  make([]float64, 2*max(stdPixBlock, kernels.StdBlockPixels)),
-		scratchC: make([]complex128, stdPixBlock),
+		boxes: make([]*stdBox, len(env.Meta.TilingScheme)),
+		sig:   env.Meta.DatasetShape.Sig(),
+		cplx:  env.Meta.InputDType.Kind() == array.KindComplex,
 	}, nil
 }
 
-// ProcessTile reduces the tile and combines it into its box's accumulators.
+// denseF64 returns a's n elements when a is a contiguous float64 array of n
+// elements, else nil.
+func denseF64(a array.Array, n int) []float64 {
+	d, ok := a.(*array.Dense[float64])
+	if !ok {
+		return nil
+	}
+	if c := contiguous(d); len(c) == n && n > 0 {
+		return c
+	}
+	return nil
+}
+
+// newBox allocates the accumulators of a box of px pixels. A box of the whole
+// signal accumulates straight into the partition's float64 buffers when it can.
+func (t *stdTask) newBox(env *udf.Env, px int) *stdBox {
+	b := &stdBox{q: make([]float64, px)}
+	if t.cplx {
+		b.kC, b.sC = make([]complex128, px), make([]complex128, px)
+		b.sumC, b.varsum = make([]complex128, px), make([]float64, px)
+		return b
+	}
+	b.k, b.s = make([]float64, px), make([]float64, px)
+	if px == env.Meta.DatasetShape.SigSize() {
+		vs, sum := denseF64(env.At(sdVarsum), px), denseF64(env.At(sdSum), px)
+		if vs != nil && sum != nil {
+			b.sum, b.varsum, b.direct = sum, vs, true
+			return b
+		}
+	}
+	b.sum, b.varsum = make([]float64, px), make([]float64, px)
+	return b
+}
+
+// stdAddReal adds depth frames of px pixels to b, folding every full block.
+func stdAddReal[T realNumber](b *stdBox, x []T, depth, px int, shift func(k, s, q []float64, x []T, stride, rows int, start bool)) {
+	for f := 0; f < depth; {
+		m := min(depth-f, stdSubDepth-b.bn)
+		shift(b.k, b.s, b.q, x[f*px:], px, m, b.bn == 0)
+		b.bn += m
+		f += m
+		if b.bn == stdSubDepth {
+			b.fold()
+		}
+	}
+}
+
+// stdAddComplex is stdAddReal for complex input.
+func stdAddComplex[T complexNumber](b *stdBox, x []T, depth, px int) {
+	for f := 0; f < depth; {
+		m := min(depth-f, stdSubDepth-b.bn)
+		stdShiftComplex(b.kC, b.sC, b.q, x[f*px:], px, m, b.bn == 0)
+		b.bn += m
+		f += m
+		if b.bn == stdSubDepth {
+			b.fold()
+		}
+	}
+}
+
+// ProcessTile adds the tile's frames to its box's open block.
 func (StdDev) ProcessTile(env *udf.Env, tile array.Array) error {
 	t := env.TaskData().(*stdTask)
 	idx := env.Meta.TilingSchemeIdx
@@ -115,34 +190,38 @@ func (StdDev) ProcessTile(env *udf.Env, tile array.Array) error {
 	px := t.box.size()
 	b := t.boxes[idx]
 	if b == nil {
-		b = &stdBox{varsum: make([]float64, px)}
-		if t.cplx {
-			b.sumC = make([]complex128, px)
-		} else {
-			b.sum = make([]float64, px)
-		}
+		b = t.newBox(env, px)
 		t.boxes[idx] = b
 	}
 	depth := env.Meta.Slice.Shape.Dim(0)
+	if px == 0 || depth == 0 {
+		return nil
+	}
 	switch d := tile.(type) {
 	case *array.Dense[float32]:
-		b.n = kernels.StdTileF32(b.sum, b.varsum, b.n, tileData(d)[:depth*px], t.scratch)
+		stdAddReal(b, tileData(d)[:depth*px], depth, px, kernels.StdShiftF32)
 	case *array.Dense[float64]:
-		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+		stdAddReal(b, tileData(d), depth, px, stdShiftReal[float64])
 	case *array.Dense[uint16]:
-		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+		stdAddReal(b, tileData(d), depth, px, stdShiftReal[uint16])
 	case *array.Dense[uint8]:
-		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+		stdAddReal(b, tileData(d), depth, px, stdShiftReal[uint8])
+	case *array.Dense[int8]:
+		stdAddReal(b, tileData(d), depth, px, stdShiftReal[int8])
 	case *array.Dense[int16]:
-		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+		stdAddReal(b, tileData(d), depth, px, stdShiftReal[int16])
+	case *array.Dense[uint32]:
+		stdAddReal(b, tileData(d), depth, px, stdShiftReal[uint32])
 	case *array.Dense[int32]:
-		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+		stdAddReal(b, tileData(d), depth, px, stdShiftReal[int32])
+	case *array.Dense[uint64]:
+		stdAddReal(b, tileData(d), depth, px, stdShiftReal[uint64])
 	case *array.Dense[int64]:
-		b.n = stdTileReal(tileData(d), depth, px, b.n, b.sum, b.varsum, t.scratch)
+		stdAddReal(b, tileData(d), depth, px, stdShiftReal[int64])
 	case *array.Dense[complex64]:
-		b.n = stdTileComplex(tileData(d), depth, px, b.n, b.sumC, b.varsum, t.scratchC, t.scratch)
+		stdAddComplex(b, tileData(d), depth, px)
 	case *array.Dense[complex128]:
-		b.n = stdTileComplex(tileData(d), depth, px, b.n, b.sumC, b.varsum, t.scratchC, t.scratch)
+		stdAddComplex(b, tileData(d), depth, px)
 	default:
 		return tileTypeError("StdDev", tile)
 	}
@@ -154,10 +233,14 @@ func (StdDev) ProcessTile(env *udf.Env, tile array.Array) error {
 func (StdDev) Postprocess(env *udf.Env) error {
 	t := env.TaskData().(*stdTask)
 	var n int64 = -1
+	boxes, direct := 0, true
 	for _, b := range t.boxes {
 		if b == nil {
 			continue
 		}
+		b.fold()
+		boxes++
+		direct = direct && b.direct
 		if n >= 0 && b.n != n {
 			return fmt.Errorf("%w: %d and %d", ErrFrameCounts, n, b.n)
 		}
@@ -165,6 +248,10 @@ func (StdDev) Postprocess(env *udf.Env) error {
 	}
 	if n < 0 {
 		n = 0
+	}
+	if boxes == 1 && direct {
+		// sum and varsum were accumulated in place.
+		return storeF64(env.At(sdNumFrames), []float64{float64(n)})
 	}
 	npx := env.Meta.DatasetShape.SigSize()
 	varsum := make([]float64, npx)
@@ -210,9 +297,6 @@ type stdAcc struct {
 	sumC   []complex128
 	varsum []float64
 }
-
-// readStd reads v's statistics as copies (callers may keep and change them).
-func readStd(v udf.Viewer) (stdAcc, error) { return readStdIn(v, false) }
 
 // readStdIn reads v's statistics; with inPlace, float64 (complex128) buffers are
 // used as they are, not copied, so changing the accumulator changes v. Merge reads
@@ -288,7 +372,9 @@ func (s StdDev) MergeAll(parts []udf.Partial, m *udf.Meta) (map[string]array.Arr
 	sum := array.New(specs[sdSum].ResolvedDType(), sig...)
 	var acc stdAcc
 	for i, p := range parts {
-		a, err := readStd(p.Buffers)
+		// The first partial is copied (it becomes the accumulator); the others
+		// are only read.
+		a, err := readStdIn(p.Buffers, i > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -306,29 +392,37 @@ func (s StdDev) MergeAll(parts []udf.Partial, m *udf.Meta) (map[string]array.Arr
 	return map[string]array.Array{"varsum": varsum, "num_frames": nf, "sum": sum}, nil
 }
 
-// Results computes var = varsum/N, std = sqrt(var) and mean = sum/N.
+// Results computes var = varsum/N, std = sqrt(var) and mean = sum/N, straight into
+// the result arrays when they are float64 (the default base dtype), reading the merged
+// buffers in place.
 func (s StdDev) Results(env *udf.Env) (map[string]array.Array, error) {
-	a, err := readStd(env)
+	a, err := readStdIn(env, true)
 	if err != nil {
 		return nil, err
 	}
 	sig := env.Meta.DatasetShape.Sig()
-	n := float64(a.n)
-	vr := make([]float64, len(a.varsum))
-	sd := make([]float64, len(a.varsum))
-	for i, v := range a.varsum {
-		vr[i] = v / n
-		sd[i] = math.Sqrt(vr[i])
-	}
 	specs := s.ResultBuffers(env.Meta)
 	outV := array.New(specs[sdVar].ResolvedDType(), sig...)
 	outS := array.New(specs[sdStd].ResolvedDType(), sig...)
 	outM := array.New(specs[sdMean].ResolvedDType(), sig...)
-	if err := storeF64(outV, vr); err != nil {
-		return nil, err
+	npx := len(a.varsum)
+	n := float64(a.n)
+	vr, sd := denseF64(outV, npx), denseF64(outS, npx)
+	direct := vr != nil && sd != nil
+	if !direct {
+		vr, sd = make([]float64, npx), make([]float64, npx)
 	}
-	if err := storeF64(outS, sd); err != nil {
-		return nil, err
+	for i, v := range a.varsum {
+		vr[i] = v / n
+		sd[i] = math.Sqrt(vr[i])
+	}
+	if !direct {
+		if err := storeF64(outV, vr); err != nil {
+			return nil, err
+		}
+		if err := storeF64(outS, sd); err != nil {
+			return nil, err
+		}
 	}
 	if a.sumC != nil {
 		mean := make([]complex128, len(a.sumC))
@@ -336,6 +430,10 @@ func (s StdDev) Results(env *udf.Env) (map[string]array.Array, error) {
 			mean[i] = v / complex(n, 0)
 		}
 		err = storeC128(outM, mean)
+	} else if mean := denseF64(outM, len(a.sum)); mean != nil {
+		for i, v := range a.sum {
+			mean[i] = v / n
+		}
 	} else {
 		mean := make([]float64, len(a.sum))
 		for i, v := range a.sum {

@@ -1,150 +1,114 @@
 package udfs
 
-import "github.com/stemflow/stemflow/internal/kernels"
+import (
+	"math"
 
-// Per-pixel mean/variance accumulation for StdDev. A partition keeps, per pixel, the
-// sum of its n frames and varsum = Σ (x − mean)². A tile (or a block of at most
-// stdSubDepth frames of it) is reduced on its own, in two passes over data that stays
-// in cache, and then combined into the partition's accumulators with the pairwise
+	"github.com/stemflow/stemflow/internal/kernels"
+)
+
+// Per-pixel mean/variance accumulation for StdDev. A partition keeps, per pixel and
+// signal box, the sum of its folded frames and varsum = Σ (x − mean)², and one open
+// block of at most stdSubDepth frames, reduced in a single pass with shifted sums
+// (kernels.StdShiftF32): the shift k is the block's first value of the pixel, and
+// s = Σ(x − k), q = Σ(x − k)² give the block's sum n1·k + s and Σ(x − mean1)² =
+// q − s·(s/n1) without cancellation (k is one of the block's values, so q is at most
+// n1 + 1 times that). A full block is folded into the accumulators with the pairwise
 // formula of Chan et al. (Schubert & Gertz 2018):
 //
 //	n = n0 + n1, δ = mean1 − mean0,
 //	sum = sum0 + sum1, varsum = varsum0 + varsum1 + |δ|²·n0·n1/n.
 //
-// The same formula merges partitions (Merge, MergeAll). Complex data use |x − mean|².
+// Blocks are counted in frames of the partition, not in tiles, so any tiling (and
+// the pread and mmap readers) gives bit-identical statistics. The same formula merges
+// partitions (Merge, MergeAll). Complex data use |x − mean|².
 
-// stdSubDepth bounds the frames reduced in one block, so that a block of pixels ×
-// frames stays in L2 when a tile is a whole partition.
-const stdSubDepth = 64
-
-// stdPixBlock is the number of pixels reduced together.
-const stdPixBlock = 512
+// stdSubDepth is the number of frames of a block.
+const stdSubDepth = kernels.StdBlockFrames
 
 // realNumber is the set of real element types StdDev reads.
 type realNumber interface {
 	~float32 | ~float64 | ~uint8 | ~int8 | ~uint16 | ~int16 | ~uint32 | ~int32 | ~uint64 | ~int64
 }
 
-// stdTileReal combines a tile of depth frames × px pixels (row-major, frame stride
-// px) into the accumulators sum, varsum (length px) that hold n0 frames, and returns
-// the new frame count. scratch must hold at least 2·stdPixBlock values.
-func stdTileReal[T realNumber](tile []T, depth, px int, n0 int64, sum, varsum, scratch []float64) int64 {
-	s := scratch[:stdPixBlock]
-	v := scratch[stdPixBlock : 2*stdPixBlock]
-	for f0 := 0; f0 < depth; f0 += stdSubDepth {
-		d := min(stdSubDepth, depth-f0)
-		n1 := float64(d)
-		n := n0 + int64(d)
-		for p0 := 0; p0 < px; p0 += stdPixBlock {
-			b := min(stdPixBlock, px-p0)
-			sb, vb := s[:b], v[:b]
-			clear(sb)
-			for f := f0; f < f0+d; f++ {
-				row := tile[f*px+p0 : f*px+p0+b]
-				addRowF64(sb, row)
+// stdShiftReal is kernels.StdShiftF32 for any real element type, in Go (the same
+// operations in the same order).
+func stdShiftReal[T realNumber](k, s, q []float64, x []T, stride, rows int, start bool) {
+	n := len(k)
+	s, q = s[:n], q[:n]
+	r := 0
+	if start {
+		for j, v := range x[:n] {
+			x0 := float64(v)
+			kj := x0
+			if kj-kj != 0 { // NaN or ±Inf: no shift
+				kj = 0
 			}
-			for k := range sb {
-				sb[k] /= n1 // now the block mean
-			}
-			clear(vb)
-			for f := f0; f < f0+d; f++ {
-				row := tile[f*px+p0 : f*px+p0+b]
-				sqDevRow(vb, row, sb)
-			}
-			kernels.StdCombine(sum[p0:p0+b], varsum[p0:p0+b], n0, sb, vb, int64(d))
+			d := x0 - kj
+			k[j], s[j], q[j] = kj, d, d*d
 		}
-		n0 = n
+		r = 1
 	}
-	return n0
-}
-
-// addRowF64 adds row to acc element-wise, converting to float64.
-func addRowF64[T realNumber](acc []float64, row []T) {
-	acc = acc[:len(row)]
-	i := 0
-	for ; i+4 <= len(row); i += 4 {
-		acc[i] += float64(row[i])
-		acc[i+1] += float64(row[i+1])
-		acc[i+2] += float64(row[i+2])
-		acc[i+3] += float64(row[i+3])
-	}
-	for ; i < len(row); i++ {
-		acc[i] += float64(row[i])
-	}
-}
-
-// sqDevRow adds (row − mean)² to acc element-wise.
-func sqDevRow[T realNumber](acc []float64, row []T, mean []float64) {
-	acc = acc[:len(row)]
-	mean = mean[:len(row)]
-	i := 0
-	for ; i+4 <= len(row); i += 4 {
-		d0 := float64(row[i]) - mean[i]
-		d1 := float64(row[i+1]) - mean[i+1]
-		d2 := float64(row[i+2]) - mean[i+2]
-		d3 := float64(row[i+3]) - mean[i+3]
-		acc[i] += d0 * d0
-		acc[i+1] += d1 * d1
-		acc[i+2] += d2 * d2
-		acc[i+3] += d3 * d3
-	}
-	for ; i < len(row); i++ {
-		d := float64(row[i]) - mean[i]
-		acc[i] += d * d
+	for ; r < rows; r++ {
+		row := x[r*stride : r*stride+n]
+		for j, v := range row {
+			d := float64(v) - k[j]
+			s[j] += d
+			q[j] = math.FMA(d, d, q[j])
+		}
 	}
 }
 
 // complexNumber is the set of complex element types StdDev reads.
 type complexNumber interface{ ~complex64 | ~complex128 }
 
-// stdTileComplex is stdTileReal for complex data: sums are complex128, varsum uses
-// |x − mean|². scratch must hold at least stdPixBlock values.
-func stdTileComplex[T complexNumber](tile []T, depth, px int, n0 int64, sum []complex128, varsum []float64, scratch []complex128, vscratch []float64) int64 {
-	s := scratch[:stdPixBlock]
-	v := vscratch[:stdPixBlock]
-	for f0 := 0; f0 < depth; f0 += stdSubDepth {
-		d := min(stdSubDepth, depth-f0)
-		n1 := float64(d)
-		n := n0 + int64(d)
-		w := float64(n0) * n1 / float64(n)
-		for p0 := 0; p0 < px; p0 += stdPixBlock {
-			b := min(stdPixBlock, px-p0)
-			sb, vb := s[:b], v[:b]
-			clear(sb)
-			for f := f0; f < f0+d; f++ {
-				row := tile[f*px+p0 : f*px+p0+b]
-				for k, x := range row {
-					sb[k] += complex128(x)
-				}
+// stdShiftComplex is stdShiftReal for complex data: k and s are complex, q = Σ|x − k|².
+func stdShiftComplex[T complexNumber](k, s []complex128, q []float64, x []T, stride, rows int, start bool) {
+	n := len(k)
+	s, q = s[:n], q[:n]
+	r := 0
+	if start {
+		for j, v := range x[:n] {
+			x0 := complex128(v)
+			kj := x0
+			if re, im := real(kj), imag(kj); re-re != 0 || im-im != 0 {
+				kj = 0
 			}
-			for k := range sb {
-				sb[k] /= complex(n1, 0)
-			}
-			clear(vb)
-			for f := f0; f < f0+d; f++ {
-				row := tile[f*px+p0 : f*px+p0+b]
-				for k, x := range row {
-					dd := complex128(x) - sb[k]
-					vb[k] += real(dd)*real(dd) + imag(dd)*imag(dd)
-				}
-			}
-			acc, accV := sum[p0:p0+b], varsum[p0:p0+b]
-			if n0 == 0 {
-				for k := range sb {
-					acc[k] = sb[k] * complex(n1, 0)
-					accV[k] = vb[k]
-				}
-				continue
-			}
-			for k := range sb {
-				delta := sb[k] - acc[k]/complex(float64(n0), 0)
-				accV[k] += vb[k] + (real(delta)*real(delta)+imag(delta)*imag(delta))*w
-				acc[k] += sb[k] * complex(n1, 0)
-			}
+			d := x0 - kj
+			k[j], s[j], q[j] = kj, d, real(d)*real(d)+imag(d)*imag(d)
 		}
-		n0 = n
+		r = 1
 	}
-	return n0
+	for ; r < rows; r++ {
+		row := x[r*stride : r*stride+n]
+		for j, v := range row {
+			d := complex128(v) - k[j]
+			s[j] += d
+			q[j] += real(d)*real(d) + imag(d)*imag(d)
+		}
+	}
+}
+
+// stdFoldComplex is kernels.StdFold for complex sums (|δ|², |s|²).
+func stdFoldComplex(sum []complex128, varsum []float64, n0 int64, k, s []complex128, q []float64, n1 int64) {
+	f1 := float64(n1)
+	inv1 := 1 / f1
+	w := float64(n0) * f1 / float64(n0+n1)
+	var inv0 float64
+	if n0 > 0 {
+		inv0 = 1 / float64(n0)
+	}
+	for j, kj := range k {
+		sj := s[j]
+		dev := max(0, q[j]-(real(sj)*real(sj)+imag(sj)*imag(sj))*inv1)
+		bsum := complex(f1, 0)*kj + sj
+		if n0 == 0 {
+			sum[j], varsum[j] = bsum, dev
+			continue
+		}
+		delta := kj + sj*complex(inv1, 0) - sum[j]*complex(inv0, 0)
+		varsum[j] += dev + (real(delta)*real(delta)+imag(delta)*imag(delta))*w
+		sum[j] += bsum
+	}
 }
 
 // stdMergeComplex is kernels.StdMerge for complex sums (|δ|², complex division:

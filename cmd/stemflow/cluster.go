@@ -150,47 +150,6 @@ func clusterSpec(s udfSpec, ds dataset.Dataset) (cluster.UDFSpec, error) {
 	return cluster.UDFSpec{}, usagef("--udf %q: cannot run on a cluster", s.Text)
 }
 
-func serverFlagSet(w io.Writer) (*flag.FlagSet, *serverOpts) {
-	o := &serverOpts{}
-	fs := newFlagSet(w, "server", "[flags]",
-		"Starts an embedded NATS server with JetStream for stemflow workers and drivers and\n"+
-			"prints its URL; it runs until interrupted. Production setups use their own\n"+
-			"nats-server cluster instead. User and password or token come from the flags or\n"+
-			"STEMFLOW_NATS_USER/STEMFLOW_NATS_PASSWORD/STEMFLOW_NATS_TOKEN.\n")
-	fs.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (0.0.0.0 for other machines)")
-	fs.IntVar(&o.port, "port", 4222, "port (-1 = any free port)")
-	fs.StringVar(&o.store, "store", "stemflow-nats", "JetStream storage `folder`")
-	fs.StringVar(&o.user, "user", "", "required user name")
-	fs.StringVar(&o.password, "password", "", "required password (prefer env "+cluster.EnvPassword+")")
-	fs.StringVar(&o.token, "token", "", "required token (prefer env "+cluster.EnvToken+")")
-	return fs, o
-}
-
-type serverOpts struct {
-	host, store, user, password, token string
-	port                               int
-}
-
-func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, o := serverFlagSet(stderr)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("server takes no arguments, got %q", fs.Args())
-	}
-	env := cluster.ConnOptionsFromEnv(cluster.ConnOptions{User: o.user, Password: o.password, Token: o.token})
-	srv, err := cluster.StartServer(cluster.ServerOptions{Host: o.host, Port: o.port, StoreDir: o.store,
-		User: env.User, Password: env.Password, Token: env.Token})
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
-	fmt.Fprintln(stdout, srv.URL())
-	<-ctx.Done()
-	return nil
-}
-
 type workerOpts struct {
 	nats     natsFlags
 	workers  int

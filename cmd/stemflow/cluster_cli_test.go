@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/stemflow/stemflow/cluster"
+	"github.com/stemflow/stemflow/cluster/natsserver"
 )
 
 // TestRunNATS runs the same UDFs locally and with --nats on an in-process server and
@@ -17,7 +18,7 @@ import (
 func TestRunNATS(t *testing.T) {
 	f := getFixture(t)
 	dir := t.TempDir()
-	srv, err := cluster.StartServer(cluster.ServerOptions{Port: -1, StoreDir: filepath.Join(dir, "js")})
+	srv, err := natsserver.Start(natsserver.Options{Port: -1, StoreDir: filepath.Join(dir, "js")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"github.com/stemflow/stemflow/array"
@@ -270,18 +271,27 @@ func BenchmarkCoM(b *testing.B) {
 	})
 }
 
-// BenchmarkStdTileF32 combines a tile of 64 frames of 256×256.
-func BenchmarkStdTileF32(b *testing.B) {
-	const px, depth = 256 * 256, 64
-	tile := filledF32(depth * px)
-	sum, vs := make([]float64, px), make([]float64, px)
-	scratch := make([]float64, 2*StdBlockPixels)
-	b.ResetTimer()
-	var n int64
-	for i := 0; i < b.N; i++ {
-		n = StdTileF32(sum, vs, n, tile, scratch)
+// BenchmarkStdShiftF32 adds 64 frames of 128×128 (the one-shot CLI's frames)
+// and of 256×256 to a block's shifted sums, as 4 tiles of 16 frames, and
+// folds the block.
+func BenchmarkStdShiftF32(b *testing.B) {
+	for _, px := range []int{128 * 128, 256 * 256} {
+		b.Run(fmt.Sprint(px), func(b *testing.B) {
+			const depth = 64
+			tile := filledF32(depth * px)
+			k, s, q := make([]float64, px), make([]float64, px), make([]float64, px)
+			sum, vs := make([]float64, px), make([]float64, px)
+			var n int64
+			for b.Loop() {
+				for f := 0; f < depth; f += 16 {
+					StdShiftF32(k, s, q, tile[f*px:], px, 16, f == 0)
+				}
+				StdFold(sum, vs, n, k, s, q, depth)
+				n += depth
+			}
+			reportGBs(b, 4*len(tile))
+		})
 	}
-	reportGBs(b, 4*len(tile))
 }
 
 // BenchmarkDecodeRow decodes one 256-pixel uint16 row per call: the

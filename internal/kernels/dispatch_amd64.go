@@ -186,16 +186,6 @@ func dot2x4F32(out []float32, x0, x1, m0, m1, m2, m3 []float32) {
 	}
 }
 
-func sqDevF32(acc []float64, x []float32, mean []float64) {
-	if !useAVX2 || len(acc) < 8 {
-		sqDevF32Go(acc, x, mean)
-		return
-	}
-	n := len(acc) &^ 7
-	sqDevF32AVX2(acc[:n], x[:n], mean[:n])
-	sqDevF32Go(acc[n:], x[n:], mean[n:])
-}
-
 func addRows4F32ToF64(dst []float64, a, b, c, d []float32) {
 	if !useAVX2 || len(dst) < 8 {
 		addRows4F32ToF64Go(dst, a, b, c, d)
@@ -206,14 +196,52 @@ func addRows4F32ToF64(dst []float64, a, b, c, d []float32) {
 	addRows4F32ToF64Go(dst[n:], a[n:], b[n:], c[n:], d[n:])
 }
 
-func sqDev4F32(acc, mean []float64, a, b, c, d []float32) {
-	if !useAVX2 || len(acc) < 8 {
-		sqDev4F32Go(acc, mean, a, b, c, d)
+// stdShiftF32 requires len(s), len(q) >= len(k), rows >= 1 and
+// len(x) >= (rows−1)·stride + len(k). The assembly streams frames, in passes of
+// four frames and of one (the first pass of a block starts it).
+func stdShiftF32(k, s, q []float64, x []float32, stride, rows int, start bool) {
+	if !useAVX2 || len(k) < 8 {
+		stdShiftF32Go(k, s, q, x, stride, rows, start)
 		return
 	}
-	n := len(acc) &^ 7
-	sqDev4F32AVX2(acc[:n], mean[:n], a[:n], b[:n], c[:n], d[:n])
-	sqDev4F32Go(acc[n:], mean[n:], a[n:], b[n:], c[n:], d[n:])
+	n := len(k) &^ 7
+	row := func(r int) []float32 { return x[r*stride : r*stride+n] }
+	r := 0
+	switch {
+	case start && rows >= 4:
+		stdStart4F32AVX2(k[:n], s[:n], q[:n], row(0), row(1), row(2), row(3))
+		r = 4
+	case start:
+		stdStart1F32AVX2(k[:n], s[:n], q[:n], row(0))
+		r = 1
+	}
+	for ; r+4 <= rows; r += 4 {
+		stdAdd4F32AVX2(k[:n], s[:n], q[:n], row(r), row(r+1), row(r+2), row(r+3))
+	}
+	for ; r < rows; r++ {
+		stdAdd1F32AVX2(k[:n], s[:n], q[:n], row(r))
+	}
+	if n < len(k) {
+		stdShiftF32Go(k[n:], s[n:len(k)], q[n:len(k)], x[n:], stride, rows, start)
+	}
+}
+
+func stdFold(sum, varsum []float64, n0 int64, k, s, q []float64, n1 int64) {
+	if !useAVX2 || len(k) < 8 {
+		stdFoldGo(sum, varsum, n0, k, s, q, n1)
+		return
+	}
+	n := len(k) &^ 7
+	f1 := float64(n1)
+	inv1 := 1 / f1
+	if n0 == 0 {
+		stdFoldFirstAVX2(sum[:n], varsum[:n], k[:n], s[:n], q[:n], f1, inv1)
+	} else {
+		stdFoldAVX2(sum[:n], varsum[:n], k[:n], s[:n], q[:n], f1, inv1, float64(n0)*f1/float64(n0+n1), 1/float64(n0))
+	}
+	if n < len(k) {
+		stdFoldGo(sum[n:], varsum[n:], n0, k[n:], s[n:], q[n:], n1)
+	}
 }
 
 // gemmBlock runs the micro-kernel for an r × cols block (r ≤ 4, cols 8 or

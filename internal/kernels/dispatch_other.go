@@ -24,10 +24,16 @@ func sumDotF32(p, xs []float32) (s, d float32) { return sumDotF32Go(p, xs) }
 func dot2x4F32(out []float32, x0, x1, m0, m1, m2, m3 []float32) {
 	dot2x4F32Go(out, x0, x1, m0, m1, m2, m3)
 }
-func sqDevF32(acc []float64, x []float32, mean []float64) { sqDevF32Go(acc, x, mean) }
 
 func addRows4F32ToF64(dst []float64, a, b, c, d []float32) { addRows4F32ToF64Go(dst, a, b, c, d) }
-func sqDev4F32(acc, mean []float64, a, b, c, d []float32)  { sqDev4F32Go(acc, mean, a, b, c, d) }
+
+func stdShiftF32(k, s, q []float64, x []float32, stride, rows int, start bool) {
+	stdShiftF32Go(k, s, q, x, stride, rows, start)
+}
+
+func stdFold(sum, varsum []float64, n0 int64, k, s, q []float64, n1 int64) {
+	stdFoldGo(sum, varsum, n0, k, s, q, n1)
+}
 
 func gemmBlock(r, cols int, c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int) {
 	gemmBlockGo(r, cols, c, ldc, a, lda, b, ldb, k)

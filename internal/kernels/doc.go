@@ -13,7 +13,7 @@
 //     byte order), DecoderF32/DecoderF64 (resolved once for hot loops),
 //     DecodeU16ToF32 and friends
 //   - centre of mass: CoM (NewCoM, NewCoMFull, SpansFromMask; Frame, Tile)
-//   - standard deviation: StdTileF32, StdCombine, StdMerge, SqDevF32
+//   - standard deviation: StdShiftF32 (one-pass block sums), StdFold, StdMerge
 //   - mask products: MaskDotF32 (masks mask-major), GemmF32 (masks
 //     pixel-major)
 //

@@ -2853,61 +2853,6 @@ d24_done:
 	VZEROUPPER
 	RET
 
-// func sqDevF32AVX2(acc []float64, x []float32, mean []float64)
-// Requires: AVX, FMA3
-TEXT ·sqDevF32AVX2(SB), NOSPLIT, $0-72
-	MOVQ acc_base+0(FP), AX
-	MOVQ x_base+24(FP), CX
-	MOVQ mean_base+48(FP), DX
-	MOVQ acc_len+8(FP), BX
-
-sq_big:
-	CMPQ        BX, $0x00000010
-	JL          sq_small
-	VCVTPS2PD   (CX), Y0
-	VSUBPD      (DX), Y0, Y0
-	VMOVUPD     (AX), Y1
-	VFMADD231PD Y0, Y0, Y1
-	VMOVUPD     Y1, (AX)
-	VCVTPS2PD   16(CX), Y0
-	VSUBPD      32(DX), Y0, Y0
-	VMOVUPD     32(AX), Y1
-	VFMADD231PD Y0, Y0, Y1
-	VMOVUPD     Y1, 32(AX)
-	VCVTPS2PD   32(CX), Y0
-	VSUBPD      64(DX), Y0, Y0
-	VMOVUPD     64(AX), Y1
-	VFMADD231PD Y0, Y0, Y1
-	VMOVUPD     Y1, 64(AX)
-	VCVTPS2PD   48(CX), Y0
-	VSUBPD      96(DX), Y0, Y0
-	VMOVUPD     96(AX), Y1
-	VFMADD231PD Y0, Y0, Y1
-	VMOVUPD     Y1, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000010, BX
-	JMP         sq_big
-
-sq_small:
-	CMPQ        BX, $0x00000008
-	JL          sq_done
-	VCVTPS2PD   (CX), Y0
-	VSUBPD      (DX), Y0, Y0
-	VMOVUPD     (AX), Y1
-	VFMADD231PD Y0, Y0, Y1
-	VMOVUPD     Y1, (AX)
-	VCVTPS2PD   16(CX), Y0
-	VSUBPD      32(DX), Y0, Y0
-	VMOVUPD     32(AX), Y1
-	VFMADD231PD Y0, Y0, Y1
-	VMOVUPD     Y1, 32(AX)
-
-sq_done:
-	VZEROUPPER
-	RET
-
 // func addRows4F32ToF64AVX2(dst []float64, a []float32, b []float32, c []float32, d []float32)
 // Requires: AVX
 TEXT ·addRows4F32ToF64AVX2(SB), NOSPLIT, $0-120
@@ -2951,62 +2896,355 @@ ar64_done:
 	VZEROUPPER
 	RET
 
-// func sqDev4F32AVX2(acc []float64, mean []float64, a []float32, b []float32, c []float32, d []float32)
+// func stdStart4F32AVX2(k []float64, s []float64, q []float64, a []float32, b []float32, c []float32, d []float32)
 // Requires: AVX, FMA3
-TEXT ·sqDev4F32AVX2(SB), NOSPLIT, $0-144
-	MOVQ acc_base+0(FP), AX
-	MOVQ mean_base+24(FP), CX
-	MOVQ a_base+48(FP), DX
-	MOVQ b_base+72(FP), BX
-	MOVQ c_base+96(FP), SI
-	MOVQ d_base+120(FP), DI
-	MOVQ acc_len+8(FP), R8
+TEXT ·stdStart4F32AVX2(SB), NOSPLIT, $0-168
+	MOVQ   k_base+0(FP), AX
+	MOVQ   s_base+24(FP), CX
+	MOVQ   q_base+48(FP), DX
+	MOVQ   a_base+72(FP), BX
+	MOVQ   b_base+96(FP), SI
+	MOVQ   c_base+120(FP), DI
+	MOVQ   d_base+144(FP), R8
+	MOVQ   k_len+8(FP), R9
+	VXORPD Y0, Y0, Y0
 
-sq4_loop:
-	CMPQ        R8, $0x00000008
-	JL          sq4_done
-	VMOVUPD     (CX), Y0
-	VCVTPS2PD   (DX), Y1
-	VSUBPD      Y0, Y1, Y1
-	VCVTPS2PD   (BX), Y2
-	VSUBPD      Y0, Y2, Y2
-	VCVTPS2PD   (SI), Y3
-	VSUBPD      Y0, Y3, Y3
+stdStart4F32AVX2_loop:
+	CMPQ        R9, $0x00000008
+	JL          stdStart4F32AVX2_done
+	VCVTPS2PD   (BX), Y1
+	VSUBPD      Y1, Y1, Y2
+	VCMPPD      $0x00, Y0, Y2, Y2
+	VANDPD      Y1, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VSUBPD      Y2, Y1, Y1
+	VMULPD      Y1, Y1, Y3
+	VCVTPS2PD   (SI), Y4
+	VSUBPD      Y2, Y4, Y4
+	VADDPD      Y4, Y1, Y1
+	VFMADD231PD Y4, Y4, Y3
 	VCVTPS2PD   (DI), Y4
-	VSUBPD      Y0, Y4, Y4
-	VMULPD      Y1, Y1, Y0
-	VMULPD      Y2, Y2, Y1
-	VFMADD231PD Y3, Y3, Y0
-	VFMADD231PD Y4, Y4, Y1
-	VADDPD      Y1, Y0, Y0
-	VADDPD      (AX), Y0, Y0
-	VMOVUPD     Y0, (AX)
-	VMOVUPD     32(CX), Y0
-	VCVTPS2PD   16(DX), Y1
-	VSUBPD      Y0, Y1, Y1
-	VCVTPS2PD   16(BX), Y2
-	VSUBPD      Y0, Y2, Y2
-	VCVTPS2PD   16(SI), Y3
-	VSUBPD      Y0, Y3, Y3
+	VSUBPD      Y2, Y4, Y4
+	VADDPD      Y4, Y1, Y1
+	VFMADD231PD Y4, Y4, Y3
+	VCVTPS2PD   (R8), Y4
+	VSUBPD      Y2, Y4, Y4
+	VADDPD      Y4, Y1, Y1
+	VFMADD231PD Y4, Y4, Y3
+	VMOVUPD     Y1, (CX)
+	VMOVUPD     Y3, (DX)
+	VCVTPS2PD   16(BX), Y1
+	VSUBPD      Y1, Y1, Y2
+	VCMPPD      $0x00, Y0, Y2, Y2
+	VANDPD      Y1, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VSUBPD      Y2, Y1, Y1
+	VMULPD      Y1, Y1, Y3
+	VCVTPS2PD   16(SI), Y4
+	VSUBPD      Y2, Y4, Y4
+	VADDPD      Y4, Y1, Y1
+	VFMADD231PD Y4, Y4, Y3
 	VCVTPS2PD   16(DI), Y4
-	VSUBPD      Y0, Y4, Y4
-	VMULPD      Y1, Y1, Y0
-	VMULPD      Y2, Y2, Y1
-	VFMADD231PD Y3, Y3, Y0
-	VFMADD231PD Y4, Y4, Y1
-	VADDPD      Y1, Y0, Y0
-	VADDPD      32(AX), Y0, Y0
-	VMOVUPD     Y0, 32(AX)
+	VSUBPD      Y2, Y4, Y4
+	VADDPD      Y4, Y1, Y1
+	VFMADD231PD Y4, Y4, Y3
+	VCVTPS2PD   16(R8), Y4
+	VSUBPD      Y2, Y4, Y4
+	VADDPD      Y4, Y1, Y1
+	VFMADD231PD Y4, Y4, Y3
+	VMOVUPD     Y1, 32(CX)
+	VMOVUPD     Y3, 32(DX)
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000040, DX
 	ADDQ        $0x00000020, BX
 	ADDQ        $0x00000020, SI
 	ADDQ        $0x00000020, DI
-	SUBQ        $0x00000008, R8
-	JMP         sq4_loop
+	ADDQ        $0x00000020, R8
+	SUBQ        $0x00000008, R9
+	JMP         stdStart4F32AVX2_loop
 
-sq4_done:
+stdStart4F32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func stdStart1F32AVX2(k []float64, s []float64, q []float64, a []float32)
+// Requires: AVX
+TEXT ·stdStart1F32AVX2(SB), NOSPLIT, $0-96
+	MOVQ   k_base+0(FP), AX
+	MOVQ   s_base+24(FP), CX
+	MOVQ   q_base+48(FP), DX
+	MOVQ   a_base+72(FP), BX
+	MOVQ   k_len+8(FP), SI
+	VXORPD Y0, Y0, Y0
+
+stdStart1F32AVX2_loop:
+	CMPQ      SI, $0x00000008
+	JL        stdStart1F32AVX2_done
+	VCVTPS2PD (BX), Y1
+	VSUBPD    Y1, Y1, Y2
+	VCMPPD    $0x00, Y0, Y2, Y2
+	VANDPD    Y1, Y2, Y2
+	VMOVUPD   Y2, (AX)
+	VSUBPD    Y2, Y1, Y1
+	VMULPD    Y1, Y1, Y2
+	VMOVUPD   Y1, (CX)
+	VMOVUPD   Y2, (DX)
+	VCVTPS2PD 16(BX), Y1
+	VSUBPD    Y1, Y1, Y2
+	VCMPPD    $0x00, Y0, Y2, Y2
+	VANDPD    Y1, Y2, Y2
+	VMOVUPD   Y2, 32(AX)
+	VSUBPD    Y2, Y1, Y1
+	VMULPD    Y1, Y1, Y2
+	VMOVUPD   Y1, 32(CX)
+	VMOVUPD   Y2, 32(DX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	ADDQ      $0x00000020, BX
+	SUBQ      $0x00000008, SI
+	JMP       stdStart1F32AVX2_loop
+
+stdStart1F32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func stdAdd4F32AVX2(k []float64, s []float64, q []float64, a []float32, b []float32, c []float32, d []float32)
+// Requires: AVX, FMA3
+TEXT ·stdAdd4F32AVX2(SB), NOSPLIT, $0-168
+	MOVQ k_base+0(FP), AX
+	MOVQ s_base+24(FP), CX
+	MOVQ q_base+48(FP), DX
+	MOVQ a_base+72(FP), BX
+	MOVQ b_base+96(FP), SI
+	MOVQ c_base+120(FP), DI
+	MOVQ d_base+144(FP), R8
+	MOVQ k_len+8(FP), R9
+
+stdAdd4F32AVX2_loop:
+	CMPQ        R9, $0x00000008
+	JL          stdAdd4F32AVX2_done
+	VMOVUPD     (AX), Y0
+	VMOVUPD     (CX), Y1
+	VMOVUPD     (DX), Y2
+	VCVTPS2PD   (BX), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VCVTPS2PD   (SI), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VCVTPS2PD   (DI), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VCVTPS2PD   (R8), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VMOVUPD     Y1, (CX)
+	VMOVUPD     Y2, (DX)
+	VMOVUPD     32(AX), Y0
+	VMOVUPD     32(CX), Y1
+	VMOVUPD     32(DX), Y2
+	VCVTPS2PD   16(BX), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VCVTPS2PD   16(SI), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VCVTPS2PD   16(DI), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VCVTPS2PD   16(R8), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VMOVUPD     Y1, 32(CX)
+	VMOVUPD     Y2, 32(DX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000020, BX
+	ADDQ        $0x00000020, SI
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, R8
+	SUBQ        $0x00000008, R9
+	JMP         stdAdd4F32AVX2_loop
+
+stdAdd4F32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func stdAdd1F32AVX2(k []float64, s []float64, q []float64, a []float32)
+// Requires: AVX, FMA3
+TEXT ·stdAdd1F32AVX2(SB), NOSPLIT, $0-96
+	MOVQ k_base+0(FP), AX
+	MOVQ s_base+24(FP), CX
+	MOVQ q_base+48(FP), DX
+	MOVQ a_base+72(FP), BX
+	MOVQ k_len+8(FP), SI
+
+stdAdd1F32AVX2_loop:
+	CMPQ        SI, $0x00000008
+	JL          stdAdd1F32AVX2_done
+	VMOVUPD     (AX), Y0
+	VMOVUPD     (CX), Y1
+	VMOVUPD     (DX), Y2
+	VCVTPS2PD   (BX), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VMOVUPD     Y1, (CX)
+	VMOVUPD     Y2, (DX)
+	VMOVUPD     32(AX), Y0
+	VMOVUPD     32(CX), Y1
+	VMOVUPD     32(DX), Y2
+	VCVTPS2PD   16(BX), Y3
+	VSUBPD      Y0, Y3, Y3
+	VADDPD      Y3, Y1, Y1
+	VFMADD231PD Y3, Y3, Y2
+	VMOVUPD     Y1, 32(CX)
+	VMOVUPD     Y2, 32(DX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000020, BX
+	SUBQ        $0x00000008, SI
+	JMP         stdAdd1F32AVX2_loop
+
+stdAdd1F32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func stdFoldFirstAVX2(sum []float64, varsum []float64, k []float64, s []float64, q []float64, f1 float64, inv1 float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·stdFoldFirstAVX2(SB), NOSPLIT, $0-136
+	MOVQ         sum_base+0(FP), AX
+	MOVQ         varsum_base+24(FP), CX
+	MOVQ         k_base+48(FP), DX
+	MOVQ         s_base+72(FP), BX
+	MOVQ         q_base+96(FP), SI
+	MOVQ         k_len+56(FP), DI
+	MOVSD        f1+120(FP), X0
+	VBROADCASTSD X0, Y0
+	MOVSD        inv1+128(FP), X1
+	VBROADCASTSD X1, Y1
+	VXORPD       Y2, Y2, Y2
+
+stdFoldFirstAVX2_loop:
+	CMPQ    DI, $0x00000008
+	JL      stdFoldFirstAVX2_done
+	VMOVUPD (DX), Y3
+	VMOVUPD (BX), Y4
+	VMULPD  Y1, Y4, Y5
+	VMULPD  Y5, Y4, Y5
+	VMOVUPD (SI), Y6
+	VSUBPD  Y5, Y6, Y5
+	VMAXPD  Y5, Y2, Y5
+	VMULPD  Y3, Y0, Y3
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VMOVUPD Y5, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(BX), Y4
+	VMULPD  Y1, Y4, Y5
+	VMULPD  Y5, Y4, Y5
+	VMOVUPD 32(SI), Y6
+	VSUBPD  Y5, Y6, Y5
+	VMAXPD  Y5, Y2, Y5
+	VMULPD  Y3, Y0, Y3
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, 32(AX)
+	VMOVUPD Y5, 32(CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000008, DI
+	JMP     stdFoldFirstAVX2_loop
+
+stdFoldFirstAVX2_done:
+	VZEROUPPER
+	RET
+
+// func stdFoldAVX2(sum []float64, varsum []float64, k []float64, s []float64, q []float64, f1 float64, inv1 float64, w float64, inv0 float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·stdFoldAVX2(SB), NOSPLIT, $0-152
+	MOVQ         sum_base+0(FP), AX
+	MOVQ         varsum_base+24(FP), CX
+	MOVQ         k_base+48(FP), DX
+	MOVQ         s_base+72(FP), BX
+	MOVQ         q_base+96(FP), SI
+	MOVQ         k_len+56(FP), DI
+	MOVSD        f1+120(FP), X0
+	VBROADCASTSD X0, Y0
+	MOVSD        inv1+128(FP), X1
+	VBROADCASTSD X1, Y1
+	MOVSD        w+136(FP), X2
+	VBROADCASTSD X2, Y2
+	MOVSD        inv0+144(FP), X3
+	VBROADCASTSD X3, Y3
+	VXORPD       Y4, Y4, Y4
+
+stdFoldAVX2_loop:
+	CMPQ    DI, $0x00000008
+	JL      stdFoldAVX2_done
+	VMOVUPD (DX), Y5
+	VMOVUPD (BX), Y6
+	VMULPD  Y1, Y6, Y7
+	VMULPD  Y7, Y6, Y8
+	VMOVUPD (SI), Y9
+	VSUBPD  Y8, Y9, Y8
+	VMAXPD  Y8, Y4, Y8
+	VMULPD  Y5, Y0, Y9
+	VADDPD  Y6, Y9, Y9
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD (AX), Y6
+	VMULPD  Y3, Y6, Y7
+	VSUBPD  Y7, Y5, Y5
+	VMULPD  Y5, Y5, Y5
+	VMULPD  Y2, Y5, Y5
+	VADDPD  Y5, Y8, Y8
+	VADDPD  (CX), Y8, Y8
+	VMOVUPD Y8, (CX)
+	VADDPD  Y9, Y6, Y6
+	VMOVUPD Y6, (AX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(BX), Y6
+	VMULPD  Y1, Y6, Y7
+	VMULPD  Y7, Y6, Y8
+	VMOVUPD 32(SI), Y9
+	VSUBPD  Y8, Y9, Y8
+	VMAXPD  Y8, Y4, Y8
+	VMULPD  Y5, Y0, Y9
+	VADDPD  Y6, Y9, Y9
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD 32(AX), Y6
+	VMULPD  Y3, Y6, Y7
+	VSUBPD  Y7, Y5, Y5
+	VMULPD  Y5, Y5, Y5
+	VMULPD  Y2, Y5, Y5
+	VADDPD  Y5, Y8, Y8
+	VADDPD  32(CX), Y8, Y8
+	VMOVUPD Y8, 32(CX)
+	VADDPD  Y9, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000008, DI
+	JMP     stdFoldAVX2_loop
+
+stdFoldAVX2_done:
 	VZEROUPPER
 	RET
 

@@ -140,13 +140,25 @@ func sumDotF32AVX2(p []float32, xs []float32) (s float32, d float32)
 func dot2x4F32AVX2(out []float32, x0 []float32, x1 []float32, m0 []float32, m1 []float32, m2 []float32, m3 []float32)
 
 //go:noescape
-func sqDevF32AVX2(acc []float64, x []float32, mean []float64)
-
-//go:noescape
 func addRows4F32ToF64AVX2(dst []float64, a []float32, b []float32, c []float32, d []float32)
 
 //go:noescape
-func sqDev4F32AVX2(acc []float64, mean []float64, a []float32, b []float32, c []float32, d []float32)
+func stdStart4F32AVX2(k []float64, s []float64, q []float64, a []float32, b []float32, c []float32, d []float32)
+
+//go:noescape
+func stdStart1F32AVX2(k []float64, s []float64, q []float64, a []float32)
+
+//go:noescape
+func stdAdd4F32AVX2(k []float64, s []float64, q []float64, a []float32, b []float32, c []float32, d []float32)
+
+//go:noescape
+func stdAdd1F32AVX2(k []float64, s []float64, q []float64, a []float32)
+
+//go:noescape
+func stdFoldFirstAVX2(sum []float64, varsum []float64, k []float64, s []float64, q []float64, f1 float64, inv1 float64)
+
+//go:noescape
+func stdFoldAVX2(sum []float64, varsum []float64, k []float64, s []float64, q []float64, f1 float64, inv1 float64, w float64, inv0 float64)
 
 //go:noescape
 func gemm4x16F32AVX2(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, k int)

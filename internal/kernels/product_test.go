@@ -3,7 +3,6 @@ package kernels
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -152,93 +151,6 @@ func TestCoMErrors(t *testing.T) {
 	}
 }
 
-// directStd returns the per-pixel sum and Σ(x − mean)² of frames × px data,
-// by the two-pass textbook formula in float64.
-func directStd(data []float32, frames, px int) (sum, varsum []float64) {
-	sum, varsum = make([]float64, px), make([]float64, px)
-	for p := 0; p < px; p++ {
-		for f := 0; f < frames; f++ {
-			sum[p] += float64(data[f*px+p])
-		}
-		mean := sum[p] / float64(frames)
-		for f := 0; f < frames; f++ {
-			d := float64(data[f*px+p]) - mean
-			varsum[p] += d * d
-		}
-	}
-	return sum, varsum
-}
-
-func TestStdTileF32(t *testing.T) {
-	paths(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(19, 20))
-		for _, px := range []int{1, 9, 1030} {
-			// Tiles of different depths, one above StdBlockFrames, fed in
-			// sequence; then two halves merged with StdMerge.
-			depths := []int{1, 3, StdBlockFrames + 5, 2}
-			total := 0
-			for _, d := range depths {
-				total += d
-			}
-			data := make([]float32, total*px)
-			for i := range data {
-				data[i] = float32(rng.NormFloat64()*3 + 100)
-			}
-			wantS, wantV := directStd(data, total, px)
-			sum, vs := make([]float64, px), make([]float64, px)
-			scratch := make([]float64, 2*StdBlockPixels)
-			var n int64
-			f0 := 0
-			for _, d := range depths {
-				n = StdTileF32(sum, vs, n, data[f0*px:(f0+d)*px], scratch)
-				f0 += d
-			}
-			check := func(what string, n int64, sum, vs []float64) {
-				if n != int64(total) {
-					t.Fatalf("px=%d %s: n = %d, want %d", px, what, n, total)
-				}
-				for p := range sum {
-					if math.Abs(sum[p]-wantS[p]) > 1e-9*math.Abs(wantS[p]) || math.Abs(vs[p]-wantV[p]) > 1e-9*wantV[p] {
-						t.Fatalf("px=%d %s pixel %d: sum %v varsum %v, want %v %v", px, what, p, sum[p], vs[p], wantS[p], wantV[p])
-					}
-				}
-			}
-			check("tiles", n, sum, vs)
-			h := 4
-			aS, aV := make([]float64, px), make([]float64, px)
-			bS, bV := make([]float64, px), make([]float64, px)
-			na := StdTileF32(aS, aV, 0, data[:h*px], scratch)
-			nb := StdTileF32(bS, bV, 0, data[h*px:], scratch)
-			check("merge", StdMerge(na, aS, aV, nb, bS, bV), aS, aV)
-		}
-	})
-}
-
-func TestSqDevF32(t *testing.T) {
-	paths(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(21, 22))
-		for _, n := range testLens() {
-			off := rng.IntN(8)
-			x := intF32(rng, n, off)
-			mean := make([]float64, n+off)[off:]
-			acc := make([]float64, n+3)[3:]
-			want := make([]float64, n)
-			for i := range mean {
-				mean[i] = float64(rng.IntN(9)) - 4.5
-				acc[i] = float64(i)
-				d := float64(x[i]) - mean[i]
-				want[i] = float64(i) + d*d
-			}
-			SqDevF32(acc, x, mean)
-			for i := range want {
-				if acc[i] != want[i] {
-					t.Fatalf("n=%d i=%d: %v, want %v", n, i, acc[i], want[i])
-				}
-			}
-		}
-	})
-}
-
 func TestRows4F64(t *testing.T) {
 	paths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(23, 24))
@@ -248,30 +160,23 @@ func TestRows4F64(t *testing.T) {
 				for r := range rows {
 					rows[r] = intF32(rng, n, (off+r)%8)
 				}
-				mean := make([]float64, n+off)[off:]
 				dst := make([]float64, n+2)
-				acc := make([]float64, n+2)
 				wantDst := make([]float64, n)
-				wantAcc := make([]float64, n)
 				for i := 0; i < n; i++ {
-					mean[i] = float64(rng.IntN(9)) - 4.5
-					dst[i], acc[i] = float64(i), float64(-i)
-					wantDst[i], wantAcc[i] = float64(i), float64(-i)
+					dst[i] = float64(i)
+					wantDst[i] = float64(i)
 					for r := range rows {
-						v := float64(rows[r][i])
-						wantDst[i] += v
-						wantAcc[i] += (v - mean[i]) * (v - mean[i])
+						wantDst[i] += float64(rows[r][i])
 					}
 				}
-				dst[n], dst[n+1], acc[n], acc[n+1] = 99, 99, 99, 99
+				dst[n], dst[n+1] = 99, 99
 				addRows4F32ToF64(dst[:n], rows[0], rows[1], rows[2], rows[3])
-				sqDev4F32(acc[:n], mean, rows[0], rows[1], rows[2], rows[3])
 				for i := 0; i < n; i++ {
-					if dst[i] != wantDst[i] || acc[i] != wantAcc[i] {
-						t.Fatalf("n=%d off=%d i=%d: addRows4 %v sqDev4 %v, want %v %v", n, off, i, dst[i], acc[i], wantDst[i], wantAcc[i])
+					if dst[i] != wantDst[i] {
+						t.Fatalf("n=%d off=%d i=%d: addRows4 %v, want %v", n, off, i, dst[i], wantDst[i])
 					}
 				}
-				if dst[n] != 99 || dst[n+1] != 99 || acc[n] != 99 || acc[n+1] != 99 {
+				if dst[n] != 99 || dst[n+1] != 99 {
 					t.Fatalf("n=%d off=%d: wrote past the end", n, off)
 				}
 			}

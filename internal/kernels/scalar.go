@@ -259,14 +259,6 @@ func dot2x4F32Go(out []float32, x0, x1, m0, m1, m2, m3 []float32) {
 	out[7] += b3
 }
 
-func sqDevF32Go(acc []float64, x []float32, mean []float64) {
-	x, mean = x[:len(acc)], mean[:len(acc)]
-	for i := range acc {
-		d := float64(x[i]) - mean[i]
-		acc[i] += d * d
-	}
-}
-
 func addRows4F32ToF64Go(dst []float64, a, b, c, d []float32) {
 	n := len(dst)
 	a, b, c, d = a[:n], b[:n], c[:n], d[:n]
@@ -275,13 +267,32 @@ func addRows4F32ToF64Go(dst []float64, a, b, c, d []float32) {
 	}
 }
 
-func sqDev4F32Go(acc, mean []float64, a, b, c, d []float32) {
-	n := len(acc)
-	mean, a, b, c, d = mean[:n], a[:n], b[:n], c[:n], d[:n]
-	for i := range acc {
-		m := mean[i]
-		da, db, dc, dd := float64(a[i])-m, float64(b[i])-m, float64(c[i])-m, float64(d[i])-m
-		acc[i] += (da*da + db*db) + (dc*dc + dd*dd)
+// stdShiftF32Go is the twin of stdShiftStartF32AVX2 (start) and
+// stdShiftAddF32AVX2: see StdShiftF32. Frames are taken in order, q by FMA, as
+// in the assembly, so the two agree bit for bit.
+func stdShiftF32Go(k, s, q []float64, x []float32, stride, rows int, start bool) {
+	n := len(k)
+	s, q = s[:n], q[:n]
+	r := 0
+	if start {
+		for j, v := range x[:n] {
+			x0 := float64(v)
+			kj := x0
+			if kj-kj != 0 { // NaN or ±Inf
+				kj = 0
+			}
+			d := x0 - kj
+			k[j], s[j], q[j] = kj, d, d*d
+		}
+		r = 1
+	}
+	for ; r < rows; r++ {
+		row := x[r*stride : r*stride+n]
+		for j, v := range row {
+			d := float64(v) - k[j]
+			s[j] += d
+			q[j] = math.FMA(d, d, q[j])
+		}
 	}
 }
 

@@ -615,46 +615,10 @@ func products() {
 		VZEROUPPER()
 		RET()
 	}
-
-	// sqDevF32AVX2 adds (float64(x[i]) − mean[i])² to acc[i].
-	text("sqDevF32AVX2", "func(acc []float64, x []float32, mean []float64)")
-	{
-		acc := Mem{Base: Load(Param("acc").Base(), GP64())}
-		x := Mem{Base: Load(Param("x").Base(), GP64())}
-		mean := Mem{Base: Load(Param("mean").Base(), GP64())}
-		n := Load(Param("acc").Len(), GP64())
-		step := func(off int) {
-			t, a := YMM(), YMM()
-			VCVTPS2PD(x.Offset(16*off), t)
-			VSUBPD(mean.Offset(32*off), t, t)
-			VMOVUPD(acc.Offset(32*off), a)
-			VFMADD231PD(t, t, a)
-			VMOVUPD(a, acc.Offset(32*off))
-		}
-		Label("sq_big")
-		CMPQ(n, U32(16))
-		JL(LabelRef("sq_small"))
-		for i := 0; i < 4; i++ {
-			step(i)
-		}
-		ADDQ(U32(128), acc.Base)
-		ADDQ(U32(64), x.Base)
-		ADDQ(U32(128), mean.Base)
-		SUBQ(U32(16), n)
-		JMP(LabelRef("sq_big"))
-		Label("sq_small")
-		CMPQ(n, U32(8))
-		JL(LabelRef("sq_done"))
-		step(0)
-		step(1)
-		Label("sq_done")
-		VZEROUPPER()
-		RET()
-	}
 }
 
-// stdRows generates the 4-row kernels of StdTileF32.
-func stdRows() {
+// rows4F64 generates the 4-row float64 column sum of SumColsF32ToF64.
+func rows4F64() {
 	// addRows4F32ToF64AVX2: dst[j] += float64(a[j]) + float64(b[j]) + float64(c[j]) + float64(d[j]).
 	text("addRows4F32ToF64AVX2", "func(dst []float64, a, b, c, d []float32)")
 	{
@@ -690,47 +654,190 @@ func stdRows() {
 		VZEROUPPER()
 		RET()
 	}
+}
 
-	// sqDev4F32AVX2: acc[j] += Σ_r (float64(r[j]) − mean[j])² over rows a, b, c, d.
-	text("sqDev4F32AVX2", "func(acc, mean []float64, a, b, c, d []float32)")
-	{
-		acc := Mem{Base: Load(Param("acc").Base(), GP64())}
-		mean := Mem{Base: Load(Param("mean").Base(), GP64())}
-		rows := []Mem{
-			{Base: Load(Param("a").Base(), GP64())},
-			{Base: Load(Param("b").Base(), GP64())},
-			{Base: Load(Param("c").Base(), GP64())},
-			{Base: Load(Param("d").Base(), GP64())},
+// stdShift generates the one-pass kernels of StdShiftF32. They stream whole
+// frames (rows) with k, s and q in memory, 8 pixels per step, so that every
+// stream is sequential:
+//
+//   - stdStart1F32AVX2(k, s, q, a) starts a block at frame a: k = a where
+//     float64(a) is finite, else 0; s = a − k, q = (a − k)².
+//     stdStart4F32AVX2(k, s, q, a, b, c, d) also adds b, c and d as below.
+//   - stdAdd4F32AVX2(k, s, q, a, b, c, d) and stdAdd1F32AVX2(k, s, q, a) add
+//     frames in order: d = float64(x) − k, s += d, q += d² (FMA).
+func stdShift() {
+	for _, nr := range []int{4, 1} {
+		name := fmt.Sprintf("stdStart%dF32AVX2", nr)
+		sig := "func(k, s, q []float64, a, b, c, d []float32)"
+		if nr == 1 {
+			sig = "func(k, s, q []float64, a []float32)"
 		}
-		n := Load(Param("acc").Len(), GP64())
-		Label("sq4_loop")
+		text(name, sig)
+		kp := Mem{Base: Load(Param("k").Base(), GP64())}
+		sp := Mem{Base: Load(Param("s").Base(), GP64())}
+		qp := Mem{Base: Load(Param("q").Base(), GP64())}
+		rows := []Mem{}
+		for _, r := range []string{"a", "b", "c", "d"}[:nr] {
+			rows = append(rows, Mem{Base: Load(Param(r).Base(), GP64())})
+		}
+		n := Load(Param("k").Len(), GP64())
+		z := YMM()
+		VXORPD(z, z, z)
+		loop, done := name+"_loop", name+"_done"
+		Label(loop)
 		CMPQ(n, U32(8))
-		JL(LabelRef("sq4_done"))
+		JL(LabelRef(done))
 		for h := 0; h < 2; h++ {
-			m := YMM()
-			VMOVUPD(mean.Offset(32*h), m)
-			v := ymms(4)
-			for r := range rows {
-				VCVTPS2PD(rows[r].Offset(16*h), v[r])
-				VSUBPD(m, v[r], v[r])
+			x0, t, kv, sv, qv := YMM(), YMM(), YMM(), YMM(), YMM()
+			VCVTPS2PD(rows[0].Offset(16*h), x0)
+			VSUBPD(x0, x0, t)      // 0 where finite, NaN otherwise
+			VCMPPD(U8(0), z, t, t) // EQ_OQ: all ones where finite
+			VANDPD(x0, t, kv)
+			VMOVUPD(kv, kp.Offset(32*h))
+			VSUBPD(kv, x0, sv)
+			VMULPD(sv, sv, qv)
+			for _, r := range rows[1:] {
+				d := YMM()
+				VCVTPS2PD(r.Offset(16*h), d)
+				VSUBPD(kv, d, d)
+				VADDPD(d, sv, sv)
+				VFMADD231PD(d, d, qv)
 			}
-			s0, s1 := YMM(), YMM()
-			VMULPD(v[0], v[0], s0)
-			VMULPD(v[1], v[1], s1)
-			VFMADD231PD(v[2], v[2], s0)
-			VFMADD231PD(v[3], v[3], s1)
-			VADDPD(s1, s0, s0)
-			VADDPD(acc.Offset(32*h), s0, s0)
-			VMOVUPD(s0, acc.Offset(32*h))
+			VMOVUPD(sv, sp.Offset(32*h))
+			VMOVUPD(qv, qp.Offset(32*h))
 		}
-		ADDQ(U32(64), acc.Base)
-		ADDQ(U32(64), mean.Base)
+		ADDQ(U32(64), kp.Base)
+		ADDQ(U32(64), sp.Base)
+		ADDQ(U32(64), qp.Base)
 		for _, r := range rows {
 			ADDQ(U32(32), r.Base)
 		}
 		SUBQ(U32(8), n)
-		JMP(LabelRef("sq4_loop"))
-		Label("sq4_done")
+		JMP(LabelRef(loop))
+		Label(done)
+		VZEROUPPER()
+		RET()
+	}
+	for _, nr := range []int{4, 1} {
+		name := fmt.Sprintf("stdAdd%dF32AVX2", nr)
+		sig := "func(k, s, q []float64, a, b, c, d []float32)"
+		if nr == 1 {
+			sig = "func(k, s, q []float64, a []float32)"
+		}
+		text(name, sig)
+		kp := Mem{Base: Load(Param("k").Base(), GP64())}
+		sp := Mem{Base: Load(Param("s").Base(), GP64())}
+		qp := Mem{Base: Load(Param("q").Base(), GP64())}
+		rows := []Mem{}
+		for _, r := range []string{"a", "b", "c", "d"}[:nr] {
+			rows = append(rows, Mem{Base: Load(Param(r).Base(), GP64())})
+		}
+		n := Load(Param("k").Len(), GP64())
+		loop, done := name+"_loop", name+"_done"
+		Label(loop)
+		CMPQ(n, U32(8))
+		JL(LabelRef(done))
+		for h := 0; h < 2; h++ {
+			kv, sv, qv := YMM(), YMM(), YMM()
+			VMOVUPD(kp.Offset(32*h), kv)
+			VMOVUPD(sp.Offset(32*h), sv)
+			VMOVUPD(qp.Offset(32*h), qv)
+			for _, r := range rows {
+				t := YMM()
+				VCVTPS2PD(r.Offset(16*h), t)
+				VSUBPD(kv, t, t)
+				VADDPD(t, sv, sv)
+				VFMADD231PD(t, t, qv)
+			}
+			VMOVUPD(sv, sp.Offset(32*h))
+			VMOVUPD(qv, qp.Offset(32*h))
+		}
+		ADDQ(U32(64), kp.Base)
+		ADDQ(U32(64), sp.Base)
+		ADDQ(U32(64), qp.Base)
+		for _, r := range rows {
+			ADDQ(U32(32), r.Base)
+		}
+		SUBQ(U32(8), n)
+		JMP(LabelRef(loop))
+		Label(done)
+		VZEROUPPER()
+		RET()
+	}
+}
+
+// stdFold generates StdFold's loops over 8 pixels per step, in the
+// operations and order of its Go twin (no fused multiply-add):
+//
+//	dev = q − s·(s·inv1), 0 where negative (NaN stays: VMAXPD returns its
+//	second source for a NaN), bsum = f1·k + s;
+//	stdFoldFirstAVX2: sum = bsum, varsum = dev;
+//	stdFoldAVX2: δ = (k + s·inv1) − sum·inv0, varsum += dev + δ·δ·w, sum += bsum.
+func stdFold() {
+	for _, first := range []bool{true, false} {
+		name, sig := "stdFoldAVX2", "func(sum, varsum, k, s, q []float64, f1, inv1, w, inv0 float64)"
+		if first {
+			name, sig = "stdFoldFirstAVX2", "func(sum, varsum, k, s, q []float64, f1, inv1 float64)"
+		}
+		text(name, sig)
+		ptr := func(p string) Mem { return Mem{Base: Load(Param(p).Base(), GP64())} }
+		sum, vs, kp, sp, qp := ptr("sum"), ptr("varsum"), ptr("k"), ptr("s"), ptr("q")
+		n := Load(Param("k").Len(), GP64())
+		bcast := func(p string) VecVirtual {
+			y := YMM()
+			x := Load(Param(p), XMM())
+			VBROADCASTSD(x, y)
+			return y
+		}
+		f1, inv1 := bcast("f1"), bcast("inv1")
+		var w, inv0 VecVirtual
+		if !first {
+			w, inv0 = bcast("w"), bcast("inv0")
+		}
+		z := YMM()
+		VXORPD(z, z, z)
+		loop, done := name+"_loop", name+"_done"
+		Label(loop)
+		CMPQ(n, U32(8))
+		JL(LabelRef(done))
+		for h := 0; h < 2; h++ {
+			o := 32 * h
+			kv, sv, t, dev, bs := YMM(), YMM(), YMM(), YMM(), YMM()
+			VMOVUPD(kp.Offset(o), kv)
+			VMOVUPD(sp.Offset(o), sv)
+			VMULPD(inv1, sv, t) // s·inv1
+			VMULPD(t, sv, dev)  // s·(s·inv1)
+			qv := YMM()
+			VMOVUPD(qp.Offset(o), qv)
+			VSUBPD(dev, qv, dev) // q − s·(s·inv1)
+			VMAXPD(dev, z, dev)  // (0 > dev) ? 0 : dev
+			VMULPD(kv, f1, bs)
+			VADDPD(sv, bs, bs)
+			if first {
+				VMOVUPD(bs, sum.Offset(o))
+				VMOVUPD(dev, vs.Offset(o))
+				continue
+			}
+			m, sm := YMM(), YMM()
+			VADDPD(t, kv, m) // k + s·inv1
+			VMOVUPD(sum.Offset(o), sm)
+			u := YMM()
+			VMULPD(inv0, sm, u)
+			VSUBPD(u, m, m) // δ
+			VMULPD(m, m, m) // δ·δ
+			VMULPD(w, m, m) // ·w
+			VADDPD(m, dev, dev)
+			VADDPD(vs.Offset(o), dev, dev)
+			VMOVUPD(dev, vs.Offset(o))
+			VADDPD(bs, sm, sm)
+			VMOVUPD(sm, sum.Offset(o))
+		}
+		for _, p := range []Mem{sum, vs, kp, sp, qp} {
+			ADDQ(U32(64), p.Base)
+		}
+		SUBQ(U32(8), n)
+		JMP(LabelRef(loop))
+		Label(done)
 		VZEROUPPER()
 		RET()
 	}
@@ -802,7 +909,9 @@ func main() {
 	adds()
 	decoders()
 	products()
-	stdRows()
+	rows4F64()
+	stdShift()
+	stdFold()
 	for _, c := range []int{16, 8} {
 		gemm(4, c)
 		gemm(1, c)

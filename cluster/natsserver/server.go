@@ -1,4 +1,4 @@
-package cluster
+package natsserver
 
 import (
 	"errors"
@@ -10,8 +10,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// ServerOptions configure an embedded JetStream server (StartServer).
-type ServerOptions struct {
+// Options configure an embedded JetStream server (Start).
+type Options struct {
 	// Host is the address to listen on (default 127.0.0.1); Port the port (0: 4222,
 	// -1: any free port).
 	Host string
@@ -22,17 +22,19 @@ type ServerOptions struct {
 	User, Password, Token string
 }
 
-// Server is an embedded NATS server with JetStream, for small setups and tests.
-// Production setups point drivers and workers at their own nats-server cluster.
+// Server is an embedded NATS server with JetStream.
 type Server struct {
 	ns *server.Server
 }
 
-// StartServer starts an embedded JetStream server and waits until it accepts
-// connections.
-func StartServer(o ServerOptions) (*Server, error) {
+// ErrNoStore is returned by Start when Options.StoreDir is empty.
+var ErrNoStore = errors.New("natsserver: server needs a store directory")
+
+// Start starts an embedded JetStream server and waits until it accepts
+// connections. The maximum message payload is 8 MiB.
+func Start(o Options) (*Server, error) {
 	if o.StoreDir == "" {
-		return nil, errors.New("cluster: server needs a store directory")
+		return nil, ErrNoStore
 	}
 	host := o.Host
 	if host == "" {
@@ -48,13 +50,13 @@ func StartServer(o ServerOptions) (*Server, error) {
 		NoLog: true, NoSigs: true, MaxPayload: 8 << 20,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("cluster: server: %w", err)
+		return nil, fmt.Errorf("natsserver: %w", err)
 	}
 	go ns.Start()
 	if !ns.ReadyForConnections(10 * time.Second) {
 		ns.Shutdown()
 		ns.WaitForShutdown()
-		return nil, fmt.Errorf("cluster: server on %s did not start within 10 s", net.JoinHostPort(host, strconv.Itoa(port)))
+		return nil, fmt.Errorf("natsserver: server on %s did not start within 10 s", net.JoinHostPort(host, strconv.Itoa(port)))
 	}
 	return &Server{ns: ns}, nil
 }
