@@ -59,12 +59,6 @@ func (w *writer) fail(err error) {
 	w.mu.Unlock()
 }
 
-func (w *writer) failed() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.err != nil
-}
-
 // task queues f for file rel of spec i (a picture when pic) and starts a worker
 // if fewer than GOMAXPROCS run.
 func (w *writer) task(i int, rel string, pic bool, f func(path string) error) {
