@@ -224,43 +224,51 @@ func TestNegotiateFullFrames(t *testing.T) {
 		read   array.DType
 		full   bool
 		want   []int
+		maxIO  int64
 	}{
 		// the reference's shape without FullFrames: depth first, 32-row boxes
-		{"128²/f32/reference", []TilingPrefs{tile}, []int{2048, 128, 128}, array.Float32, false, []int{64, 32, 128}},
+		{"128²/f32/reference", []TilingPrefs{tile}, []int{2048, 128, 128}, array.Float32, false, []int{64, 32, 128}, 0},
 		// 1 MiB / 64 KiB per frame = 16 frames
-		{"128²/f32/default", []TilingPrefs{tile}, []int{2048, 128, 128}, array.Float32, true, []int{16, 128, 128}},
-		{"128²/f32/sum", []TilingPrefs{sum}, []int{2048, 128, 128}, array.Float32, true, []int{16, 128, 128}},
+		{"128²/f32/default", []TilingPrefs{tile}, []int{2048, 128, 128}, array.Float32, true, []int{16, 128, 128}, 0},
+		{"128²/f32/sum", []TilingPrefs{sum}, []int{2048, 128, 128}, array.Float32, true, []int{16, 128, 128}, 0},
 		// 64-frame blocks: 4 MiB, within FullFrameMaxBytes
-		{"128²/f32/stddev", []TilingPrefs{std}, []int{2048, 128, 128}, array.Float32, true, []int{64, 128, 128}},
-		{"128²/f32/sum+stddev", []TilingPrefs{sum, std}, []int{2048, 128, 128}, array.Float32, true, []int{64, 128, 128}},
+		{"128²/f32/stddev", []TilingPrefs{std}, []int{2048, 128, 128}, array.Float32, true, []int{64, 128, 128}, 0},
+		{"128²/f32/sum+stddev", []TilingPrefs{sum, std}, []int{2048, 128, 128}, array.Float32, true, []int{64, 128, 128}, 0},
 		// lcm(3, 4) = 12; 16 frames fit, rounded down to 12
-		{"128²/f32/lcm", []TilingPrefs{{Method: MethodTile, DepthMultiple: 3}, {Method: MethodTile, DepthMultiple: 4}}, []int{2048, 128, 128}, array.Float32, true, []int{12, 128, 128}},
+		{"128²/f32/lcm", []TilingPrefs{{Method: MethodTile, DepthMultiple: 3}, {Method: MethodTile, DepthMultiple: 4}}, []int{2048, 128, 128}, array.Float32, true, []int{12, 128, 128}, 0},
 		// uint16 frames are 32 KiB: 32 fit
-		{"128²/u16/sum", []TilingPrefs{sum}, []int{2048, 128, 128}, array.Uint16, true, []int{32, 128, 128}},
+		{"128²/u16/sum", []TilingPrefs{sum}, []int{2048, 128, 128}, array.Uint16, true, []int{32, 128, 128}, 0},
 		// a 256 KiB budget: 4 frames
-		{"128²/f32/256KiB", []TilingPrefs{{Method: MethodTile, TotalSize: 256 << 10}}, []int{2048, 128, 128}, array.Float32, true, []int{4, 128, 128}},
+		{"128²/f32/256KiB", []TilingPrefs{{Method: MethodTile, TotalSize: 256 << 10}}, []int{2048, 128, 128}, array.Float32, true, []int{4, 128, 128}, 0},
 		// short partitions: all their frames; a multiple deeper than the partition
 		// gives the whole partition
-		{"128²/f32/pn8", []TilingPrefs{tile}, []int{8, 128, 128}, array.Float32, true, []int{8, 128, 128}},
-		{"128²/f32/pn8/sum", []TilingPrefs{sum}, []int{8, 128, 128}, array.Float32, true, []int{8, 128, 128}},
+		{"128²/f32/pn8", []TilingPrefs{tile}, []int{8, 128, 128}, array.Float32, true, []int{8, 128, 128}, 0},
+		{"128²/f32/pn8/sum", []TilingPrefs{sum}, []int{8, 128, 128}, array.Float32, true, []int{8, 128, 128}, 0},
 		// 256 KiB frames: 4 fit, Sum's multiple makes 16 (4 MiB, allowed)
-		{"256²/f32/default", []TilingPrefs{tile}, []int{1024, 256, 256}, array.Float32, true, []int{4, 256, 256}},
-		{"256²/f32/sum", []TilingPrefs{sum}, []int{1024, 256, 256}, array.Float32, true, []int{16, 256, 256}},
+		{"256²/f32/default", []TilingPrefs{tile}, []int{1024, 256, 256}, array.Float32, true, []int{4, 256, 256}, 0},
+		{"256²/f32/sum", []TilingPrefs{sum}, []int{1024, 256, 256}, array.Float32, true, []int{16, 256, 256}, 0},
 		// 64 × 256 KiB = 16 MiB exceeds FullFrameMaxBytes: the reference's shape
-		{"256²/f32/stddev", []TilingPrefs{std}, []int{1024, 256, 256}, array.Float32, true, []int{64, 16, 256}},
+		{"256²/f32/stddev", []TilingPrefs{std}, []int{1024, 256, 256}, array.Float32, true, []int{64, 16, 256}, 0},
 		// a 1 MiB frame fills the budget alone
-		{"512²/f32/default", []TilingPrefs{tile}, []int{512, 512, 512}, array.Float32, true, []int{1, 512, 512}},
+		{"512²/f32/default", []TilingPrefs{tile}, []int{512, 512, 512}, array.Float32, true, []int{1, 512, 512}, 0},
 		// a 4 MiB frame exceeds the budget: the reference's shape
-		{"1024²/f32/default", []TilingPrefs{tile}, []int{64, 1024, 1024}, array.Float32, true, []int{64, 4, 1024}},
+		{"1024²/f32/default", []TilingPrefs{tile}, []int{64, 1024, 1024}, array.Float32, true, []int{64, 4, 1024}, 0},
 		// frame and partition UDFs keep their own rules
-		{"128²/f32/frame", []TilingPrefs{{Method: MethodFrame}}, []int{2048, 128, 128}, array.Float32, true, []int{16, 128, 128}},
-		{"128²/f32/tile+partition", []TilingPrefs{tile, {Method: MethodPartition}}, []int{64, 128, 128}, array.Float32, true, []int{64, 128, 128}},
+		{"128²/f32/frame", []TilingPrefs{{Method: MethodFrame}}, []int{2048, 128, 128}, array.Float32, true, []int{16, 128, 128}, 0},
+		{"128²/f32/tile+partition", []TilingPrefs{tile, {Method: MethodPartition}}, []int{64, 128, 128}, array.Float32, true, []int{64, 128, 128}, 0},
+		// small frames (1536 B) and a 4 KiB I/O size: the reference's shape is whole
+		// frames already, 2 deep; Sum's multiple makes it 16 (24 KiB, allowed), a UDF
+		// without a multiple keeps 2, and a partition shallower than 16 is one tile
+		{"16x24/f32/4KiB/default", []TilingPrefs{tile}, []int{42, 16, 24}, array.Float32, true, []int{2, 16, 24}, 4096},
+		{"16x24/f32/4KiB/sum", []TilingPrefs{sum}, []int{42, 16, 24}, array.Float32, true, []int{16, 16, 24}, 4096},
+		{"16x24/f32/4KiB/sum/pn14", []TilingPrefs{sum}, []int{14, 16, 24}, array.Float32, true, []int{14, 16, 24}, 4096},
+		{"16x24/f32/4KiB/sum/reference", []TilingPrefs{sum}, []int{42, 16, 24}, array.Float32, false, []int{2, 16, 24}, 4096},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := Negotiate(NegotiationInput{
 				UDFs: c.udfs, ReadDType: c.read, NativeDType: c.read,
-				PartitionShape: c.pshape, NeedDecode: true, FullFrames: c.full,
+				PartitionShape: c.pshape, NeedDecode: true, FullFrames: c.full, MaxIOSize: c.maxIO,
 			})
 			if err != nil {
 				t.Fatal(err)
