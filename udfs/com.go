@@ -555,16 +555,19 @@ func (c *CoM) Results(env *udf.Env) (map[string]array.Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	full := make([]float64, 3*n)
 	roi := m.ROI
-	j := 0
-	for i := 0; i < n; i++ {
-		if roi != nil && !roi[i] {
-			full[3*i], full[3*i+1], full[3*i+2] = math.NaN(), math.NaN(), math.NaN()
-			continue
+	full := raw // every position processed: raw (a fresh copy) is the full layout
+	if roi != nil {
+		full = make([]float64, 3*n)
+		j := 0
+		for i := 0; i < n; i++ {
+			if !roi[i] {
+				full[3*i], full[3*i+1], full[3*i+2] = math.NaN(), math.NaN(), math.NaN()
+				continue
+			}
+			copy(full[3*i:3*i+3], raw[3*j:3*j+3])
+			j++
 		}
-		copy(full[3*i:3*i+3], raw[3*j:3*j+3])
-		j++
 	}
 	valid := m.ValidNavMask(true)
 	if valid == nil {

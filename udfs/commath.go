@@ -155,13 +155,18 @@ func (p *comPost) run() (comOut, error) {
 		fieldY[i], fieldX[i] = o.field[2*i], o.field[2*i+1]
 		o.magnitude[i] = math.Sqrt(fieldY[i]*fieldY[i] + fieldX[i]*fieldX[i])
 	}
-	dYdY := gradient2D(fieldY, p.ny, p.nx, 0)
-	dXdX := gradient2D(fieldX, p.ny, p.nx, 1)
-	dYdX := gradient2D(fieldY, p.ny, p.nx, 1)
-	dXdY := gradient2D(fieldX, p.ny, p.nx, 0)
-	for i := 0; i < n; i++ {
-		o.divergence[i] = dYdY[i] + dXdX[i]
-		o.curl[i] = dYdX[i] - dXdY[i]
+	// divergence = ∂fy/∂y + ∂fx/∂x, curl = ∂fy/∂x − ∂fx/∂y, each gradient computed
+	// into the result or one scratch slice (fresh memory costs page faults)
+	tmp := make([]float64, n)
+	gradient2DInto(o.divergence, fieldY, p.ny, p.nx, 0)
+	gradient2DInto(tmp, fieldX, p.ny, p.nx, 1)
+	for i := range o.divergence {
+		o.divergence[i] += tmp[i]
+	}
+	gradient2DInto(o.curl, fieldY, p.ny, p.nx, 1)
+	gradient2DInto(tmp, fieldX, p.ny, p.nx, 0)
+	for i := range o.curl {
+		o.curl[i] -= tmp[i]
 	}
 	o.fieldY, o.fieldX = fieldY, fieldX
 	return o, nil
@@ -268,12 +273,19 @@ func lstsqPlane(field []float64, valid []bool, ny, nx int) ([3][2]float64, error
 // Along an axis of length 1, where numpy raises, the derivative is 0.
 func gradient2D(f []float64, ny, nx, axis int) []float64 {
 	out := make([]float64, len(f))
+	gradient2DInto(out, f, ny, nx, axis)
+	return out
+}
+
+// gradient2DInto is gradient2D into out (len(f) values).
+func gradient2DInto(out, f []float64, ny, nx, axis int) {
 	n, stride, other, ostride := ny, nx, nx, 1
 	if axis == 1 {
 		n, stride, other, ostride = nx, 1, ny, nx
 	}
 	if n < 2 {
-		return out
+		clear(out[:len(f)])
+		return
 	}
 	for j := 0; j < other; j++ {
 		base := j * ostride
@@ -284,5 +296,4 @@ func gradient2D(f []float64, ny, nx, axis int) []float64 {
 		}
 		out[base+(n-1)*stride] = at(n-1) - at(n-2)
 	}
-	return out
 }
