@@ -59,7 +59,7 @@ const FullFrameMaxBytes = 4 << 20
 const ViewMaxBytes = 4 << 20
 
 // Negotiate computes the run's tiling scheme from the inputs exactly as the reference's
-// negotiator (spec §6.4, without corrections): the depth preference of tile UDFs is a
+// negotiator (without corrections): the depth preference of tile UDFs is a
 // minimum, frame UDFs get multi-frame tiles, partition UDFs whole partitions, and without
 // decoding a tile UDF gets the whole partition. The dataset's veto (Adjust) is applied
 // last. Errors wrap ErrTiling.
@@ -275,19 +275,6 @@ func fullFrameShape(udfs []TilingPrefs, b int64, sig []int, pn int, size int64) 
 	return append([]int{d}, sig...), true
 }
 
-// depthMultipleOK reports whether tiles of depth frames, in partitions of pn frames,
-// respect every UDF's DepthMultiple: a multiple of their least common multiple, or the
-// whole partition.
-func depthMultipleOK(udfs []TilingPrefs, depth, pn int) bool {
-	want := 1
-	for _, u := range udfs {
-		if u.DepthMultiple > 1 {
-			want = lcm(want, u.DepthMultiple)
-		}
-	}
-	return depth%want == 0 || depth >= pn
-}
-
 // viewDepth is the depth of Negotiate's bounded zero-copy rule for the negotiated tile
 // shape ts of read dtype size b and the byte bound maxBytes: ts[0] when the tile fits,
 // else the deepest depth whose tile fits (at least 1), raised to the UDFs' explicit
@@ -316,6 +303,19 @@ func viewDepth(udfs []TilingPrefs, ts []int, b, maxBytes int64) int {
 		n = max(want, fit/want*want, (deep+want-1)/want*want)
 	}
 	return min(n, d)
+}
+
+// depthMultipleOK reports whether tiles of depth frames, in partitions of pn frames,
+// respect every UDF's DepthMultiple: a multiple of their least common multiple, or the
+// whole partition.
+func depthMultipleOK(udfs []TilingPrefs, depth, pn int) bool {
+	want := 1
+	for _, u := range udfs {
+		if u.DepthMultiple > 1 {
+			want = lcm(want, u.DepthMultiple)
+		}
+	}
+	return depth%want == 0 || depth >= pn
 }
 
 // lcm returns the least common multiple of two positive integers.
