@@ -202,6 +202,7 @@ func writeStagedNPY(path string, a array.Array) error {
 	buf := npyBufs.Get().(*bytes.Buffer)
 	defer npyBufs.Put(buf)
 	buf.Reset()
+	buf.Grow(int(size)) // once, not by doubling (each growth is fresh memory)
 	if err := array.WriteNPY(buf, a); err != nil {
 		return fmt.Errorf("npy file %s: %w", path, err)
 	}
