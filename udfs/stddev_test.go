@@ -199,3 +199,72 @@ func conv[T realNumber](v []int) []T {
 	}
 	return out
 }
+
+// TestStdDevAdversarial runs StdDev through the engine (float64 and float32 frames,
+// three partitions, tiles that split blocks) on pixels that defeat naive formulas: a
+// 1e6 offset with noise of 1/16 (var against the exact value), constant frames (var
+// exactly 0), a NaN and a +Inf frame (sum NaN / +Inf, var NaN as in the two-pass
+// formula), and a ROI of a single frame (var exactly 0, mean the frame).
+func TestStdDevAdversarial(t *testing.T) {
+	const frames, px = 150, 6
+	rng := rand.New(rand.NewPCG(46, 47))
+	vals := make([]float64, frames*px)
+	noise := make([]int64, frames)
+	for f := range frames {
+		noise[f] = int64(rng.IntN(5)) - 2
+		vals[f*px+0] = 1e6 + float64(noise[f])/16
+		vals[f*px+1] = 5
+		vals[f*px+2] = float64(f % 3)
+		vals[f*px+3] = float64(f % 4)
+		vals[f*px+4] = -7.5
+		vals[f*px+5] = float64(f)
+	}
+	vals[7*px+2] = math.NaN()
+	vals[100*px+3] = math.Inf(1)
+	// exact var of pixel 0: (n·Σm² − (Σm)²)/(256·n²) with m the noise
+	var s, s2 int64
+	for _, m := range noise {
+		s += m
+		s2 += m * m
+	}
+	wantVar0 := float64(frames*s2-s*s) / (256 * frames * frames)
+	for _, dt := range []array.DType{array.Float64, array.Float32} {
+		arr := array.New(dt, frames, 2, 3)
+		if err := storeF64(arr, vals); err != nil {
+			t.Fatal(err)
+		}
+		for _, ts := range [][]int{nil, {7, 2, 3}, {50, 1, 3}} {
+			ds := memDS(t, arr, dataset.MemoryOptions{NumPartitions: 3, TileShape: ts})
+			res := runOne(t, ds, StdDev{}, engines[1].opts, nil)
+			vr, _ := f64(t, res.Get("var").Data())
+			sum, _ := f64(t, res.Get("sum").Data())
+			// Bound of TestStdDevAgainstDirect: ≤ 3 block folds and 2 merges, each off
+			// by at most 32ε·|mean|·sqrt(varsum) in varsum (ε = 2⁻⁵³), plus 1e-12.
+			varsum0 := wantVar0 * frames
+			tol := (1e-12*varsum0 + 5*32*0x1p-53*1e6*math.Sqrt(varsum0)) / frames
+			if math.Abs(vr[0]-wantVar0) > tol {
+				t.Errorf("%v tiles %v: var of 1e6 + noise %v, want %v ± %v", dt, ts, vr[0], wantVar0, tol)
+			}
+			if vr[1] != 0 || vr[4] != 0 || sum[1] != 5*frames || sum[4] != -7.5*frames {
+				t.Errorf("%v tiles %v: constant pixels var %v %v sum %v %v", dt, ts, vr[1], vr[4], sum[1], sum[4])
+			}
+			if !math.IsNaN(vr[2]) || !math.IsNaN(sum[2]) || !math.IsNaN(vr[3]) || !math.IsInf(sum[3], 1) {
+				t.Errorf("%v tiles %v: NaN pixel var %v sum %v, Inf pixel var %v sum %v", dt, ts, vr[2], sum[2], vr[3], sum[3])
+			}
+		}
+		roi := make([]bool, frames)
+		roi[42] = true
+		res := runOne(t, memDS(t, arr, dataset.MemoryOptions{NumPartitions: 3}), StdDev{}, engines[1].opts, roi)
+		vr, _ := f64(t, res.Get("var").Data())
+		mean, _ := f64(t, res.Get("mean").Data())
+		for p := range px {
+			want := vals[42*px+p]
+			if dt == array.Float32 {
+				want = float64(float32(want))
+			}
+			if vr[p] != 0 || mean[p] != want {
+				t.Errorf("%v single frame pixel %d: var %v mean %v, want 0 %v", dt, p, vr[p], mean[p], want)
+			}
+		}
+	}
+}
