@@ -319,11 +319,15 @@ func depthMultipleOK(udfs []TilingPrefs, depth, pn int) bool {
 	return depth%want == 0 || depth >= pn
 }
 
-// lcm returns the least common multiple of two positive integers.
+// lcm returns the least common multiple of two positive integers, or math.MaxInt
+// when it does not fit an int.
 func lcm(a, b int) int {
 	x, y := a, b
 	for y != 0 {
 		x, y = y, x%y
+	}
+	if a/x > math.MaxInt/b {
+		return math.MaxInt // saturates: callers compare it with a partition's depth
 	}
 	return a / x * b
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"math"
 	"slices"
 	"testing"
 	"unsafe"
@@ -419,5 +420,38 @@ func TestMappedTilesBounded(t *testing.T) {
 	}
 	if !slices.Equal(depths, []int{64, 64, 32}) {
 		t.Errorf("tile depths %v, want [64 64 32]", depths)
+	}
+}
+
+// TestLCMSaturates checks lcm against small hand-computed values and that a
+// product beyond int saturates instead of wrapping.
+func TestLCMSaturates(t *testing.T) {
+	for _, c := range []struct{ a, b, want int }{
+		{1, 1, 1}, {3, 4, 12}, {4, 6, 12}, {16, 64, 64}, {7, 7, 7},
+		{math.MaxInt / 2, math.MaxInt/2 - 1, math.MaxInt},
+		{1 << 62, 3, math.MaxInt},
+	} {
+		if got := lcm(c.a, c.b); got != c.want {
+			t.Errorf("lcm(%d, %d) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+// TestNegotiateHugeDepthMultiples: two coprime DepthMultiples whose least common
+// multiple overflows int still give whole-partition tiles, not a wrapped depth.
+func TestNegotiateHugeDepthMultiples(t *testing.T) {
+	big := []TilingPrefs{
+		{Method: MethodTile, DepthMultiple: math.MaxInt / 2},
+		{Method: MethodTile, DepthMultiple: math.MaxInt/2 - 1},
+	}
+	for _, ff := range []bool{false, true} {
+		ts, err := Negotiate(NegotiationInput{UDFs: big, PartitionShape: []int{100, 16, 16},
+			ReadDType: array.Float32, NativeDType: array.Float32, FullFrames: ff, NeedDecode: ff})
+		if err != nil {
+			t.Fatalf("FullFrames=%v: %v", ff, err)
+		}
+		if d := ts.Shape[0]; d != 100 {
+			t.Errorf("FullFrames=%v: tile depth %d, want the whole partition (100)", ff, d)
+		}
 	}
 }
