@@ -418,7 +418,7 @@ func DTypeOf[T any]() DType {
 	return Object
 }
 
-// FillValue returns the value that marks "no data" in a dtype (spec §3.6), typed as the
+// FillValue returns the value that marks "no data" in a dtype, typed as the
 // Go element type of New(dt): NaN for float32/float64 (float32(NaN), math.NaN()),
 // complex(NaN, 0) for complex64/complex128, false for bool, a zero of the matching Go
 // integer type for integers, "" for byte strings and nil for object. It returns nil for

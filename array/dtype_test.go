@@ -17,8 +17,8 @@ var abbrev = map[string]DType{
 	"f4": Float32, "f8": Float64, "c8": Complex64, "c16": Complex128,
 }
 
-// resultTable is numpy's np.result_type(row, col), typed in from numpy's promotion rules
-// (spec §7.2): bool neutral, mixed int/uint goes to the next wider signed int (float64
+// resultTable is numpy's np.result_type(row, col), typed in from numpy's promotion rules:
+// bool neutral, mixed int/uint goes to the next wider signed int (float64
 // for uint64), 8/16-bit ints fit float32, 32/64-bit ints need float64.
 var resultTable = []string{
 	/*        b1  i1  i2  i4  i8  u1  u2  u4  u8  f4  f8  c8  c16 */

@@ -74,7 +74,7 @@ func prod(dims []int) int {
 	return p
 }
 
-// Size returns the number of elements. As in the reference (spec §1.1 QUIRK) a shape
+// Size returns the number of elements. As in the reference a shape
 // with no dims has size 0, not 1.
 func (s Shape) Size() int { return sizeOf(s.dims) }
 

@@ -200,7 +200,7 @@ func ForFormats(fs []array.Format) []Backend {
 }
 
 // DeviceClass is the kind of worker a task runs on; it sets which backends the plan
-// prefers (spec §8.2).
+// prefers.
 type DeviceClass uint8
 
 const (
@@ -236,7 +236,7 @@ func (d DeviceClass) has(b Backend) bool {
 	return b.Valid()
 }
 
-// ResultType extends numpy's result type by the backends of a plan (spec §7.1): the GPU
+// ResultType extends numpy's result type by the backends of a plan: the GPU
 // sparse formats hold floating point at least (dt is promoted with float32), except that
 // bool stays bool for CuPyCSR; every other backend is neutral. It returns dt promoted
 // accordingly (the zero DType for an invalid dt).

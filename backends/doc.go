@@ -1,5 +1,5 @@
 // Package backends owns the array backends of a run: which array format and device class
-// each UDF receives its tiles in (spec §8).
+// each UDF receives its tiles in.
 //
 // It provides
 //   - the backend identifiers (Dense, CSR, CSC, COO on the CPU; CUDA, CuPy and the CuPy
@@ -11,7 +11,7 @@
 //   - per-tile conversion (Converter): each tile converted at most once per backend,
 //     into buffers reused across tiles;
 //   - ForBuf, the reference's forbuf: densify a result and reshape it to a buffer;
-//   - the scheduling resources of a run (ResourcesFor, spec §8.4).
+//   - the scheduling resources of a run (ResourcesFor).
 //
 // 2-D-only formats (CSR, CSC, COO) receive tiles of shape (depth, prod(sig box)) and
 // frames of shape (1, prod(sig)); the dense format receives (depth,)+sig box tiles.

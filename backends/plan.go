@@ -12,7 +12,7 @@ import (
 // need the GPU with UDFs that need the CPU.
 var ErrNoBackend = errors.New("no usable array backend")
 
-// Plan is the execution plan of a run (spec §8.2): the format the dataset produces and
+// Plan is the execution plan of a run: the format the dataset produces and
 // the backend each UDF receives. Tiles are converted once per distinct backend.
 type Plan struct {
 	// Source is the backend the dataset is asked to deliver tiles in; one of the
@@ -41,7 +41,7 @@ func (p Plan) String() string { return fmt.Sprintf("source %v: %v", p.Source, p.
 // the backends the dataset can produce, preferred first (see ForFormats); device is the
 // worker's device class; available restricts the run's backends (nil: all).
 //
-// The rule (the reference's, spec §8.2): greedily, the backend usable by the most
+// The rule (the reference's): greedily, the backend usable by the most
 // still-unassigned UDFs is taken and given to all of them, looking first at backends
 // native to both the dataset and the device class, then — if the dataset produces sparse
 // tiles — at the sparse backends of the device class, then — if it produces dense tiles
@@ -206,7 +206,7 @@ func ConversionCost(from, to Backend) int {
 	return c
 }
 
-// Resources are the scheduling tags of a run (spec §8.4): every task needs one
+// Resources are the scheduling tags of a run: every task needs one
 // "compute" slot, plus a CPU worker, a CUDA worker and/or an "ndarray" capable worker.
 type Resources struct {
 	Compute, CPU, CUDA, NDArray int

@@ -73,7 +73,7 @@ func (b *base) MaxIOSize() int64 { return b.maxIO }
 
 // NeedDecode is true when a ROI is given, the read dtype differs from the native dtype,
 // the stored byte order is not the host's, the sync offset is negative, decoding is
-// forced (spec §6.4 step 1), or the dataset reads with pread (every read copies).
+// forced (negotiation step 1), or the dataset reads with pread (every read copies).
 func (b *base) NeedDecode(read array.DType, roi []bool) bool {
 	if !read.IsValid() {
 		read = b.native
@@ -127,7 +127,7 @@ type ShapeOptions struct {
 	// SigShape overrides the sig extents; its product must equal the stored frame
 	// size. nil keeps the stored sig shape.
 	SigShape []int
-	// SyncOffset is the sync offset k (spec §1.6), -image_count < k < image_count.
+	// SyncOffset is the sync offset k, -image_count < k < image_count.
 	SyncOffset int
 }
 

@@ -1,7 +1,7 @@
 package dataset
 
 // NavMapper maps flat-nav (or ROI-compressed) frame indices to true nav coordinates
-// (spec §4 "Coordinates"). Make one per run; it is immutable and safe for concurrent
+// (the reference's coordinates). Make one per run; it is immutable and safe for concurrent
 // use. Tile and partition slices already account for the sync offset, so coordinates
 // are those of nav positions, not of stored frames.
 type NavMapper struct {

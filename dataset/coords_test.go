@@ -7,7 +7,7 @@ import (
 )
 
 func TestNavMapperSpecExamples(t *testing.T) {
-	// spec §4: 8×8 nav, tiles of 4 frames.
+	// 8×8 nav, tiles of 4 frames.
 	m, err := NewNavMapper([]int{8, 8}, nil)
 	if err != nil {
 		t.Fatal(err)

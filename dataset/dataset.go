@@ -19,7 +19,7 @@ type Dataset interface {
 	DType() array.DType
 	// ImageCount is the number of frames physically present in the storage.
 	ImageCount() int
-	// SyncOffset is the sync offset k (spec §1.6): nav position i shows stored frame i+k.
+	// SyncOffset is the sync offset k: nav position i shows stored frame i+k.
 	SyncOffset() int
 	// Formats lists the array formats ReadTiles can produce, preferred first.
 	Formats() []array.Format
@@ -38,7 +38,7 @@ type Dataset interface {
 	// Info describes the dataset for `stemflow info`.
 	Info() Info
 	// ReadTiles delivers the tiles of partition p for req to fn in the order of spec
-	// §6.3: frames (ROI-selected, in flat order) cut into blocks of the scheme's depth,
+	// order: frames (ROI-selected, in flat order) cut into blocks of the scheme's depth,
 	// and for each block every sig box in scheme order. A partition without frames in
 	// the file or without ROI-selected frames delivers no tile. Tile.Data is read-only
 	// and valid only during the call of fn; the *Tile and its buffers are reused. An

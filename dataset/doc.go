@@ -10,12 +10,12 @@
 // count (frames physically stored) and a sync offset k: nav position i shows stored frame
 // i+k; positions whose stored frame does not exist receive no data. Partitions
 // (Partitions, NumPartitions) are contiguous ranges of flat-nav positions covering the
-// full signal, with the reference's linspace-floor boundaries (spec §6.1).
+// full signal, with the reference's linspace-floor boundaries.
 //
-// A run negotiates one TilingScheme (Negotiate, NegotiationFor: spec §6.4) from every
+// A run negotiates one TilingScheme (Negotiate, NegotiationFor) from every
 // UDF's TilingPrefs, the read dtype and the dataset's hints (BaseShape, MaxIOSize,
 // NeedDecode, AdjustTileShape). Each partition task then calls ReadTiles, which hands
-// fn the tiles in spec §6.3 order: frames (ROI-selected, in flat order) in blocks of the
+// fn the tiles in order: frames (ROI-selected, in flat order) in blocks of the
 // scheme's depth, and for each block every sig box. Tile.Slice is in flat-nav,
 // ROI-compressed, dataset-global coordinates; NavMapper turns such indices into true nav
 // coordinates.

@@ -56,7 +56,7 @@ func Example() {
 	// sum: 16384
 }
 
-// The worked example of spec §6.4: a uint16 dataset read as float32 by a tile UDF gets
+// The worked example of the reference's negotiator: a uint16 dataset read as float32 by a tile UDF gets
 // 1 MiB tiles of whole rows.
 func ExampleNegotiate() {
 	s, err := dataset.Negotiate(dataset.NegotiationInput{

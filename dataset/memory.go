@@ -7,7 +7,7 @@ import (
 	"github.com/stemflow/stemflow/array"
 )
 
-// MemoryOptions configure an in-memory dataset (spec §12.2). The zero value is valid.
+// MemoryOptions configure an in-memory dataset. The zero value is valid.
 type MemoryOptions struct {
 	// SigDims is the number of trailing axes of the array that form a frame; 0 means 2.
 	SigDims int

@@ -261,7 +261,7 @@ func TestMemoryReassembly(t *testing.T) {
 	}
 }
 
-// TestTileOrder checks spec §6.3: all sig boxes of a block before the next block.
+// TestTileOrder checks the tile order: all sig boxes of a block before the next block.
 func TestTileOrder(t *testing.T) {
 	ds, _ := NewMemory(array.Wrap(ramp(10*4*4), 10, 4, 4), MemoryOptions{NumPartitions: 1})
 	sch, _ := NewTilingScheme([]int{4, 2, 4}, []int{4, 4}, MethodTile)
@@ -281,7 +281,7 @@ func TestTileOrder(t *testing.T) {
 }
 
 func TestSyncOffsetSpecExample(t *testing.T) {
-	// spec §1.6 / scenario 13: 64 frames, 2 partitions, depth 4.
+	// scenario 13: 64 frames, 2 partitions, depth 4.
 	src := ramp(64 * 2 * 2)
 	for _, c := range []struct {
 		k         int

@@ -12,7 +12,7 @@ import (
 	"github.com/stemflow/stemflow/array"
 )
 
-// TestScenario29_NegotiationTable checks every row of the worked table of spec §6.4.
+// TestScenario29_NegotiationTable checks every row of the worked table of the reference's negotiator.
 func TestScenario29_NegotiationTable(t *testing.T) {
 	tile := []TilingPrefs{{Method: MethodTile}}
 	frame := []TilingPrefs{{Method: MethodFrame}}
@@ -121,7 +121,7 @@ func TestNegotiateVetoAndErrors(t *testing.T) {
 }
 
 func TestTilingSchemeBoxes(t *testing.T) {
-	// spec §6.3: (24,24) sig with (7,7) boxes → rows 7,7,7,3 × cols 7,7,7,3.
+	// (24,24) sig with (7,7) boxes → rows 7,7,7,3 × cols 7,7,7,3.
 	s, err := NewTilingScheme([]int{7, 7, 7}, []int{24, 24}, MethodTile)
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +158,7 @@ func TestTilingSchemeBoxes(t *testing.T) {
 }
 
 func TestScaleFactors(t *testing.T) {
-	// Hand-computed from the definition (spec §6.4 step 9).
+	// Hand-computed from the definition (negotiation step 9).
 	cases := []struct {
 		shape, containing, start []int
 		target                   int64

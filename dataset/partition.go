@@ -7,7 +7,7 @@ import (
 )
 
 // NumPartitions returns the number of partitions a run over ds uses with the given
-// number of workers (spec §6.1). A positive override (the user's num_partitions) wins,
+// number of workers. A positive override (the user's num_partitions) wins,
 // then the dataset's own default (PartitionCounter), else the generic rule: about
 // MaxPartitionBytes of float32 per partition, at least one partition per worker and a
 // multiple of the worker count. Partitions caps the result at the number of frames.

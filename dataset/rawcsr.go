@@ -1,6 +1,6 @@
 package dataset
 
-// The raw_csr format (spec §12.1): a sparse CSR matrix of shape (image_count,
+// The raw_csr format: a sparse CSR matrix of shape (image_count,
 // prod(sig)) stored as three headerless files — indptr, indices, data — described by a
 // TOML file:
 //
@@ -46,7 +46,7 @@ import (
 // indptr that decreases, column indices outside the frame.
 var ErrCSRData = errors.New("invalid raw_csr data")
 
-// RawCSRMaxIOSize is the raw_csr dataset's I/O size (spec §12.1): 20 MiB.
+// RawCSRMaxIOSize is the raw_csr dataset's I/O size: 20 MiB.
 const RawCSRMaxIOSize = 20 << 20
 
 // rawCSRDetectLimit is the largest file Detect parses as a TOML descriptor.

@@ -121,7 +121,7 @@ func mkRandom(rng *rand.Rand, n int) []float64 {
 	return d
 }
 
-// TestScenario30_RawCSR is spec §13 #30: a (13, 17, 24, 19) raw_csr dataset with
+// TestScenario30_RawCSR is reference scenario 30: a (13, 17, 24, 19) raw_csr dataset with
 // int32 data in native and big-endian byte order and a uint64 indptr, a random ROI and
 // 129 partitions; Sum equals the sum over the selected frames and SumSig the sum of
 // each selected frame, both computed here by direct loops over the dense matrix.

@@ -32,7 +32,7 @@ func (m Method) String() string {
 	return fmt.Sprintf("Method(%d)", int(m))
 }
 
-// Tiling constants of the reference negotiator (spec §6.4).
+// Tiling constants of the reference negotiator.
 const (
 	// DepthDefault is the tile depth (frames) a tile UDF asks for when it names none.
 	DepthDefault = 32
@@ -69,7 +69,7 @@ type TilingPrefs struct {
 
 // TilingScheme is the tiling of a run: every tile holds Depth frames (fewer at the end of
 // a partition) of one signal box; the boxes tile the whole signal in C order, border boxes
-// cropped (spec §6.2). A TilingScheme is immutable once made; share it freely.
+// cropped. A TilingScheme is immutable once made; share it freely.
 type TilingScheme struct {
 	// Shape is the tile shape: depth followed by the (uncropped) sig box extents.
 	Shape []int

@@ -6,7 +6,7 @@ import (
 	"github.com/stemflow/stemflow/array"
 )
 
-// AuxData is auxiliary per-frame data (spec §9.1): one row of shape Extra per nav
+// AuxData is auxiliary per-frame data: one row of shape Extra per nav
 // position of the full dataset, independent of the ROI. A UDF holds it as a parameter
 // and lists it through AuxProvider; the engine slices it to each task's partition and
 // ROI and keeps Env.Aux in step with the current unit: all partition rows in TaskData,

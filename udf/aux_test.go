@@ -11,7 +11,7 @@ import (
 )
 
 // auxShapes records the shape of an aux view per method and checks it against the
-// expected one (deliberate deviations from the reference's quirks, spec §9.1: extra
+// expected one (deliberate deviations from the reference's quirks: extra
 // (1,) gives a (1,) frame view, not 0-d; the main-node view has no leading axis of
 // length 1 without a ROI).
 type auxShapes struct {

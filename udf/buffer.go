@@ -6,7 +6,7 @@ import (
 	"github.com/stemflow/stemflow/array"
 )
 
-// BufferKind says how a result buffer is laid out over the dataset (spec §3.1, §3.2).
+// BufferKind says how a result buffer is laid out over the dataset.
 type BufferKind uint8
 
 const (
@@ -34,7 +34,7 @@ func (k BufferKind) String() string {
 	return fmt.Sprintf("BufferKind(%d)", uint8(k))
 }
 
-// Use says who sees a buffer (spec §3.1).
+// Use says who sees a buffer.
 type Use uint8
 
 const (

@@ -68,7 +68,7 @@ type udfRun struct {
 	backend backends.Backend
 }
 
-// compile validates a run and prepares its plan (spec §2.4).
+// compile validates a run and prepares its plan.
 // ErrOptions: an Options field out of range (a negative Workers, NumPartitions or
 // Window).
 var ErrOptions = errors.New("udf: invalid options")
@@ -108,7 +108,7 @@ func compile(ds dataset.Dataset, udfs []UDF, opts Options) (*run, error) {
 			}
 		}
 	}
-	// execution plan (spec §8.2), then the input dtype (spec §7.1)
+	// execution plan, then the input dtype
 	lists := make([][]backends.Backend, len(udfs))
 	for i, u := range udfs {
 		if bl, ok := u.(BackendLister); ok {

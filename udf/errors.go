@@ -8,7 +8,7 @@ import (
 	"github.com/stemflow/stemflow/backends"
 )
 
-// Sentinel errors for the conditions of spec §2.8. Errors returned by the engine wrap
+// Sentinel errors for the conditions a caller branches on. Errors returned by the engine wrap
 // them with %w and name the UDF, buffer, partition or method involved.
 var (
 	// ErrNoUDFs: a run was asked for with no UDF (the reference's ValueError).

@@ -50,7 +50,7 @@ func (r *run) endRun(err error) error {
 	return err
 }
 
-// build compiles the run into a graph (spec §5.4). With yield set, iteration barrier
+// build compiles the run into a graph. With yield set, iteration barrier
 // nodes hand a Snapshot to yield after every merged partition and pause the merge
 // chains until it returns.
 func (r *run) build(yield func(context.Context, *Snapshot) error) (*compiled, error) {

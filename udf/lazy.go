@@ -165,13 +165,13 @@ func DatasetChunks(ds dataset.Dataset, numPartitions int, roi []bool, dt array.D
 // RunPlan describes what a compiled run will do, without computing it: what
 // `stemflow info` prints and what a caller needs to size buffers or explain a run.
 type RunPlan struct {
-	// InputDType is the dtype every UDF's process methods receive (spec §7.1).
+	// InputDType is the dtype every UDF's process methods receive.
 	InputDType array.DType
 	// Methods holds each UDF's processing method, in UDF order.
 	Methods []Method
 	// Backends holds the array backend each UDF receives, in UDF order.
 	Backends []backends.Backend
-	// Scheme is the tiling scheme negotiated once for the run (spec §6.4).
+	// Scheme is the tiling scheme negotiated once for the run.
 	Scheme dataset.TilingScheme
 	// Partitions holds the partitions that have work (at least one ROI frame).
 	Partitions []dataset.Partition

@@ -175,8 +175,7 @@ type partialRef struct {
 	bufs []array.Array
 }
 
-// getResults runs Results (or the default) and assembles the user-facing buffers
-// (spec §3.8).
+// getResults runs Results (or the default) and assembles the user-facing buffers.
 func (r *run) getResults(a *acc, damage []bool) (*Result, error) {
 	ur := a.ur
 	var tmp map[string]array.Array

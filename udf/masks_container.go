@@ -18,9 +18,8 @@ import (
 type MaskFactory func(sig []int) (array.Array, error)
 
 // MaskContainer holds a mask stack built from factories and hands it out cut to the
-// signal box of a tile — the layout a tile × masks product wants (spec §11,
-// MaskContainer). The stack is computed once, on first use; each cut is computed once
-// per box and cached. Create one per task (in TaskData): a container is safe for
+// signal box of a tile — the layout a tile × masks product wants. The stack is
+// computed once, on first use; each cut is computed once per box and cached. Create one per task (in TaskData): a container is safe for
 // concurrent use, but its cache is meant for one task's boxes.
 //
 // A stack is dense or sparse (the reference's use_sparse; see SparseMode and

@@ -5,7 +5,7 @@ import (
 	"github.com/stemflow/stemflow/backends"
 )
 
-// Meta describes the run and the unit of work being processed (spec §4). A task's Meta
+// Meta describes the run and the unit of work being processed. A task's Meta
 // is updated in place as the engine moves from tile to tile and frame to frame: read
 // it during a call, do not keep its slices across calls.
 type Meta struct {
@@ -17,7 +17,7 @@ type Meta struct {
 	// DatasetDType is the dataset's native dtype.
 	DatasetDType array.DType
 	// InputDType is the dtype of every array handed to ProcessTile/Frame/Partition;
-	// one for the whole run (spec §7).
+	// one for the whole run.
 	InputDType array.DType
 	// Slice is the current unit in flat-nav, ROI-compressed, dataset-global
 	// coordinates: the partition slice in TaskData, Preprocess, Postprocess and

@@ -7,7 +7,7 @@ import (
 )
 
 // Result holds one UDF's results: the buffers returned to the user, in the order of
-// spec §3.8 (those Results returned, then the passed-through ones).
+// the reference (those Results returned, then the passed-through ones).
 type Result struct {
 	// UDF is the UDF value these results belong to.
 	UDF UDF

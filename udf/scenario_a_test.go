@@ -13,7 +13,7 @@ import (
 )
 
 // pixelSumFrame sums every frame into a nav buffer and checks the frame and view
-// shapes of spec §3.4.
+// shapes of the reference's buffer rules.
 type pixelSumFrame struct{ sig []int }
 
 func (pixelSumFrame) ResultBuffers(*Meta) []BufferSpec {

@@ -80,7 +80,7 @@ func TestScenario09_DTypeMatrix(t *testing.T) {
 }
 
 // tileRecorder copies every tile into a dataset-sized sig-shaped reassembly and checks
-// the meta invariants of spec §4.
+// the meta invariants of the reference.
 type tileRecorder struct {
 	mu     *sync.Mutex
 	depths map[int]bool
@@ -233,7 +233,7 @@ func TestScenario11_PartitionUDF(t *testing.T) {
 	}
 }
 
-// metaSliceUDF writes through meta.Slice into single buffers (spec §13.12).
+// metaSliceUDF writes through meta.Slice into single buffers.
 type metaSliceUDF struct{ method Method }
 
 func (u metaSliceUDF) Method(*Meta) Method { return u.method }
@@ -448,7 +448,7 @@ func TestScenario13_Coordinates(t *testing.T) {
 	}
 }
 
-// auxEcho echoes aux data in Preprocess, processing and Postprocess (spec §13.14).
+// auxEcho echoes aux data in Preprocess, processing and Postprocess.
 type auxEcho struct {
 	aux    *AuxData // (nav, extra (2,))
 	aux2   *AuxData // (nav,)

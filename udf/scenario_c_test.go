@@ -542,7 +542,7 @@ func TestScenario23_DelayedSpecifics(t *testing.T) {
 	})
 }
 
-// checksumUDF implements one of three methods (spec §13.25).
+// checksumUDF implements one of three methods.
 type checksumUDF struct{ method Method }
 
 func (u checksumUDF) Method(*Meta) Method { return u.method }

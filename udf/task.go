@@ -27,7 +27,7 @@ type udfTask struct {
 	auxViews []view
 	frame    view // input frame view (frame method)
 	// boxCache holds, per sig buffer and scheme box, a contiguous copy of the box for
-	// boxes that are not contiguous in the buffer (spec §3.5); written back by flush.
+	// boxes that are not contiguous in the buffer; written back by flush.
 	boxCache [][]array.Array
 	nBoxes   int
 	frameDT  array.DType
@@ -49,7 +49,7 @@ func panicErr(p any) error {
 	return &PanicError{Value: p, Stack: debug.Stack()}
 }
 
-// runTask runs every UDF of the run over task ti (spec §2.5) and returns the
+// runTask runs every UDF of the run over task ti and returns the
 // partition buffers.
 func (r *run) runTask(ctx context.Context, ti int) (out partial, err error) {
 	tk := r.tasks[ti]
@@ -415,7 +415,7 @@ func gatherRows(a array.Array, idx []int) array.Array {
 // tileViews points nav views at rows [lo, lo+n) and sig views at the tile's box:
 // a view into the buffer when the box is contiguous there, else a cached contiguous
 // copy of the box (written back by flush), so that reshaping a sig view never
-// silently copies (spec §3.5).
+// silently copies.
 func (ut *udfTask) tileViews(lo, n, boxIdx int, box []array.Range, contiguous bool) {
 	for j, v := range ut.views {
 		if v == nil {

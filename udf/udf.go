@@ -49,7 +49,7 @@ type TileProcessor interface {
 
 // FrameProcessor processes one frame of shape sig. Nav buffer views hold the frame's
 // row: shape (1,) without extra shape, ExtraShape otherwise (the reference's
-// asymmetry, spec §3.4). The frame is read-only.
+// asymmetry). The frame is read-only.
 type FrameProcessor interface {
 	ProcessFrame(env *Env, frame array.Array) error
 }
@@ -130,7 +130,7 @@ type ResultsGetter interface {
 }
 
 // InputDTyper states the lowest dtype the UDF can work with. The run's input dtype is
-// array.ResultType over the dataset dtype and every UDF's preference (spec §7); the
+// array.ResultType over the dataset dtype and every UDF's preference; the
 // default preference is float32, and NativeDType is neutral.
 type InputDTyper interface {
 	PreferredInputDType() array.DType
@@ -141,7 +141,7 @@ type InputDTyper interface {
 // run asks for more). It is bool, as in the reference.
 var NativeDType = array.Bool
 
-// TilingPrefs are a tile UDF's tiling preferences (spec §6.4): Depth (0 = 32,
+// TilingPrefs are a tile UDF's tiling preferences: Depth (0 = 32,
 // DepthMax = whole partition) and TotalSize (bytes, 0 = unlimited, BestFit = 1 MiB).
 // The engine sets Method itself.
 type TilingPrefs = dataset.TilingPrefs
@@ -167,7 +167,7 @@ type BackendLister interface {
 	Backends() []backends.Backend
 }
 
-// AuxProvider lists the UDF's auxiliary per-frame data (spec §9.1). The engine slices
+// AuxProvider lists the UDF's auxiliary per-frame data. The engine slices
 // each one to the task's partition and ROI (a partition-local copy, so writing to a
 // view never reaches the caller's array) and keeps its view in step with the current
 // unit; read it with Env.Aux.

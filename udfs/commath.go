@@ -8,8 +8,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// Regression selects the background-field correction CoM subtracts from its field
-// (spec §11). The zero value is RegressionNone.
+// Regression selects the background-field correction CoM subtracts from its field.
+// The zero value is RegressionNone.
 type Regression struct {
 	kind   uint8 // 0 none, 1 mean, 2 linear, 3 explicit
 	matrix [3][2]float64

@@ -5,7 +5,7 @@
 // gradient semantics, Fourier-space ring integration).
 //
 // Each built-in reproduces the reference's buffer names, dtypes, results and edge
-// cases (spec §11). Hot loops use internal/kernels (SIMD with scalar twins) and, for
+// cases. Hot loops use internal/kernels (SIMD with scalar twins) and, for
 // dense mask products, backends/blas (OpenBLAS when installed, pure Go otherwise); a
 // kernel that does not exist there is written here as a scalar multi-accumulator loop
 // that allocates nothing per frame.

@@ -8,7 +8,7 @@ import (
 	"github.com/stemflow/stemflow/udf"
 )
 
-// ApplyMasks with sparse masks and sparse tiles (issue 6, spec §11 use_sparse=None):
+// ApplyMasks with sparse masks and sparse tiles (issue 6):
 // when every mask is sparse (a CSR or CSC factory result, or a sparse Stack) and no
 // shift is set, the masks stay sparse in a udf.MaskContainer (CSR, cut per signal
 // box and cached) and each tile step is a sparse product: dense tile · masksᵀ
