@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/stemflow/stemflow/array"
 )
@@ -81,7 +82,11 @@ type FRMS6Hdr struct {
 	Binning, WinI, WinJ int
 }
 
-var frms6ReadoutPat = regexp.MustCompile(`^"bin:\s*(\d+),\s*windowing:\s*(\d+)\s*x\s*(\d+)\s*"$`)
+// frms6ReadoutPat matches a readoutmode value (binning, windowing). It is compiled
+// at first use, not while every stemflow process starts.
+var frms6ReadoutPat = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^"bin:\s*(\d+),\s*windowing:\s*(\d+)\s*x\s*(\d+)\s*"$`)
+})
 
 // ParseFRMS6Hdr parses a frms6 .hdr INI file: sections in brackets, "key = value" or
 // "key: value" lines (keys compared case-insensitively), ";" and "#" comments. The
@@ -138,7 +143,7 @@ func ParseFRMS6Hdr(b []byte, path string) (FRMS6Hdr, error) {
 		}
 		h.NavShape = append(h.NavShape, v)
 	}
-	m := frms6ReadoutPat.FindStringSubmatch(h.Values["readoutmode"])
+	m := frms6ReadoutPat().FindStringSubmatch(h.Values["readoutmode"])
 	if m == nil {
 		return FRMS6Hdr{}, newErr(path, "measurementInfo.readoutmode", ErrHeader, "%q, want \"bin: N, windowing: I x J\"", h.Values["readoutmode"])
 	}

@@ -216,7 +216,9 @@ func (s hdf5Selection) describe(in *hdf5.Info) string {
 	return b.String()
 }
 
-var arinaLink = regexp.MustCompile(`^data_(\d{6})$`)
+// arinaLink matches the name of an Arina master file's link to a data file. It is
+// compiled at first use, not while every stemflow process starts.
+var arinaLink = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^data_(\d{6})$`) })
 
 // stackedLinks returns the data_NNNNNN members of group g in number order.
 func stackedLinks(f *hdf5.File, g string) []string {
@@ -230,7 +232,7 @@ func stackedLinks(f *hdf5.File, g string) []string {
 	}
 	var items []item
 	for _, l := range links {
-		m := arinaLink.FindStringSubmatch(l.Name)
+		m := arinaLink().FindStringSubmatch(l.Name)
 		if m == nil {
 			continue
 		}
@@ -255,7 +257,7 @@ func missingLinks(f *hdf5.File, g string) []string {
 	var out []string
 	for _, l := range links {
 		p := strings.TrimSuffix(g, "/") + "/" + l.Name
-		if arinaLink.MatchString(l.Name) && f.Kind(p) != hdf5.KindDataset {
+		if arinaLink().MatchString(l.Name) && f.Kind(p) != hdf5.KindDataset {
 			out = append(out, p)
 		}
 	}

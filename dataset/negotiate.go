@@ -80,7 +80,9 @@ const ViewMaxBytes = 4 << 20
 // partition) is cut to the depth that fits MaxViewBytes — at least one frame, at least
 // the deepest explicit Depth any UDF asked for (DepthMax keeps the whole partition),
 // and a multiple of the least common multiple of the UDFs' DepthMultiple (at least
-// one such block, which may exceed MaxViewBytes), never deeper than before.
+// one such block, which may exceed MaxViewBytes), never deeper than before. A tile
+// that fits is rounded down to whole blocks too, so that uneven partitions (longer
+// than the first, which the shape is negotiated for) are still cut into whole blocks.
 func Negotiate(in NegotiationInput) (TilingScheme, error) {
 	if len(in.UDFs) == 0 {
 		return TilingScheme{}, newErr("", "udfs", ErrTiling, "no UDF preferences given")
@@ -276,16 +278,15 @@ func fullFrameShape(udfs []TilingPrefs, b int64, sig []int, pn int, size int64) 
 }
 
 // viewDepth is the depth of Negotiate's bounded zero-copy rule for the negotiated tile
-// shape ts of read dtype size b and the byte bound maxBytes: ts[0] when the tile fits,
-// else the deepest depth whose tile fits (at least 1), raised to the UDFs' explicit
-// depths and rounded to a multiple of their DepthMultiple, at most ts[0].
+// shape ts of read dtype size b and the byte bound maxBytes: the deepest depth whose
+// tile fits (at least 1), raised to the UDFs' explicit depths and rounded to a multiple
+// of their DepthMultiple, at most ts[0]. A tile that fits keeps ts[0] when it is a whole
+// number of blocks; otherwise it is rounded down to one too, so that a longer
+// partition than the one negotiated for (uneven partitions) still gets whole blocks.
 func viewDepth(udfs []TilingPrefs, ts []int, b, maxBytes int64) int {
 	d := ts[0]
 	slice := b * int64(prodInts(ts[1:]))
-	if int64(d)*slice <= maxBytes {
-		return d
-	}
-	fit := int(max(1, maxBytes/slice))
+	fit := int(min(int64(d), max(1, maxBytes/slice)))
 	deep, want := 0, 1
 	for _, u := range udfs {
 		if u.Depth >= d || u.DepthMultiple >= d {

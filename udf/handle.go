@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/stemflow/stemflow/array"
 )
@@ -337,11 +338,12 @@ func fail(v Viewer, err *BufferError) {
 }
 
 // udfDir is the directory of this package's source, whose non-test frames caller
-// skips.
-var udfDir = func() string {
+// skips. It is looked up at first use: runtime.Caller at package initialisation
+// cost every process a walk of the symbol table's file names.
+var udfDir = sync.OnceValue(func() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Dir(file)
-}()
+})
 
 // caller returns "file.go:line (function)" of the first frame outside this package's
 // non-test sources: the UDF code that made the access.
@@ -351,7 +353,7 @@ func caller() string {
 	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		f, more := frames.Next()
-		if filepath.Dir(f.File) != udfDir || strings.HasSuffix(f.File, "_test.go") {
+		if filepath.Dir(f.File) != udfDir() || strings.HasSuffix(f.File, "_test.go") {
 			fn := f.Function
 			if i := strings.LastIndex(fn, "/"); i >= 0 {
 				fn = fn[i+1:]
