@@ -33,14 +33,18 @@
 //
 // By default (IOMmap) files are mapped read-only (syscall.Mmap, madvise sequential) once
 // at Open and stay mapped until Close, so repeated runs pay no mapping cost. Native-dtype
-// reads of whole frames without ROI are zero-copy; everything else (another read dtype,
-// a foreign byte order, a ROI, sig sub-boxes, a negative sync offset, ForceNeedDecode)
-// is decoded per tile in one fused pass into buffers pooled per dataset and dtype, using
-// the SIMD decoders of internal/kernels. IORead reads with pread into pooled buffers
-// instead: every read copies (NeedDecode is always true, so negotiation caps tiles at the
-// I/O size), but no page tables are built — the better choice for a one-shot pass over a
-// file that needs decoding anyway (BenchmarkOneShotUint16). OpenOptions.Populate
-// pre-faults a mapping. The tile reader allocates nothing per tile in steady state.
+// reads of whole frames without ROI are zero-copy (views; NegotiationFor bounds tile
+// UDFs' views to ViewMaxBytes so that a run checks for cancellation every few MiB);
+// everything else (another read dtype, a foreign byte order, a ROI, sig sub-boxes, a
+// negative sync offset, ForceNeedDecode) is decoded per tile in one fused pass into
+// buffers pooled per dataset and dtype, using the SIMD decoders of internal/kernels.
+// IORead reads with pread into pooled buffers instead: every read copies (NeedDecode
+// is always true, so negotiation caps tiles at the I/O size), but no page tables are
+// built — the better choice for a one-shot pass over a file that needs decoding anyway
+// (BenchmarkOneShotUint16). OpenOptions.Populate pre-faults a mapping. The tile reader
+// allocates nothing per tile in steady state; the dense readers' tile and read buffers
+// come from internal/hugemem (a huge page each where the kernel gives one), so a
+// one-shot pass faults in its buffers once per 2 MiB instead of once per 4 KiB.
 //
 // # Adding a format
 //

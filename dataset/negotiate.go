@@ -59,7 +59,7 @@ const FullFrameMaxBytes = 4 << 20
 const ViewMaxBytes = 4 << 20
 
 // Negotiate computes the run's tiling scheme from the inputs exactly as the reference's
-// negotiator (spec §6.4, without corrections): the depth preference of tile UDFs is a
+// negotiator (without corrections): the depth preference of tile UDFs is a
 // minimum, frame UDFs get multi-frame tiles, partition UDFs whole partitions, and without
 // decoding a tile UDF gets the whole partition. The dataset's veto (Adjust) is applied
 // last. Errors wrap ErrTiling.
@@ -70,16 +70,19 @@ const ViewMaxBytes = 4 << 20
 // — as many as fit the budget, at most the partition, rounded down to a multiple of
 // the least common multiple of the UDFs' DepthMultiple (at least that) — so long as the
 // tile stays within max(budget, FullFrameMaxBytes); otherwise the reference's shape
-// stands. Sig boxes would cost a second copy of every byte; whole frames also give
-// the same tiles (and bit-identical results) as the zero-copy path, which hands tile
-// UDFs whole frames too.
+// stands. The rule also replaces a reference shape of whole frames whose depth is not
+// such a multiple (small frames, small I/O size). Sig boxes would cost a second copy of
+// every byte; whole frames also give the same tiles (and bit-identical results) as the
+// zero-copy path, which hands tile UDFs whole frames too.
 //
 // A second deviation, only with MaxViewBytes: when no read needs a decode and every
 // UDF processes tiles, the reference's tile (for UDFs without a byte budget, the whole
 // partition) is cut to the depth that fits MaxViewBytes — at least one frame, at least
 // the deepest explicit Depth any UDF asked for (DepthMax keeps the whole partition),
 // and a multiple of the least common multiple of the UDFs' DepthMultiple (at least
-// one such block, which may exceed MaxViewBytes), never deeper than before.
+// one such block, which may exceed MaxViewBytes), never deeper than before. A tile
+// that fits is rounded down to whole blocks too, so that uneven partitions (longer
+// than the first, which the shape is negotiated for) are still cut into whole blocks.
 func Negotiate(in NegotiationInput) (TilingScheme, error) {
 	if len(in.UDFs) == 0 {
 		return TilingScheme{}, newErr("", "udfs", ErrTiling, "no UDF preferences given")
@@ -225,8 +228,11 @@ func Negotiate(in NegotiationInput) (TilingScheme, error) {
 		}
 	}
 
-	// 10a. whole frames when they cost no copy (the deviation above).
-	if in.FullFrames && intent == MethodTile && !slices.Equal(tileshape[1:], sig) {
+	// 10a. whole frames when they cost no copy (the deviation above); also when the
+	// reference's shape is whole frames already but too shallow for a DepthMultiple
+	// (small frames and a small I/O size), which would break the bit-identity with
+	// whole-partition tiles that DepthMultiple promises.
+	if in.FullFrames && intent == MethodTile && (!slices.Equal(tileshape[1:], sig) || !depthMultipleOK(in.UDFs, tileshape[0], pn)) {
 		if ts, ok := fullFrameShape(in.UDFs, b, sig, pn, size); ok {
 			tileshape = ts
 		}
@@ -272,16 +278,15 @@ func fullFrameShape(udfs []TilingPrefs, b int64, sig []int, pn int, size int64) 
 }
 
 // viewDepth is the depth of Negotiate's bounded zero-copy rule for the negotiated tile
-// shape ts of read dtype size b and the byte bound maxBytes: ts[0] when the tile fits,
-// else the deepest depth whose tile fits (at least 1), raised to the UDFs' explicit
-// depths and rounded to a multiple of their DepthMultiple, at most ts[0].
+// shape ts of read dtype size b and the byte bound maxBytes: the deepest depth whose
+// tile fits (at least 1), raised to the UDFs' explicit depths and rounded to a multiple
+// of their DepthMultiple, at most ts[0]. A tile that fits keeps ts[0] when it is a whole
+// number of blocks; otherwise it is rounded down to one too, so that a longer
+// partition than the one negotiated for (uneven partitions) still gets whole blocks.
 func viewDepth(udfs []TilingPrefs, ts []int, b, maxBytes int64) int {
 	d := ts[0]
 	slice := b * int64(prodInts(ts[1:]))
-	if int64(d)*slice <= maxBytes {
-		return d
-	}
-	fit := int(max(1, maxBytes/slice))
+	fit := int(min(int64(d), max(1, maxBytes/slice)))
 	deep, want := 0, 1
 	for _, u := range udfs {
 		if u.Depth >= d || u.DepthMultiple >= d {
@@ -299,6 +304,19 @@ func viewDepth(udfs []TilingPrefs, ts []int, b, maxBytes int64) int {
 		n = max(want, fit/want*want, (deep+want-1)/want*want)
 	}
 	return min(n, d)
+}
+
+// depthMultipleOK reports whether tiles of depth frames, in partitions of pn frames,
+// respect every UDF's DepthMultiple: a multiple of their least common multiple, or the
+// whole partition.
+func depthMultipleOK(udfs []TilingPrefs, depth, pn int) bool {
+	want := 1
+	for _, u := range udfs {
+		if u.DepthMultiple > 1 {
+			want = lcm(want, u.DepthMultiple)
+		}
+	}
+	return depth%want == 0 || depth >= pn
 }
 
 // lcm returns the least common multiple of two positive integers.

@@ -1,9 +1,12 @@
 package dataset
 
 import (
+	"context"
+	"encoding/binary"
 	"errors"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/stemflow/stemflow/array"
 )
@@ -176,19 +179,27 @@ func TestScaleFactors(t *testing.T) {
 }
 
 // FuzzNegotiate checks that arbitrary inputs give a scheme within the partition or an
-// ErrTiling, never a panic, and that the scheme's boxes tile the signal.
+// ErrTiling, never a panic, and that the scheme's boxes tile the signal; with a bound
+// on zero-copy tiles (viewKiB), a tile UDF without an explicit depth on a read without
+// decode gets tiles within the bound, or of one block of its DepthMultiple (or less
+// than one), or of one frame.
 func FuzzNegotiate(f *testing.F) {
-	f.Add(uint8(0), 0, int64(0), 512, 256, 256, 2, true)
-	f.Add(uint8(1), 0, int64(0), 7, 3, 5, 1, false)
-	f.Add(uint8(2), 5, int64(100), 1, 1, 1, 8, true)
-	f.Fuzz(func(t *testing.T, method uint8, depth int, total int64, pn, sy, sx, nativeSize int, decode bool) {
+	f.Add(uint8(0), 0, int64(0), 512, 256, 256, 2, true, uint16(0), 0)
+	f.Add(uint8(1), 0, int64(0), 7, 3, 5, 1, false, uint16(0), 0)
+	f.Add(uint8(2), 5, int64(100), 1, 1, 1, 8, true, uint16(0), 0)
+	f.Add(uint8(0), 0, int64(0), 4096, 128, 128, 4, false, uint16(4096), 64)
+	f.Add(uint8(0), 0, int64(0), 37, 128, 128, 4, false, uint16(4096), 16)
+	f.Fuzz(func(t *testing.T, method uint8, depth int, total int64, pn, sy, sx, nativeSize int, decode bool, viewKiB uint16, mult int) {
 		if pn <= 0 || sy <= 0 || sx <= 0 || pn > 1<<16 || sy > 1<<12 || sx > 1<<12 {
 			return
 		}
 		native := map[int]array.DType{1: array.Uint8, 2: array.Uint16, 4: array.Float32, 8: array.Float64}[nativeSize]
+		pref := TilingPrefs{Method: Method(method % 3), Depth: depth, TotalSize: total, DepthMultiple: mult}
+		view := int64(viewKiB) << 10
 		s, err := Negotiate(NegotiationInput{
-			UDFs:      []TilingPrefs{{Method: Method(method % 3), Depth: depth, TotalSize: total}},
+			UDFs:      []TilingPrefs{pref},
 			ReadDType: array.Float32, NativeDType: native, PartitionShape: []int{pn, sy, sx}, NeedDecode: decode,
+			MaxViewBytes: view,
 		})
 		if err != nil {
 			if !errors.Is(err, ErrTiling) {
@@ -205,6 +216,13 @@ func FuzzNegotiate(f *testing.F) {
 		}
 		if area != sy*sx {
 			t.Fatalf("boxes cover %d of %d pixels", area, sy*sx)
+		}
+		if view > 0 && !decode && pref.Method == MethodTile && depth <= 0 {
+			bytes := int64(s.Depth) * 4 * int64(s.Shape[1]*s.Shape[2])
+			oneBlock := mult > 1 && (s.Depth == mult || mult > s.Depth)
+			if bytes > view && s.Depth != 1 && !oneBlock {
+				t.Fatalf("scheme %v: %d bytes exceed the bound of %d (DepthMultiple %d)", s.Shape, bytes, view, mult)
+			}
 		}
 	})
 }
@@ -224,43 +242,51 @@ func TestNegotiateFullFrames(t *testing.T) {
 		read   array.DType
 		full   bool
 		want   []int
+		maxIO  int64
 	}{
 		// the reference's shape without FullFrames: depth first, 32-row boxes
-		{"128²/f32/reference", []TilingPrefs{tile}, []int{2048, 128, 128}, array.Float32, false, []int{64, 32, 128}},
+		{"128²/f32/reference", []TilingPrefs{tile}, []int{2048, 128, 128}, array.Float32, false, []int{64, 32, 128}, 0},
 		// 1 MiB / 64 KiB per frame = 16 frames
-		{"128²/f32/default", []TilingPrefs{tile}, []int{2048, 128, 128}, array.Float32, true, []int{16, 128, 128}},
-		{"128²/f32/sum", []TilingPrefs{sum}, []int{2048, 128, 128}, array.Float32, true, []int{16, 128, 128}},
+		{"128²/f32/default", []TilingPrefs{tile}, []int{2048, 128, 128}, array.Float32, true, []int{16, 128, 128}, 0},
+		{"128²/f32/sum", []TilingPrefs{sum}, []int{2048, 128, 128}, array.Float32, true, []int{16, 128, 128}, 0},
 		// 64-frame blocks: 4 MiB, within FullFrameMaxBytes
-		{"128²/f32/stddev", []TilingPrefs{std}, []int{2048, 128, 128}, array.Float32, true, []int{64, 128, 128}},
-		{"128²/f32/sum+stddev", []TilingPrefs{sum, std}, []int{2048, 128, 128}, array.Float32, true, []int{64, 128, 128}},
+		{"128²/f32/stddev", []TilingPrefs{std}, []int{2048, 128, 128}, array.Float32, true, []int{64, 128, 128}, 0},
+		{"128²/f32/sum+stddev", []TilingPrefs{sum, std}, []int{2048, 128, 128}, array.Float32, true, []int{64, 128, 128}, 0},
 		// lcm(3, 4) = 12; 16 frames fit, rounded down to 12
-		{"128²/f32/lcm", []TilingPrefs{{Method: MethodTile, DepthMultiple: 3}, {Method: MethodTile, DepthMultiple: 4}}, []int{2048, 128, 128}, array.Float32, true, []int{12, 128, 128}},
+		{"128²/f32/lcm", []TilingPrefs{{Method: MethodTile, DepthMultiple: 3}, {Method: MethodTile, DepthMultiple: 4}}, []int{2048, 128, 128}, array.Float32, true, []int{12, 128, 128}, 0},
 		// uint16 frames are 32 KiB: 32 fit
-		{"128²/u16/sum", []TilingPrefs{sum}, []int{2048, 128, 128}, array.Uint16, true, []int{32, 128, 128}},
+		{"128²/u16/sum", []TilingPrefs{sum}, []int{2048, 128, 128}, array.Uint16, true, []int{32, 128, 128}, 0},
 		// a 256 KiB budget: 4 frames
-		{"128²/f32/256KiB", []TilingPrefs{{Method: MethodTile, TotalSize: 256 << 10}}, []int{2048, 128, 128}, array.Float32, true, []int{4, 128, 128}},
+		{"128²/f32/256KiB", []TilingPrefs{{Method: MethodTile, TotalSize: 256 << 10}}, []int{2048, 128, 128}, array.Float32, true, []int{4, 128, 128}, 0},
 		// short partitions: all their frames; a multiple deeper than the partition
 		// gives the whole partition
-		{"128²/f32/pn8", []TilingPrefs{tile}, []int{8, 128, 128}, array.Float32, true, []int{8, 128, 128}},
-		{"128²/f32/pn8/sum", []TilingPrefs{sum}, []int{8, 128, 128}, array.Float32, true, []int{8, 128, 128}},
+		{"128²/f32/pn8", []TilingPrefs{tile}, []int{8, 128, 128}, array.Float32, true, []int{8, 128, 128}, 0},
+		{"128²/f32/pn8/sum", []TilingPrefs{sum}, []int{8, 128, 128}, array.Float32, true, []int{8, 128, 128}, 0},
 		// 256 KiB frames: 4 fit, Sum's multiple makes 16 (4 MiB, allowed)
-		{"256²/f32/default", []TilingPrefs{tile}, []int{1024, 256, 256}, array.Float32, true, []int{4, 256, 256}},
-		{"256²/f32/sum", []TilingPrefs{sum}, []int{1024, 256, 256}, array.Float32, true, []int{16, 256, 256}},
+		{"256²/f32/default", []TilingPrefs{tile}, []int{1024, 256, 256}, array.Float32, true, []int{4, 256, 256}, 0},
+		{"256²/f32/sum", []TilingPrefs{sum}, []int{1024, 256, 256}, array.Float32, true, []int{16, 256, 256}, 0},
 		// 64 × 256 KiB = 16 MiB exceeds FullFrameMaxBytes: the reference's shape
-		{"256²/f32/stddev", []TilingPrefs{std}, []int{1024, 256, 256}, array.Float32, true, []int{64, 16, 256}},
+		{"256²/f32/stddev", []TilingPrefs{std}, []int{1024, 256, 256}, array.Float32, true, []int{64, 16, 256}, 0},
 		// a 1 MiB frame fills the budget alone
-		{"512²/f32/default", []TilingPrefs{tile}, []int{512, 512, 512}, array.Float32, true, []int{1, 512, 512}},
+		{"512²/f32/default", []TilingPrefs{tile}, []int{512, 512, 512}, array.Float32, true, []int{1, 512, 512}, 0},
 		// a 4 MiB frame exceeds the budget: the reference's shape
-		{"1024²/f32/default", []TilingPrefs{tile}, []int{64, 1024, 1024}, array.Float32, true, []int{64, 4, 1024}},
+		{"1024²/f32/default", []TilingPrefs{tile}, []int{64, 1024, 1024}, array.Float32, true, []int{64, 4, 1024}, 0},
 		// frame and partition UDFs keep their own rules
-		{"128²/f32/frame", []TilingPrefs{{Method: MethodFrame}}, []int{2048, 128, 128}, array.Float32, true, []int{16, 128, 128}},
-		{"128²/f32/tile+partition", []TilingPrefs{tile, {Method: MethodPartition}}, []int{64, 128, 128}, array.Float32, true, []int{64, 128, 128}},
+		{"128²/f32/frame", []TilingPrefs{{Method: MethodFrame}}, []int{2048, 128, 128}, array.Float32, true, []int{16, 128, 128}, 0},
+		{"128²/f32/tile+partition", []TilingPrefs{tile, {Method: MethodPartition}}, []int{64, 128, 128}, array.Float32, true, []int{64, 128, 128}, 0},
+		// small frames (1536 B) and a 4 KiB I/O size: the reference's shape is whole
+		// frames already, 2 deep; Sum's multiple makes it 16 (24 KiB, allowed), a UDF
+		// without a multiple keeps 2, and a partition shallower than 16 is one tile
+		{"16x24/f32/4KiB/default", []TilingPrefs{tile}, []int{42, 16, 24}, array.Float32, true, []int{2, 16, 24}, 4096},
+		{"16x24/f32/4KiB/sum", []TilingPrefs{sum}, []int{42, 16, 24}, array.Float32, true, []int{16, 16, 24}, 4096},
+		{"16x24/f32/4KiB/sum/pn14", []TilingPrefs{sum}, []int{14, 16, 24}, array.Float32, true, []int{14, 16, 24}, 4096},
+		{"16x24/f32/4KiB/sum/reference", []TilingPrefs{sum}, []int{42, 16, 24}, array.Float32, false, []int{2, 16, 24}, 4096},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := Negotiate(NegotiationInput{
 				UDFs: c.udfs, ReadDType: c.read, NativeDType: c.read,
-				PartitionShape: c.pshape, NeedDecode: true, FullFrames: c.full,
+				PartitionShape: c.pshape, NeedDecode: true, FullFrames: c.full, MaxIOSize: c.maxIO,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -313,6 +339,13 @@ func TestNegotiateViewBound(t *testing.T) {
 		{"128²/f32/pn32", []TilingPrefs{tile}, []int{32, 128, 128}, array.Float32, 4 * mib, false, []int{32, 128, 128}},
 		{"128²/f32/pn100/stddev", []TilingPrefs{std}, []int{100, 128, 128}, array.Float32, mib, false, []int{64, 128, 128}},
 		{"128²/f32/pn60/stddev", []TilingPrefs{std}, []int{60, 128, 128}, array.Float32, mib, false, []int{60, 128, 128}},
+		// a partition that fits but is not whole blocks (uneven partitions are
+		// longer than the first): rounded down to whole blocks; without a multiple
+		// it stays whole
+		{"128²/f32/pn37/sum", []TilingPrefs{sum}, []int{37, 128, 128}, array.Float32, 4 * mib, false, []int{32, 128, 128}},
+		{"128²/f32/pn37", []TilingPrefs{tile}, []int{37, 128, 128}, array.Float32, 4 * mib, false, []int{37, 128, 128}},
+		// an explicit depth that whole blocks cannot meet within the partition
+		{"128²/f32/pn37/depth35+sum", []TilingPrefs{{Method: MethodTile, Depth: 35}, sum}, []int{37, 128, 128}, array.Float32, 4 * mib, false, []int{37, 128, 128}},
 		// a frame larger than the bound: one frame per tile
 		{"1024²/f32/default", []TilingPrefs{tile}, []int{64, 1024, 1024}, array.Float32, 2 * mib, false, []int{1, 1024, 1024}},
 		// a UDF byte budget below the bound stands (the reference's shape: 1 MiB of
@@ -337,5 +370,54 @@ func TestNegotiateViewBound(t *testing.T) {
 				t.Fatalf("tileshape %v (depth %d), want %v", s.Shape, s.Depth, c.want)
 			}
 		})
+	}
+}
+
+// TestMappedTilesBounded: a mapped float32 raw file of 160 frames of 128×128 (10 MiB,
+// one partition) negotiates, through NegotiationFor, zero-copy tiles of 64 frames
+// (ViewMaxBytes / 64 KiB) for a UDF reducing blocks of 16 frames; ReadTiles then
+// hands out views of the mapping (the tile's first element is the mapping's byte at
+// the frame's offset) of 64, 64 and 32 frames holding the file's values.
+func TestMappedTilesBounded(t *testing.T) {
+	const frames, sy, sx = 160, 128, 128
+	vals := smallVals(frames * sy * sx)
+	path := writeFile(t, "m.raw", encode(vals, array.Float32, binary.LittleEndian))
+	ds, err := OpenRaw(path, RawOptions{NavShape: []int{frames}, SigShape: []int{sy, sx}, DType: "<f4", IO: IOMmap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	s, err := Negotiate(NegotiationFor(ds, []TilingPrefs{{Method: MethodTile, DepthMultiple: 16}}, array.Float32, nil, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.Shape, []int{64, sy, sx}) {
+		t.Fatalf("tileshape %v, want [64 %d %d]", s.Shape, sy, sx)
+	}
+	var depths []int
+	next := 0
+	err = ds.ReadTiles(context.Background(), Partitions(ds, 1)[0], TileRequest{Scheme: s, DType: array.Float32}, func(tl *Tile) error {
+		d := tl.Data.(*array.Dense[float32]).Data()
+		f0, n := tl.Slice.Origin[0], tl.Slice.Shape.Dim(0)
+		if f0 != next {
+			t.Fatalf("tile at frame %d, want %d", f0, next)
+		}
+		next += n
+		depths = append(depths, n)
+		if unsafe.Pointer(&d[0]) != unsafe.Pointer(&ds.data[f0*sy*sx*4]) {
+			t.Errorf("tile at frame %d is not a view of the mapping", f0)
+		}
+		for i, v := range d {
+			if float64(v) != vals[f0*sy*sx+i] {
+				t.Fatalf("tile at frame %d, element %d: %v, want %v", f0, i, v, vals[f0*sy*sx+i])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(depths, []int{64, 64, 32}) {
+		t.Errorf("tile depths %v, want [64 64 32]", depths)
 	}
 }

@@ -555,16 +555,19 @@ func (c *CoM) Results(env *udf.Env) (map[string]array.Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	full := make([]float64, 3*n)
 	roi := m.ROI
-	j := 0
-	for i := 0; i < n; i++ {
-		if roi != nil && !roi[i] {
-			full[3*i], full[3*i+1], full[3*i+2] = math.NaN(), math.NaN(), math.NaN()
-			continue
+	full := raw // every position processed: raw (a fresh copy) is the full layout
+	if roi != nil {
+		full = make([]float64, 3*n)
+		j := 0
+		for i := 0; i < n; i++ {
+			if !roi[i] {
+				full[3*i], full[3*i+1], full[3*i+2] = math.NaN(), math.NaN(), math.NaN()
+				continue
+			}
+			copy(full[3*i:3*i+3], raw[3*j:3*j+3])
+			j++
 		}
-		copy(full[3*i:3*i+3], raw[3*j:3*j+3])
-		j++
 	}
 	valid := m.ValidNavMask(true)
 	if valid == nil {
@@ -574,14 +577,28 @@ func (c *CoM) Results(env *udf.Env) (map[string]array.Array, error) {
 		}
 	}
 	cy, cx := c.center(sig)
+	dt := env.Specs()[comRawCom].ResolvedDType()
 	p := comPost{ny: nav[0], nx: nav[1], sums: full, valid: valid, cy: cy, cx: cx,
-		scanRotation: c.scanRotation, flipY: c.flipY, regression: c.regression}
+		scanRotation: c.scanRotation, flipY: c.flipY, regression: c.regression,
+		f32: dt == array.Float32}
 	o, err := p.run()
 	if err != nil {
 		return nil, err
 	}
-	dt := env.Specs()[comRawCom].ResolvedDType()
 	rows := m.NavCount()
+	// pick32 is pick for raw_com and raw_shifts computed in float32 (p.f32)
+	pick32 := func(src []float32) array.Array {
+		if roi == nil {
+			return array.Wrap(src[:2*rows], rows, 2)
+		}
+		v := make([]float32, 0, 2*rows)
+		for i := 0; i < n; i++ {
+			if roi[i] {
+				v = append(v, src[2*i:2*i+2]...)
+			}
+		}
+		return array.Wrap(v, rows, 2)
+	}
 	pick := func(src []float64, width int, dt array.DType) (array.Array, error) {
 		shape := []int{rows}
 		if width > 1 {
@@ -604,16 +621,23 @@ func (c *CoM) Results(env *udf.Env) (map[string]array.Array, error) {
 	fy, fx := o.fieldY, o.fieldX
 	res := map[string]array.Array{}
 	f64 := array.Float64
-	for _, e := range []struct {
+	type output struct {
 		name  string
 		src   []float64
 		width int
 		dt    array.DType
-	}{
-		{"raw_com", o.rawCom, 2, dt}, {"raw_shifts", o.rawShifts, 2, dt}, {"field", o.field, 2, f64},
+	}
+	var outs []output
+	if p.f32 {
+		res["raw_com"], res["raw_shifts"] = pick32(o.rawCom32), pick32(o.rawShifts32)
+	} else {
+		outs = append(outs, output{"raw_com", o.rawCom, 2, dt}, output{"raw_shifts", o.rawShifts, 2, dt})
+	}
+	for _, e := range append(outs, []output{
+		{"field", o.field, 2, f64},
 		{"field_y", fy, 1, f64}, {"field_x", fx, 1, f64}, {"magnitude", o.magnitude, 1, f64},
 		{"divergence", o.divergence, 1, f64}, {"curl", o.curl, 1, f64},
-	} {
+	}...) {
 		a, err := pick(e.src, e.width, e.dt)
 		if err != nil {
 			return nil, err

@@ -82,11 +82,15 @@ type comPost struct {
 	scanRotation float64 // degrees
 	flipY        bool
 	regression   Regression
+	// f32 asks for raw_com and raw_shifts in float32 (rawCom32, rawShifts32: the
+	// float64 values rounded once) instead of float64.
+	f32 bool
 }
 
 // comOut holds every CoM result over the full nav grid.
 type comOut struct {
 	rawCom, rawShifts, field    []float64 // 2 per position (y, x)
+	rawCom32, rawShifts32       []float32 // with comPost.f32, instead of rawCom, rawShifts
 	fieldY, fieldX              []float64 // the components of field
 	magnitude, divergence, curl []float64
 	regression                  [3][2]float64
@@ -99,12 +103,15 @@ type comOut struct {
 func (p *comPost) run() (comOut, error) {
 	n := p.ny * p.nx
 	o := comOut{
-		rawCom:     make([]float64, 2*n),
-		rawShifts:  make([]float64, 2*n),
 		field:      make([]float64, 2*n),
 		magnitude:  make([]float64, n),
 		divergence: make([]float64, n),
 		curl:       make([]float64, n),
+	}
+	if p.f32 {
+		o.rawCom32, o.rawShifts32 = make([]float32, 2*n), make([]float32, 2*n)
+	} else {
+		o.rawCom, o.rawShifts = make([]float64, 2*n), make([]float64, 2*n)
 	}
 	// transform = R(θ)·F with R = [[cos, sin], [−sin, cos]] acting on (y, x).
 	th := p.scanRotation * math.Pi / 180
@@ -122,8 +129,13 @@ func (p *comPost) run() (comOut, error) {
 			dy = sy/sum - p.cy
 			dx = sx/sum - p.cx
 		}
-		o.rawShifts[2*i], o.rawShifts[2*i+1] = dy, dx
-		o.rawCom[2*i], o.rawCom[2*i+1] = dy+p.cy, dx+p.cx
+		if p.f32 {
+			o.rawShifts32[2*i], o.rawShifts32[2*i+1] = float32(dy), float32(dx)
+			o.rawCom32[2*i], o.rawCom32[2*i+1] = float32(dy+p.cy), float32(dx+p.cx)
+		} else {
+			o.rawShifts[2*i], o.rawShifts[2*i+1] = dy, dx
+			o.rawCom[2*i], o.rawCom[2*i+1] = dy+p.cy, dx+p.cx
+		}
 		o.field[2*i] = t00*dy + t01*dx
 		o.field[2*i+1] = t10*dy + t11*dx
 	}
@@ -155,13 +167,18 @@ func (p *comPost) run() (comOut, error) {
 		fieldY[i], fieldX[i] = o.field[2*i], o.field[2*i+1]
 		o.magnitude[i] = math.Sqrt(fieldY[i]*fieldY[i] + fieldX[i]*fieldX[i])
 	}
-	dYdY := gradient2D(fieldY, p.ny, p.nx, 0)
-	dXdX := gradient2D(fieldX, p.ny, p.nx, 1)
-	dYdX := gradient2D(fieldY, p.ny, p.nx, 1)
-	dXdY := gradient2D(fieldX, p.ny, p.nx, 0)
-	for i := 0; i < n; i++ {
-		o.divergence[i] = dYdY[i] + dXdX[i]
-		o.curl[i] = dYdX[i] - dXdY[i]
+	// divergence = ∂fy/∂y + ∂fx/∂x, curl = ∂fy/∂x − ∂fx/∂y, each gradient computed
+	// into the result or one scratch slice (fresh memory costs page faults)
+	tmp := make([]float64, n)
+	gradient2DInto(o.divergence, fieldY, p.ny, p.nx, 0)
+	gradient2DInto(tmp, fieldX, p.ny, p.nx, 1)
+	for i := range o.divergence {
+		o.divergence[i] += tmp[i]
+	}
+	gradient2DInto(o.curl, fieldY, p.ny, p.nx, 1)
+	gradient2DInto(tmp, fieldX, p.ny, p.nx, 0)
+	for i := range o.curl {
+		o.curl[i] -= tmp[i]
 	}
 	o.fieldY, o.fieldX = fieldY, fieldX
 	return o, nil
@@ -268,12 +285,19 @@ func lstsqPlane(field []float64, valid []bool, ny, nx int) ([3][2]float64, error
 // Along an axis of length 1, where numpy raises, the derivative is 0.
 func gradient2D(f []float64, ny, nx, axis int) []float64 {
 	out := make([]float64, len(f))
+	gradient2DInto(out, f, ny, nx, axis)
+	return out
+}
+
+// gradient2DInto is gradient2D into out (len(f) values).
+func gradient2DInto(out, f []float64, ny, nx, axis int) {
 	n, stride, other, ostride := ny, nx, nx, 1
 	if axis == 1 {
 		n, stride, other, ostride = nx, 1, ny, nx
 	}
 	if n < 2 {
-		return out
+		clear(out[:len(f)])
+		return
 	}
 	for j := 0; j < other; j++ {
 		base := j * ostride
@@ -284,5 +308,4 @@ func gradient2D(f []float64, ny, nx, axis int) []float64 {
 		}
 		out[base+(n-1)*stride] = at(n-1) - at(n-2)
 	}
-	return out
 }

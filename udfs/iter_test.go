@@ -2,6 +2,7 @@ package udfs
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"github.com/stemflow/stemflow/array"
@@ -52,6 +53,48 @@ func TestRunIterSumFillsIn(t *testing.T) {
 		}
 		if n != parts {
 			t.Fatalf("inline=%v: %d snapshots, want %d", inline, n, parts)
+		}
+	}
+}
+
+// TestCoMRunIterBitIdentical: the last snapshot of an iterated whole-frame CoM run
+// (the unweighted bounding-box kernels) has the same bits as Run's results, for
+// float32 and uint16 input.
+func TestCoMRunIterBitIdentical(t *testing.T) {
+	const ny, nx, sy, sx = 4, 6, 16, 24
+	f32 := randF32(ny*nx*sy*sx, 70)
+	u16 := randU16(ny*nx*sy*sx, 71)
+	for _, arr := range []array.Array{array.Wrap(f32, ny, nx, sy, sx), array.Wrap(u16, ny, nx, sy, sx)} {
+		ds, err := dataset.NewMemory(arr, dataset.MemoryOptions{NumPartitions: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		com, err := NewCoM()
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := udf.Options{Workers: 2}
+		rs, err := udf.Run(context.Background(), ds, []udf.UDF{com}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last []*udf.Result
+		for snap, err := range udf.RunIter(context.Background(), ds, []udf.UDF{com}, opts) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if last, err = snap.Results(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, name := range []string{"raw_com", "field", "divergence", "curl"} {
+			a, _ := f64(t, rs[0].Get(name).RawData())
+			b, _ := f64(t, last[0].Get(name).RawData())
+			for i := range a {
+				if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+					t.Fatalf("%v %s[%d]: Run %v, RunIter %v", arr.DType(), name, i, a[i], b[i])
+				}
+			}
 		}
 	}
 }

@@ -18,26 +18,36 @@ import (
 )
 
 // writer stages the files of a run's results concurrently: every .npy and every
-// picture is its own task, at most GOMAXPROCS run at once, and they run while the
-// caller goes on (the pick runs). File contents do not depend on the order.
+// picture is its own task, run by at most GOMAXPROCS worker goroutines (started
+// when tasks are queued, ended when the queue is empty) while the caller goes on
+// (the pick runs). Pictures, the larger tasks, are taken before .npy files so
+// that the cores finish together. File contents do not depend on the order.
 type writer struct {
 	ctx context.Context
 	out *outputs
 	opt render.Options
 	bar *progress // counts finished files; nil = no bar
 
-	sem  chan struct{}
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	err  error
-	done int
-	want int
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	err     error
+	done    int
+	want    int
+	workers int         // running worker goroutines
+	pics    []writeTask // queued pictures
+	others  []writeTask // queued .npy files
 	// files[i] are the staged files (relative to the output folder) of spec i.
 	files [][]string
 }
 
+// writeTask stages file rel with f (given the staging path).
+type writeTask struct {
+	rel string
+	f   func(path string) error
+}
+
 func newWriter(ctx context.Context, out *outputs, opt render.Options, specs int) *writer {
-	return &writer{ctx: ctx, out: out, opt: opt, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), files: make([][]string, specs)}
+	return &writer{ctx: ctx, out: out, opt: opt, files: make([][]string, specs)}
 }
 
 // fail records the first error.
@@ -49,44 +59,64 @@ func (w *writer) fail(err error) {
 	w.mu.Unlock()
 }
 
-func (w *writer) failed() bool {
+// task queues f for file rel of spec i (a picture when pic) and starts a worker
+// if fewer than GOMAXPROCS run.
+func (w *writer) task(i int, rel string, pic bool, f func(path string) error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.err != nil
-}
-
-// task runs f on a worker slot for file rel of spec i.
-func (w *writer) task(i int, rel string, f func(path string) error) {
-	w.mu.Lock()
 	w.files[i] = append(w.files[i], rel)
 	w.want++
 	w.bar.setTotal(int64(w.want))
-	w.mu.Unlock()
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		w.sem <- struct{}{}
-		defer func() { <-w.sem }()
-		if w.failed() {
+	if pic {
+		w.pics = append(w.pics, writeTask{rel, f})
+	} else {
+		w.others = append(w.others, writeTask{rel, f})
+	}
+	if w.workers < runtime.GOMAXPROCS(0) {
+		w.workers++
+		w.wg.Add(1)
+		go w.work()
+	}
+}
+
+// work runs queued tasks until the queue is empty.
+func (w *writer) work() {
+	defer w.wg.Done()
+	for {
+		w.mu.Lock()
+		var t writeTask
+		switch {
+		case len(w.pics) > 0:
+			t, w.pics = w.pics[0], w.pics[1:]
+		case len(w.others) > 0:
+			t, w.others = w.others[0], w.others[1:]
+		default:
+			w.workers--
+			w.mu.Unlock()
 			return
+		}
+		failed := w.err != nil
+		w.mu.Unlock()
+		if failed {
+			continue // drain the queue
 		}
 		if err := w.ctx.Err(); err != nil {
 			w.fail(err)
-			return
+			continue
 		}
-		p, err := w.out.path(rel)
+		p, err := w.out.path(t.rel)
 		if err == nil {
-			err = f(p)
+			err = t.f(p)
 		}
 		if err != nil {
 			w.fail(err)
-			return
+			continue
 		}
 		w.mu.Lock()
 		w.done++
 		w.bar.set(int64(w.done))
 		w.mu.Unlock()
-	}()
+	}
 }
 
 // spec queues every file of spec s (index i) with result r.
@@ -95,9 +125,25 @@ func (w *writer) spec(i int, s udfSpec, r *udf.Result) {
 		w.fail(fmt.Errorf("%w for %s", errNoResult, s.Text))
 		return
 	}
+	// the colour-wheel picture first: the costliest file (a direction and a
+	// colour per pixel of the wheel)
+	if s.Kind == "com" {
+		fy, fx := r.Get("field_y"), r.Get("field_x")
+		if fy != nil && fx != nil && fieldPictureOK(fy.Data(), fx.Data()) {
+			w.task(i, filepath.Join(s.Dir, "field.png"), true, func(p string) error {
+				err := writeStaged(p, func(out io.Writer) error {
+					return encodeFieldPicture(out, fy.Data(), fx.Data(), w.opt)
+				})
+				if err != nil {
+					return fmt.Errorf("%s: field picture: %w", s.Text, err)
+				}
+				return nil
+			})
+		}
+	}
 	for _, name := range r.Names() {
 		data := r.Get(name).Data()
-		w.task(i, filepath.Join(s.Dir, name+".npy"), func(p string) error {
+		w.task(i, filepath.Join(s.Dir, name+".npy"), false, func(p string) error {
 			if err := writeStagedNPY(p, data); err != nil {
 				return fmt.Errorf("%s: %w", s.Text, err)
 			}
@@ -109,23 +155,9 @@ func (w *writer) spec(i int, s udfSpec, r *udf.Result) {
 			return
 		}
 		for _, j := range jobs {
-			w.task(i, filepath.Join(s.Dir, j.file), func(p string) error {
+			w.task(i, filepath.Join(s.Dir, j.file), true, func(p string) error {
 				if err := writeStaged(p, j.encode); err != nil {
 					return fmt.Errorf("%s: %w", s.Text, err)
-				}
-				return nil
-			})
-		}
-	}
-	if s.Kind == "com" {
-		fy, fx := r.Get("field_y"), r.Get("field_x")
-		if fy != nil && fx != nil && fieldPictureOK(fy.Data(), fx.Data()) {
-			w.task(i, filepath.Join(s.Dir, "field.png"), func(p string) error {
-				err := writeStaged(p, func(out io.Writer) error {
-					return encodeFieldPicture(out, fy.Data(), fx.Data(), w.opt)
-				})
-				if err != nil {
-					return fmt.Errorf("%s: field picture: %w", s.Text, err)
 				}
 				return nil
 			})
@@ -170,6 +202,7 @@ func writeStagedNPY(path string, a array.Array) error {
 	buf := npyBufs.Get().(*bytes.Buffer)
 	defer npyBufs.Put(buf)
 	buf.Reset()
+	buf.Grow(int(size)) // once, not by doubling (each growth is fresh memory)
 	if err := array.WriteNPY(buf, a); err != nil {
 		return fmt.Errorf("npy file %s: %w", path, err)
 	}

@@ -198,33 +198,41 @@ func addRows4F32ToF64(dst []float64, a, b, c, d []float32) {
 
 // stdShiftF32 requires len(s), len(q) >= len(k), rows >= 1 and
 // len(x) >= (rows−1)·stride + len(k). The assembly streams frames, in passes of
-// four frames and of one (the first pass of a block starts it).
+// four frames and of one (the first pass of a block starts it), over chunks of
+// stdChunk pixels, so that a chunk's k, s and q stay in L1 for all its passes.
 func stdShiftF32(k, s, q []float64, x []float32, stride, rows int, start bool) {
 	if !useAVX2 || len(k) < 8 {
 		stdShiftF32Go(k, s, q, x, stride, rows, start)
 		return
 	}
 	n := len(k) &^ 7
-	row := func(r int) []float32 { return x[r*stride : r*stride+n] }
-	r := 0
-	switch {
-	case start && rows >= 4:
-		stdStart4F32AVX2(k[:n], s[:n], q[:n], row(0), row(1), row(2), row(3))
-		r = 4
-	case start:
-		stdStart1F32AVX2(k[:n], s[:n], q[:n], row(0))
-		r = 1
-	}
-	for ; r+4 <= rows; r += 4 {
-		stdAdd4F32AVX2(k[:n], s[:n], q[:n], row(r), row(r+1), row(r+2), row(r+3))
-	}
-	for ; r < rows; r++ {
-		stdAdd1F32AVX2(k[:n], s[:n], q[:n], row(r))
+	for c0 := 0; c0 < n; c0 += stdChunk {
+		c1 := min(n, c0+stdChunk)
+		kc, sc, qc := k[c0:c1], s[c0:c1], q[c0:c1]
+		row := func(r int) []float32 { return x[r*stride+c0 : r*stride+c1] }
+		r := 0
+		switch {
+		case start && rows >= 4:
+			stdStart4F32AVX2(kc, sc, qc, row(0), row(1), row(2), row(3))
+			r = 4
+		case start:
+			stdStart1F32AVX2(kc, sc, qc, row(0))
+			r = 1
+		}
+		for ; r+4 <= rows; r += 4 {
+			stdAdd4F32AVX2(kc, sc, qc, row(r), row(r+1), row(r+2), row(r+3))
+		}
+		for ; r < rows; r++ {
+			stdAdd1F32AVX2(kc, sc, qc, row(r))
+		}
 	}
 	if n < len(k) {
 		stdShiftF32Go(k[n:], s[n:len(k)], q[n:len(k)], x[n:], stride, rows, start)
 	}
 }
+
+// stdChunk is the pixels of stdShiftF32's chunks: k, s and q take 24 KiB.
+const stdChunk = 1024
 
 func stdFold(sum, varsum []float64, n0 int64, k, s, q []float64, n1 int64) {
 	if !useAVX2 || len(k) < 8 {

@@ -41,3 +41,35 @@ func BenchmarkHeatmapPNG(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e3, "ms/picture")
 }
+
+// BenchmarkEncodeHeatmap renders and encodes a 64×64 heatmap row by row (the CLI's
+// path), and BenchmarkEncodeField the colour-wheel picture of a 64×64 field.
+func BenchmarkEncodeHeatmap(b *testing.B) {
+	const n = 64
+	data := make([]float64, n*n)
+	for i := range data {
+		data[i] = float64(i%97) * float64(i/64)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := EncodeHeatmap(io.Discard, data, n, n, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e3, "ms/picture")
+}
+
+func BenchmarkEncodeField(b *testing.B) {
+	const n = 64
+	fy, fx := make([]float64, n*n), make([]float64, n*n)
+	for i := range fy {
+		fy[i], fx[i] = float64(i%64)-32, float64(i/64)-32
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := EncodeField(io.Discard, fy, fx, n, n, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e3, "ms/picture")
+}

@@ -1,7 +1,10 @@
 package render_test
 
 import (
+	"bytes"
 	"fmt"
+	"image/color"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -30,5 +33,27 @@ func ExampleHeatmap() {
 		return
 	}
 	fmt.Println(img.Bounds().Dy() >= 256, render.Viridis(0))
+	// Output: true {68 1 84 255}
+}
+
+// Encode a heat map straight into a PNG file's bytes, without an image in memory.
+func ExampleEncodeHeatmap() {
+	const h, w = 8, 8
+	data := make([]float64, h*w)
+	for i := range data {
+		data[i] = float64(i)
+	}
+	var buf bytes.Buffer
+	if err := render.EncodeHeatmap(&buf, data, h, w, render.Options{}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	img, err := png.Decode(&buf)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// the first data cell holds the minimum: viridis' first colour
+	fmt.Println(img.Bounds().Dy() >= 256, color.NRGBAModel.Convert(img.At(8, 8)))
 	// Output: true {68 1 84 255}
 }

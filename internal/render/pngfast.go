@@ -46,7 +46,14 @@ func encodeRGB(w io.Writer, img *image.NRGBA) error {
 func encodeRows(w io.Writer, width, height int, rowAt func(y int) []byte) error {
 	bp := pngBufs.Get().(*[]byte)
 	defer pngBufs.Put(bp)
-	out := append((*bp)[:0], pngSignature...)
+	out := (*bp)[:0]
+	// Reserve the size of the raw scanlines once (at most 4 MiB) instead of
+	// growing by doubling: each growth is fresh memory to fault in, while pages of
+	// the reservation that the file does not reach are never touched.
+	if want := min(3*width*height+height+256, 4<<20); cap(out) < want {
+		out = make([]byte, 0, want)
+	}
+	out = append(out, pngSignature...)
 	var ihdr [13]byte
 	binary.BigEndian.PutUint32(ihdr[0:], uint32(width))
 	binary.BigEndian.PutUint32(ihdr[4:], uint32(height))
