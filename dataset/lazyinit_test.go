@@ -46,7 +46,9 @@ func TestLazyRegexps(t *testing.T) {
 			t.Errorf("arinaLink(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	if frms6ReadoutPat() != frms6ReadoutPat() || arinaLink() != arinaLink() {
+	f1, f2 := frms6ReadoutPat(), frms6ReadoutPat()
+	a1, a2 := arinaLink(), arinaLink()
+	if f1 != f2 || a1 != a2 {
 		t.Error("a lazy regexp is compiled more than once")
 	}
 }

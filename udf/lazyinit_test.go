@@ -16,7 +16,7 @@ func TestUDFDirIsThisPackage(t *testing.T) {
 	if got, want := udfDir(), filepath.Dir(file); got != want {
 		t.Errorf("udfDir() = %q, want %q", got, want)
 	}
-	if udfDir() != udfDir() {
-		t.Error("udfDir changes between calls")
+	if first, second := udfDir(), udfDir(); first != second {
+		t.Errorf("udfDir changes between calls: %q, then %q", first, second)
 	}
 }
