@@ -1,10 +1,6 @@
 package udfs
 
-import (
-	"math"
-
-	"github.com/stemflow/stemflow/internal/kernels"
-)
+import "github.com/stemflow/stemflow/internal/kernels"
 
 // Per-pixel mean/variance accumulation for StdDev. A partition keeps, per pixel and
 // signal box, the sum of its folded frames and varsum = Σ (x − mean)², and one open
@@ -26,36 +22,12 @@ import (
 const stdSubDepth = kernels.StdBlockFrames
 
 // realNumber is the set of real element types StdDev reads.
-type realNumber interface {
-	~float32 | ~float64 | ~uint8 | ~int8 | ~uint16 | ~int16 | ~uint32 | ~int32 | ~uint64 | ~int64
-}
+type realNumber = kernels.Real
 
 // stdShiftReal is kernels.StdShiftF32 for any real element type, in Go (the same
 // operations in the same order).
 func stdShiftReal[T realNumber](k, s, q []float64, x []T, stride, rows int, start bool) {
-	n := len(k)
-	s, q = s[:n], q[:n]
-	r := 0
-	if start {
-		for j, v := range x[:n] {
-			x0 := float64(v)
-			kj := x0
-			if kj-kj != 0 { // NaN or ±Inf: no shift
-				kj = 0
-			}
-			d := x0 - kj
-			k[j], s[j], q[j] = kj, d, d*d
-		}
-		r = 1
-	}
-	for ; r < rows; r++ {
-		row := x[r*stride : r*stride+n]
-		for j, v := range row {
-			d := float64(v) - k[j]
-			s[j] += d
-			q[j] = math.FMA(d, d, q[j])
-		}
-	}
+	kernels.StdShiftReal(k, s, q, x, stride, rows, start)
 }
 
 // complexNumber is the set of complex element types StdDev reads.

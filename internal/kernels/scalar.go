@@ -271,6 +271,20 @@ func addRows4F32ToF64Go(dst []float64, a, b, c, d []float32) {
 // stdShiftAddF32AVX2: see StdShiftF32. Frames are taken in order, q by FMA, as
 // in the assembly, so the two agree bit for bit.
 func stdShiftF32Go(k, s, q []float64, x []float32, stride, rows int, start bool) {
+	StdShiftReal(k, s, q, x, stride, rows, start)
+}
+
+// Real is the set of real element types StdShiftReal reads.
+type Real interface {
+	~float32 | ~float64 | ~uint8 | ~int8 | ~uint16 | ~int16 | ~uint32 | ~int32 | ~uint64 | ~int64
+}
+
+// StdShiftReal is StdShiftF32 for any real element type, in Go, with the same
+// operations in the same order: with start, row 0 sets each pixel's shift k to
+// its value (0 when that is NaN or ±Inf) and s, q to its shifted value and
+// square; every further row r < rows adds d = x − k to s and d² to q by FMA.
+// Row r of x starts at r·stride; len(k) pixels are read per row.
+func StdShiftReal[T Real](k, s, q []float64, x []T, stride, rows int, start bool) {
 	n := len(k)
 	s, q = s[:n], q[:n]
 	r := 0
@@ -278,7 +292,7 @@ func stdShiftF32Go(k, s, q []float64, x []float32, stride, rows int, start bool)
 		for j, v := range x[:n] {
 			x0 := float64(v)
 			kj := x0
-			if kj-kj != 0 { // NaN or ±Inf
+			if kj-kj != 0 { // NaN or ±Inf: no shift
 				kj = 0
 			}
 			d := x0 - kj
