@@ -666,103 +666,78 @@ func rows4F64() {
 //   - stdAdd4F32AVX2(k, s, q, a, b, c, d) and stdAdd1F32AVX2(k, s, q, a) add
 //     frames in order: d = float64(x) − k, s += d, q += d² (FMA).
 func stdShift() {
-	for _, nr := range []int{4, 1} {
-		name := fmt.Sprintf("stdStart%dF32AVX2", nr)
-		sig := "func(k, s, q []float64, a, b, c, d []float32)"
-		if nr == 1 {
-			sig = "func(k, s, q []float64, a []float32)"
-		}
-		text(name, sig)
-		kp := Mem{Base: Load(Param("k").Base(), GP64())}
-		sp := Mem{Base: Load(Param("s").Base(), GP64())}
-		qp := Mem{Base: Load(Param("q").Base(), GP64())}
-		rows := []Mem{}
-		for _, r := range []string{"a", "b", "c", "d"}[:nr] {
-			rows = append(rows, Mem{Base: Load(Param(r).Base(), GP64())})
-		}
-		n := Load(Param("k").Len(), GP64())
-		z := YMM()
-		VXORPD(z, z, z)
-		loop, done := name+"_loop", name+"_done"
-		Label(loop)
-		CMPQ(n, U32(8))
-		JL(LabelRef(done))
-		for h := 0; h < 2; h++ {
-			x0, t, kv, sv, qv := YMM(), YMM(), YMM(), YMM(), YMM()
-			VCVTPS2PD(rows[0].Offset(16*h), x0)
-			VSUBPD(x0, x0, t)      // 0 where finite, NaN otherwise
-			VCMPPD(U8(0), z, t, t) // EQ_OQ: all ones where finite
-			VANDPD(x0, t, kv)
-			VMOVUPD(kv, kp.Offset(32*h))
-			VSUBPD(kv, x0, sv)
-			VMULPD(sv, sv, qv)
-			for _, r := range rows[1:] {
-				d := YMM()
-				VCVTPS2PD(r.Offset(16*h), d)
-				VSUBPD(kv, d, d)
-				VADDPD(d, sv, sv)
-				VFMADD231PD(d, d, qv)
+	for _, first := range []bool{true, false} {
+		for _, nr := range []int{4, 1} {
+			kind := "Add"
+			if first {
+				kind = "Start"
 			}
-			VMOVUPD(sv, sp.Offset(32*h))
-			VMOVUPD(qv, qp.Offset(32*h))
-		}
-		ADDQ(U32(64), kp.Base)
-		ADDQ(U32(64), sp.Base)
-		ADDQ(U32(64), qp.Base)
-		for _, r := range rows {
-			ADDQ(U32(32), r.Base)
-		}
-		SUBQ(U32(8), n)
-		JMP(LabelRef(loop))
-		Label(done)
-		VZEROUPPER()
-		RET()
-	}
-	for _, nr := range []int{4, 1} {
-		name := fmt.Sprintf("stdAdd%dF32AVX2", nr)
-		sig := "func(k, s, q []float64, a, b, c, d []float32)"
-		if nr == 1 {
-			sig = "func(k, s, q []float64, a []float32)"
-		}
-		text(name, sig)
-		kp := Mem{Base: Load(Param("k").Base(), GP64())}
-		sp := Mem{Base: Load(Param("s").Base(), GP64())}
-		qp := Mem{Base: Load(Param("q").Base(), GP64())}
-		rows := []Mem{}
-		for _, r := range []string{"a", "b", "c", "d"}[:nr] {
-			rows = append(rows, Mem{Base: Load(Param(r).Base(), GP64())})
-		}
-		n := Load(Param("k").Len(), GP64())
-		loop, done := name+"_loop", name+"_done"
-		Label(loop)
-		CMPQ(n, U32(8))
-		JL(LabelRef(done))
-		for h := 0; h < 2; h++ {
-			kv, sv, qv := YMM(), YMM(), YMM()
-			VMOVUPD(kp.Offset(32*h), kv)
-			VMOVUPD(sp.Offset(32*h), sv)
-			VMOVUPD(qp.Offset(32*h), qv)
+			name := fmt.Sprintf("std%s%dF32AVX2", kind, nr)
+			sig := "func(k, s, q []float64, a, b, c, d []float32)"
+			if nr == 1 {
+				sig = "func(k, s, q []float64, a []float32)"
+			}
+			text(name, sig)
+			kp := Mem{Base: Load(Param("k").Base(), GP64())}
+			sp := Mem{Base: Load(Param("s").Base(), GP64())}
+			qp := Mem{Base: Load(Param("q").Base(), GP64())}
+			rows := []Mem{}
+			for _, r := range []string{"a", "b", "c", "d"}[:nr] {
+				rows = append(rows, Mem{Base: Load(Param(r).Base(), GP64())})
+			}
+			n := Load(Param("k").Len(), GP64())
+			var z VecVirtual
+			if first {
+				z = YMM()
+				VXORPD(z, z, z)
+			}
+			loop, done := name+"_loop", name+"_done"
+			Label(loop)
+			CMPQ(n, U32(8))
+			JL(LabelRef(done))
+			for h := 0; h < 2; h++ {
+				var kv, sv, qv VecVirtual
+				add := rows
+				if first {
+					// k, s and q start from the first frame
+					x0, t := YMM(), YMM()
+					kv, sv, qv = YMM(), YMM(), YMM()
+					VCVTPS2PD(rows[0].Offset(16*h), x0)
+					VSUBPD(x0, x0, t)      // 0 where finite, NaN otherwise
+					VCMPPD(U8(0), z, t, t) // EQ_OQ: all ones where finite
+					VANDPD(x0, t, kv)
+					VMOVUPD(kv, kp.Offset(32*h))
+					VSUBPD(kv, x0, sv)
+					VMULPD(sv, sv, qv)
+					add = rows[1:]
+				} else {
+					kv, sv, qv = YMM(), YMM(), YMM()
+					VMOVUPD(kp.Offset(32*h), kv)
+					VMOVUPD(sp.Offset(32*h), sv)
+					VMOVUPD(qp.Offset(32*h), qv)
+				}
+				for _, r := range add {
+					d := YMM()
+					VCVTPS2PD(r.Offset(16*h), d)
+					VSUBPD(kv, d, d)
+					VADDPD(d, sv, sv)
+					VFMADD231PD(d, d, qv)
+				}
+				VMOVUPD(sv, sp.Offset(32*h))
+				VMOVUPD(qv, qp.Offset(32*h))
+			}
+			ADDQ(U32(64), kp.Base)
+			ADDQ(U32(64), sp.Base)
+			ADDQ(U32(64), qp.Base)
 			for _, r := range rows {
-				t := YMM()
-				VCVTPS2PD(r.Offset(16*h), t)
-				VSUBPD(kv, t, t)
-				VADDPD(t, sv, sv)
-				VFMADD231PD(t, t, qv)
+				ADDQ(U32(32), r.Base)
 			}
-			VMOVUPD(sv, sp.Offset(32*h))
-			VMOVUPD(qv, qp.Offset(32*h))
+			SUBQ(U32(8), n)
+			JMP(LabelRef(loop))
+			Label(done)
+			VZEROUPPER()
+			RET()
 		}
-		ADDQ(U32(64), kp.Base)
-		ADDQ(U32(64), sp.Base)
-		ADDQ(U32(64), qp.Base)
-		for _, r := range rows {
-			ADDQ(U32(32), r.Base)
-		}
-		SUBQ(U32(8), n)
-		JMP(LabelRef(loop))
-		Label(done)
-		VZEROUPPER()
-		RET()
 	}
 }
 
