@@ -228,22 +228,7 @@ func TestCorrectionsFusedNoAlloc(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ds.Close()
-	sch := mustScheme(t, ds.AdjustTileShape([]int{8, sy, sx}, nil), []int{sy, sx})
-	parts := Partitions(ds, 1)
-	req := TileRequest{Scheme: sch, DType: array.Float32}
-	read := func(p Partition) {
-		if err := ds.ReadTiles(t.Context(), p, req, func(*Tile) error { return nil }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	read(parts[0])
-	short := parts[0]
-	short.Slice.Shape = array.NewShape(append([]int{8}, sy, sx), 2)
-	few := testing.AllocsPerRun(20, func() { read(short) })
-	many := testing.AllocsPerRun(20, func() { read(parts[0]) })
-	if many > few {
-		t.Errorf("allocations grow with frames: %v for 8 frames, %v for %d", few, many, frames)
-	}
+	checkAllocsFlat(t, ds, []int{sy, sx}, 0, array.Float32)
 }
 
 // TestCorrectionsFusedK2IS reads corrected hand-built K2IS datasets (both block
@@ -333,27 +318,7 @@ func TestCorrectionsFusedK2ISNoAlloc(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ds.Close()
-	sch := mustScheme(t, ds.AdjustTileShape([]int{8, sig[0], sig[1]}, nil), sig)
-	parts := Partitions(ds, 1)
-	if parts[0].Len() < 128 {
-		t.Fatalf("test set-up: partition of %d frames", parts[0].Len())
-	}
-	for _, dt := range []array.DType{array.Float32, array.Float64} {
-		req := TileRequest{Scheme: sch, DType: dt}
-		read := func(p Partition) {
-			if err := ds.ReadTiles(t.Context(), p, req, func(*Tile) error { return nil }); err != nil {
-				t.Fatal(err)
-			}
-		}
-		read(parts[0])
-		short := parts[0]
-		short.Slice.Shape = array.NewShape(append([]int{8}, sig...), 2)
-		few := testing.AllocsPerRun(20, func() { read(short) })
-		many := testing.AllocsPerRun(20, func() { read(parts[0]) })
-		if many > few {
-			t.Errorf("%v: allocations grow with frames: %v for 8 frames, %v for %d", dt, few, many, parts[0].Len())
-		}
-	}
+	checkAllocsFlat(t, ds, sig, 128, array.Float32, array.Float64)
 }
 
 // TestCorrectionsFusedHDF5 reads corrected HDF5 datasets (chunked with chunks that cut
@@ -458,24 +423,7 @@ func TestCorrectionsFusedHDF5NoAlloc(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ds.Close()
-	sch := mustScheme(t, ds.AdjustTileShape([]int{8, sy, sx}, nil), []int{sy, sx})
-	parts := Partitions(ds, 1)
-	for _, dt := range []array.DType{array.Float32, array.Float64} {
-		req := TileRequest{Scheme: sch, DType: dt}
-		read := func(p Partition) {
-			if err := ds.ReadTiles(t.Context(), p, req, func(*Tile) error { return nil }); err != nil {
-				t.Fatal(err)
-			}
-		}
-		read(parts[0])
-		short := parts[0]
-		short.Slice.Shape = array.NewShape(append([]int{8}, sy, sx), 2)
-		few := testing.AllocsPerRun(20, func() { read(short) })
-		many := testing.AllocsPerRun(20, func() { read(parts[0]) })
-		if many > few {
-			t.Errorf("%v: allocations grow with frames: %v for 8 frames, %v for %d", dt, few, many, frames)
-		}
-	}
+	checkAllocsFlat(t, ds, []int{sy, sx}, 0, array.Float32, array.Float64)
 }
 
 // checkFusedReads reads fused and unfused (the same dataset through the separate
@@ -510,6 +458,35 @@ func checkFusedReads(t *testing.T, label string, fused, unfused Dataset, sig []i
 					t.Fatalf("%s %v ts=%v: fused [%d] = %v, unfused %v", label, read.dt, adj, i, got[i], ref[i])
 				}
 			}
+		}
+	}
+}
+
+// checkAllocsFlat reads ds as one partition in 8-frame tiles of each dtype and fails
+// when reading all its frames allocates more than reading only its first 8: the
+// corrected read allocates nothing per frame. minFrames > 0 also requires the
+// partition to hold at least that many frames (the test's set-up).
+func checkAllocsFlat(t *testing.T, ds Dataset, sig []int, minFrames int, dts ...array.DType) {
+	t.Helper()
+	sch := mustScheme(t, ds.AdjustTileShape(append([]int{8}, sig...), nil), sig)
+	parts := Partitions(ds, 1)
+	if parts[0].Len() < minFrames {
+		t.Fatalf("test set-up: partition of %d frames, want ≥ %d", parts[0].Len(), minFrames)
+	}
+	for _, dt := range dts {
+		req := TileRequest{Scheme: sch, DType: dt}
+		read := func(p Partition) {
+			if err := ds.ReadTiles(t.Context(), p, req, func(*Tile) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		read(parts[0])
+		short := parts[0]
+		short.Slice.Shape = array.NewShape(append([]int{8}, sig...), 2)
+		few := testing.AllocsPerRun(20, func() { read(short) })
+		many := testing.AllocsPerRun(20, func() { read(parts[0]) })
+		if many > few {
+			t.Errorf("%v: allocations grow with frames: %v for 8 frames, %v for %d", dt, few, many, parts[0].Len())
 		}
 	}
 }
