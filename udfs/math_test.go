@@ -261,7 +261,7 @@ func stdFeed[T realNumber](data []T, px int, depths []int) *stdBox {
 	b := &stdBox{k: make([]float64, px), s: make([]float64, px), q: make([]float64, px), sum: make([]float64, px), varsum: make([]float64, px)}
 	off := 0
 	for _, d := range depths {
-		stdAddReal(b, data[off*px:(off+d)*px], d, px, stdShiftReal[T])
+		stdAddReal(b, data[off*px:(off+d)*px], d, px, kernels.StdShiftReal[T])
 		off += d
 	}
 	b.fold()

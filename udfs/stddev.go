@@ -201,23 +201,23 @@ func (StdDev) ProcessTile(env *udf.Env, tile array.Array) error {
 	case *array.Dense[float32]:
 		stdAddReal(b, tileData(d)[:depth*px], depth, px, kernels.StdShiftF32)
 	case *array.Dense[float64]:
-		stdAddReal(b, tileData(d), depth, px, stdShiftReal[float64])
+		stdAddReal(b, tileData(d), depth, px, kernels.StdShiftReal[float64])
 	case *array.Dense[uint16]:
-		stdAddReal(b, tileData(d), depth, px, stdShiftReal[uint16])
+		stdAddReal(b, tileData(d), depth, px, kernels.StdShiftReal[uint16])
 	case *array.Dense[uint8]:
-		stdAddReal(b, tileData(d), depth, px, stdShiftReal[uint8])
+		stdAddReal(b, tileData(d), depth, px, kernels.StdShiftReal[uint8])
 	case *array.Dense[int8]:
-		stdAddReal(b, tileData(d), depth, px, stdShiftReal[int8])
+		stdAddReal(b, tileData(d), depth, px, kernels.StdShiftReal[int8])
 	case *array.Dense[int16]:
-		stdAddReal(b, tileData(d), depth, px, stdShiftReal[int16])
+		stdAddReal(b, tileData(d), depth, px, kernels.StdShiftReal[int16])
 	case *array.Dense[uint32]:
-		stdAddReal(b, tileData(d), depth, px, stdShiftReal[uint32])
+		stdAddReal(b, tileData(d), depth, px, kernels.StdShiftReal[uint32])
 	case *array.Dense[int32]:
-		stdAddReal(b, tileData(d), depth, px, stdShiftReal[int32])
+		stdAddReal(b, tileData(d), depth, px, kernels.StdShiftReal[int32])
 	case *array.Dense[uint64]:
-		stdAddReal(b, tileData(d), depth, px, stdShiftReal[uint64])
+		stdAddReal(b, tileData(d), depth, px, kernels.StdShiftReal[uint64])
 	case *array.Dense[int64]:
-		stdAddReal(b, tileData(d), depth, px, stdShiftReal[int64])
+		stdAddReal(b, tileData(d), depth, px, kernels.StdShiftReal[int64])
 	case *array.Dense[complex64]:
 		stdAddComplex(b, tileData(d), depth, px)
 	case *array.Dense[complex128]:

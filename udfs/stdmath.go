@@ -24,16 +24,10 @@ const stdSubDepth = kernels.StdBlockFrames
 // realNumber is the set of real element types StdDev reads.
 type realNumber = kernels.Real
 
-// stdShiftReal is kernels.StdShiftF32 for any real element type, in Go (the same
-// operations in the same order).
-func stdShiftReal[T realNumber](k, s, q []float64, x []T, stride, rows int, start bool) {
-	kernels.StdShiftReal(k, s, q, x, stride, rows, start)
-}
-
 // complexNumber is the set of complex element types StdDev reads.
 type complexNumber interface{ ~complex64 | ~complex128 }
 
-// stdShiftComplex is stdShiftReal for complex data: k and s are complex, q = Σ|x − k|².
+// stdShiftComplex is kernels.StdShiftReal for complex data: k and s are complex, q = Σ|x − k|².
 func stdShiftComplex[T complexNumber](k, s []complex128, q []float64, x []T, stride, rows int, start bool) {
 	n := len(k)
 	s, q = s[:n], q[:n]
