@@ -225,10 +225,18 @@ func k2Sync(secs []*k2Sector, g k2Geom) (k2Synced, error) {
 		}
 		s.first, s.last = 0, s.size-B
 	}
-	firsts := func(what string) ([]K2ISBlockHeader, error) {
+	// edge is a sector's first block (front) or last block (back).
+	edge := func(s *k2Sector, back bool) *int64 {
+		if back {
+			return &s.last
+		}
+		return &s.first
+	}
+	// heads reads every sector's block at the edge.
+	heads := func(back bool, what string) ([]K2ISBlockHeader, error) {
 		hs := make([]K2ISBlockHeader, len(secs))
 		for i, s := range secs {
-			h, err := s.valid(s.first, g)
+			h, err := s.valid(*edge(s, back), g)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", what, err)
 			}
@@ -236,19 +244,39 @@ func k2Sync(secs []*k2Sector, g k2Geom) (k2Synced, error) {
 		}
 		return hs, nil
 	}
-	lasts := func(what string) ([]K2ISBlockHeader, error) {
-		hs := make([]K2ISBlockHeader, len(secs))
-		for i, s := range secs {
-			h, err := s.valid(s.last, g)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", what, err)
-			}
-			hs[i] = h
+	// dropPartial moves every sector's edge inwards past frame hs[0].FrameID when
+	// any sector holds only part of it there.
+	dropPartial := func(back bool, hs []K2ISBlockHeader) error {
+		step, where := B, "after the partial first frame"
+		if back {
+			step, where = -B, "before the partial last frame"
 		}
-		return hs, nil
+		partial := false
+		for _, s := range secs {
+			one, err := s.oneFrame(*edge(s, back), step, P)
+			if err != nil {
+				return err
+			}
+			partial = partial || !one
+		}
+		if !partial {
+			return nil
+		}
+		id := hs[0].FrameID
+		for _, s := range secs {
+			off, ok, err := s.scan(*edge(s, back), step, func(h K2ISBlockHeader) bool { return h.FrameID != id })
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return newErr(s.path, "block.frame_id", ErrHeader, "no block %s (frame_id %d): no complete frame", where, id)
+			}
+			*edge(s, back) = off
+		}
+		return nil
 	}
 	// start every sector at the largest first block_count
-	hs, err := firsts("first block")
+	hs, err := heads(false, "first block")
 	if err != nil {
 		return out, err
 	}
@@ -269,37 +297,19 @@ func k2Sync(secs []*k2Sector, g k2Geom) (k2Synced, error) {
 		}
 		s.first = off
 	}
-	if hs, err = firsts("synchronised first block"); err != nil {
+	if hs, err = heads(false, "synchronised first block"); err != nil {
 		return out, err
 	}
 	// skip a partial first frame
-	partial := false
-	for _, s := range secs {
-		one, err := s.oneFrame(s.first, B, P)
-		if err != nil {
-			return out, err
-		}
-		partial = partial || !one
+	if err := dropPartial(false, hs); err != nil {
+		return out, err
 	}
-	if partial {
-		id := hs[0].FrameID
-		for _, s := range secs {
-			off, ok, err := s.scan(s.first, B, func(h K2ISBlockHeader) bool { return h.FrameID != id })
-			if err != nil {
-				return out, err
-			}
-			if !ok {
-				return out, newErr(s.path, "block.frame_id", ErrHeader, "no block after the partial first frame (frame_id %d): no complete frame", id)
-			}
-			s.first = off
-		}
-	}
-	if hs, err = firsts("first block of the first complete frame"); err != nil {
+	if hs, err = heads(false, "first block of the first complete frame"); err != nil {
 		return out, err
 	}
 	out.firstID, out.firstCount = hs[0].FrameID, hs[0].BlockCount
 	// end every sector at the smallest last block_count
-	if hs, err = lasts("last block"); err != nil {
+	if hs, err = heads(true, "last block"); err != nil {
 		return out, err
 	}
 	bot := 0
@@ -319,32 +329,14 @@ func k2Sync(secs []*k2Sector, g k2Geom) (k2Synced, error) {
 		}
 		s.last = off
 	}
-	if hs, err = lasts("synchronised last block"); err != nil {
+	if hs, err = heads(true, "synchronised last block"); err != nil {
 		return out, err
 	}
 	// drop a partial last frame
-	partial = false
-	for _, s := range secs {
-		one, err := s.oneFrame(s.last, -B, P)
-		if err != nil {
-			return out, err
-		}
-		partial = partial || !one
+	if err := dropPartial(true, hs); err != nil {
+		return out, err
 	}
-	if partial {
-		id := hs[0].FrameID
-		for _, s := range secs {
-			off, ok, err := s.scan(s.last, -B, func(h K2ISBlockHeader) bool { return h.FrameID != id })
-			if err != nil {
-				return out, err
-			}
-			if !ok {
-				return out, newErr(s.path, "block.frame_id", ErrHeader, "no block before the partial last frame (frame_id %d): no complete frame", id)
-			}
-			s.last = off
-		}
-	}
-	if hs, err = lasts("last block of the last complete frame"); err != nil {
+	if hs, err = heads(true, "last block of the last complete frame"); err != nil {
 		return out, err
 	}
 	out.lastCnt = hs[0].BlockCount
